@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Weir needs to build, run and test, when missing.
+# Runs apt-get directly as root, through sudo otherwise. Safe to run repeatedly.
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config
+  libevent-dev libssl-dev libyaml-cpp-dev libxxhash-dev
+  libgtest-dev libgmock-dev libbenchmark-dev node-llhttp
+  curl python3 procps
+)
+if [ "${WEIR_BENCH_DEPS:-0}" = 1 ]; then
+  packages+=(wrk nginx-light haproxy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
