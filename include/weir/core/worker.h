@@ -1,0 +1,99 @@
+// A worker: one thread running one libevent loop, with its own SO_REUSEPORT
+// listening sockets. Everything a connection touches lives on one worker.
+//
+// Threading: constructed and configured on the main thread before start();
+// after that only requestDrain()/requestStop() may be called from other
+// threads. Everything else runs on the worker's own thread.
+#pragma once
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace weir::core {
+
+// Objects handed to deleteLater() are destroyed after the current callback
+// unwinds, at the end of the loop iteration.
+class Deferred {
+ public:
+  virtual ~Deferred() = default;
+};
+
+class Worker {
+ public:
+  // Implemented by the module that serves connections (the proxy).
+  class Hooks {
+   public:
+    virtual ~Hooks() = default;
+    // A connection was accepted on listener `listener`. The callee owns fd.
+    virtual void onAccept(int fd, const sockaddr* peer, socklen_t len, size_t listener) = 0;
+    // Graceful stop began: listeners are closed; finish in-flight work and
+    // close idle connections. Call Worker::checkDrained() as connections end.
+    virtual void onDrain() = 0;
+    // Number of connections still open.
+    virtual size_t activeConnections() const = 0;
+  };
+
+  explicit Worker(unsigned index);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  unsigned index() const { return index_; }
+  event_base* base() const { return base_; }
+
+  // Before start(): listening socket fds (already bound and listening).
+  void addListener(int fd);
+  void start(Hooks* hooks);
+  void join();
+
+  // Thread-safe. Drain stops accepting, lets hooks finish, and ends the loop
+  // when no connection is left or after `timeout`.
+  void requestDrain(std::chrono::milliseconds timeout);
+  void requestStop();
+
+  // Loop thread only.
+  void deleteLater(std::unique_ptr<Deferred> obj);
+  void checkDrained();
+  bool draining() const { return draining_; }
+  // A libevent "common timeout" for this duration: O(1) timer re-arming for
+  // the few durations a config uses. Call before start() or on the loop.
+  const timeval* timeout(std::chrono::milliseconds d);
+
+ private:
+  static void onAcceptCb(evconnlistener* l, evutil_socket_t fd, sockaddr* addr, int len, void* arg);
+  static void onWake(evutil_socket_t fd, short what, void* arg);
+  static void onReap(evutil_socket_t fd, short what, void* arg);
+  static void onDrainTimeout(evutil_socket_t fd, short what, void* arg);
+  void beginDrain();
+
+  unsigned index_;
+  event_base* base_;
+  Hooks* hooks_ = nullptr;
+  std::vector<int> listen_fds_;
+  struct ListenerSlot {
+    Worker* worker;
+    size_t index;
+  };
+  std::vector<evconnlistener*> listeners_;
+  std::vector<std::unique_ptr<ListenerSlot>> slots_;
+  std::thread thread_;
+  int wake_fd_ = -1;
+  event* wake_ev_ = nullptr;
+  event* reap_ev_ = nullptr;
+  event* drain_timer_ = nullptr;
+  std::vector<std::unique_ptr<Deferred>> graveyard_;
+  std::map<int64_t, const timeval*> timeouts_;
+  std::atomic<bool> drain_requested_{false};
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<int64_t> drain_timeout_ms_{0};
+  bool draining_ = false;
+};
+
+}  // namespace weir::core

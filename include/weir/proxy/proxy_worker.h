@@ -1,0 +1,63 @@
+// The proxy's per-worker state: sessions, per-pool balancer pickers and
+// upstream keep-alive pools, the access-log batch, and the timeouts of the
+// current config snapshot. Owned by one worker; loop thread only.
+#pragma once
+
+#include <event2/event.h>
+
+#include <memory>
+#include <unordered_set>
+#include <vector>
+
+#include "weir/core/worker.h"
+#include "weir/log/log.h"
+#include "weir/proxy/runtime.h"
+#include "weir/upstream/connection_pool.h"
+
+namespace weir::proxy {
+
+class Session;
+
+struct Timeouts {
+  const timeval* client_header;
+  const timeval* client_idle;
+  const timeval* upstream_connect;
+  const timeval* upstream_response;
+  const timeval* send;
+};
+
+class ProxyWorker final : public core::Worker::Hooks {
+ public:
+  ProxyWorker(core::Worker& worker, RuntimePtr runtime);
+  ~ProxyWorker() override;
+
+  void onAccept(int fd, const sockaddr* peer, socklen_t len, size_t listener) override;
+  void onDrain() override;
+  size_t activeConnections() const override { return sessions_.size(); }
+
+  core::Worker& worker() { return worker_; }
+  event_base* base() const { return worker_.base(); }
+  const Runtime& runtime() const { return *runtime_; }
+  const Timeouts& timeouts() const { return timeouts_; }
+  upstream::Picker& picker(size_t pool) { return *pickers_[pool]; }
+  upstream::ConnectionPool& connections(size_t pool) { return *connections_[pool]; }
+  log::AccessLogBuffer& accessLog() { return access_log_; }
+  bool draining() const { return worker_.draining(); }
+
+  // Called by a session once it has closed its sockets.
+  void sessionClosed(Session* s);
+
+ private:
+  static void onLogFlush(evutil_socket_t, short, void* arg);
+
+  core::Worker& worker_;
+  RuntimePtr runtime_;
+  Timeouts timeouts_{};
+  std::vector<std::unique_ptr<upstream::Picker>> pickers_;
+  std::vector<std::unique_ptr<upstream::ConnectionPool>> connections_;
+  std::unordered_set<Session*> sessions_;
+  log::AccessLogBuffer access_log_;
+  event* log_timer_ = nullptr;
+};
+
+}  // namespace weir::proxy

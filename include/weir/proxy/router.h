@@ -1,0 +1,33 @@
+// Picks the route for a request: the first route whose host pattern and path
+// prefix both match. Built once per config snapshot; read-only afterwards.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "weir/config/config.h"
+
+namespace weir::proxy {
+
+class Router {
+ public:
+  explicit Router(const config::Config& cfg);
+  // Index into Config::routes, or -1 when nothing matches. `host` is the
+  // Host field as sent (a port and letter case are ignored); `target` is the
+  // request-target (the query is ignored).
+  int match(std::string_view host, std::string_view target) const;
+
+ private:
+  struct Entry {
+    std::string host;    // lower case; "" = any
+    bool wildcard;       // host was "*.suffix": `host` holds ".suffix"
+    std::string prefix;  // "" = any
+  };
+  std::vector<Entry> entries_;
+};
+
+// "Example.COM:8080" -> "example.com" into `out` (reused buffer).
+void normalizeHost(std::string_view host, std::string& out);
+
+}  // namespace weir::proxy

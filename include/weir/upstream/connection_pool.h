@@ -1,0 +1,75 @@
+// Upstream connections and the per-worker keep-alive pool.
+//
+// A Connection is a Stream to one server. While a session uses it, the
+// session is the stream's handler; while idle it sits in its pool, which
+// watches it: any byte or close from the server while idle ends it, and so
+// does the idle timeout. Loop thread only; nothing here is shared between
+// workers.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+
+#include "weir/core/stream.h"
+#include "weir/core/worker.h"
+
+namespace weir::upstream {
+
+class Connection final : public core::Deferred {
+ public:
+  Connection(event_base* base, core::StreamHandler* handler, size_t server)
+      : stream_(base, handler), server_(server) {}
+  ~Connection() override;
+
+  core::Stream& stream() { return stream_; }
+  size_t server() const { return server_; }
+  // Served at least one response before: a failure before any response byte
+  // may be the server closing an idle connection at the same moment.
+  bool reused() const { return requests_ > 0; }
+  void countRequest() { ++requests_; }
+
+ private:
+  friend class ConnectionPool;
+  core::Stream stream_;
+  size_t server_;
+  uint64_t requests_ = 0;
+  event* idle_timer_ = nullptr;
+  class ConnectionPool* pool_ = nullptr;
+};
+
+using ConnectionPtr = std::unique_ptr<Connection>;
+
+// Idle connections of one pool on one worker, most recently used first.
+class ConnectionPool final : private core::StreamHandler {
+ public:
+  ConnectionPool(core::Worker& worker, size_t capacity, std::chrono::milliseconds idle_timeout);
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // An idle connection to `server`, handed over with `handler` installed, or
+  // nullptr.
+  ConnectionPtr acquire(size_t server, core::StreamHandler* handler);
+  // Keeps a connection that finished a response cleanly; closes the least
+  // recently used one past capacity.
+  void release(ConnectionPtr conn);
+  // Closes a connection (deferred deletion).
+  void discard(ConnectionPtr conn);
+  size_t idle() const { return idle_.size(); }
+  void closeAll();
+
+ private:
+  void onStreamRead(core::Stream& s) override;
+  void onStreamWritable(core::Stream&) override {}
+  void onStreamError(core::Stream& s) override;
+  static void onIdleTimeout(evutil_socket_t, short, void* arg);
+  void drop(Connection* c);
+
+  core::Worker& worker_;
+  size_t capacity_;
+  const timeval* idle_timeout_;
+  std::deque<Connection*> idle_;  // owned
+};
+
+}  // namespace weir::upstream

@@ -1,0 +1,141 @@
+// host:port parsing and blocking name resolution, used while loading config.
+#include "weir/common/net_address.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace weir {
+namespace {
+
+constexpr std::string_view kExpected = "expected host:port";
+
+Error hostPortError(std::string_view detail) {
+  std::string message(kExpected);
+  if (!detail.empty()) {
+    message += " (";
+    message += detail;
+    message += ")";
+  }
+  return Error{std::move(message)};
+}
+
+// Port text must be 1..65535 written in plain decimal digits.
+Result<uint16_t> parsePort(std::string_view text) {
+  if (text.empty()) return hostPortError("the port is missing");
+  unsigned value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return hostPortError("the port must be a number");
+    value = value * 10 + static_cast<unsigned>(c - '0');
+    if (value > 65535) break;
+  }
+  if (value == 0 || value > 65535) return hostPortError("the port must be between 1 and 65535");
+  return static_cast<uint16_t>(value);
+}
+
+SocketAddress fromIpv4(const in_addr& ip, uint16_t port) {
+  SocketAddress out;
+  auto* sin = reinterpret_cast<sockaddr_in*>(&out.storage);
+  sin->sin_family = AF_INET;
+  sin->sin_port = htons(port);
+  sin->sin_addr = ip;
+  out.length = sizeof(sockaddr_in);
+  return out;
+}
+
+SocketAddress fromIpv6(const in6_addr& ip, uint16_t port) {
+  SocketAddress out;
+  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
+  sin6->sin6_family = AF_INET6;
+  sin6->sin6_port = htons(port);
+  sin6->sin6_addr = ip;
+  out.length = sizeof(sockaddr_in6);
+  return out;
+}
+
+}  // namespace
+
+uint16_t SocketAddress::port() const {
+  if (family() == AF_INET) {
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
+  }
+  if (family() == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
+  }
+  return 0;
+}
+
+std::string SocketAddress::toString() const {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (family() == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(&storage);
+    inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text));
+    return std::string(text) + ":" + std::to_string(port());
+  }
+  if (family() == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+    inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof(text));
+    return "[" + std::string(text) + "]:" + std::to_string(port());
+  }
+  return "(unknown address family " + std::to_string(family()) + ")";
+}
+
+Result<HostPort> splitHostPort(std::string_view text) {
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos) return hostPortError("missing \"]\" after the IPv6 address");
+    host = text.substr(1, close - 1);
+    std::string_view rest = text.substr(close + 1);
+    if (rest.empty() || rest.front() != ':') return hostPortError("the port is missing");
+    port = rest.substr(1);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return hostPortError("");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return hostPortError("write IPv6 addresses in brackets, as [::1]:8080");
+    }
+  }
+  if (host.empty()) return hostPortError("the host is missing");
+  Result<uint16_t> number = parsePort(port);
+  if (!number) return number.error();
+  return HostPort{std::string(host), *number};
+}
+
+Result<SocketAddress> resolve(const HostPort& hp, bool passive) {
+  if (hp.host.empty()) return Error{"cannot resolve an empty host"};
+  if (hp.host == "*") return fromIpv4(in_addr{htonl(INADDR_ANY)}, hp.port);
+
+  // Literal addresses need no resolver round trip.
+  in_addr ip4{};
+  if (inet_pton(AF_INET, hp.host.c_str(), &ip4) == 1) return fromIpv4(ip4, hp.port);
+  in6_addr ip6{};
+  if (inet_pton(AF_INET6, hp.host.c_str(), &ip6) == 1) return fromIpv6(ip6, hp.port);
+
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = passive ? AI_PASSIVE : 0;
+  addrinfo* found = nullptr;
+  std::string service = std::to_string(hp.port);
+  int rc = getaddrinfo(hp.host.c_str(), service.c_str(), &hints, &found);
+  if (rc != 0 || found == nullptr) {
+    const char* why = rc == EAI_SYSTEM ? std::strerror(errno)
+                      : rc != 0        ? gai_strerror(rc)
+                                       : "no addresses";
+    return Error{"cannot resolve \"" + hp.host + "\": " + why};
+  }
+  SocketAddress out;
+  std::memcpy(&out.storage, found->ai_addr, found->ai_addrlen);
+  out.length = found->ai_addrlen;
+  freeaddrinfo(found);
+  return out;
+}
+
+}  // namespace weir

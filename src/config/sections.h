@@ -1,0 +1,26 @@
+// Private: one parser per top-level config section. Each fills its part of
+// Config from an Item and throws LoadError (yaml_reader.h) on the first
+// mistake. Called only by loadString in config.cc.
+#pragma once
+
+#include "config/yaml_reader.h"
+#include "weir/config/config.h"
+
+namespace weir::config::detail {
+
+// topology.cc: what traffic flows where.
+std::vector<ListenerConfig> parseListeners(const Item& item);
+std::vector<PoolConfig> parsePools(const Item& item);
+// Needs the pools, to resolve each route's pool_index.
+std::vector<RouteConfig> parseRoutes(const Item& item, const Config& config);
+
+// options.cc: process-wide settings, all optional with defaults.
+unsigned parseWorkers(const Item& item);
+unsigned usableCpuCount();
+Timeouts parseTimeouts(const Item& item);
+Limits parseLimits(const Item& item);
+ProxyHeaders parseProxyHeaders(const Item& item);
+AccessLogConfig parseAccessLog(const Item& item);
+ErrorLogConfig parseErrorLog(const Item& item);
+
+}  // namespace weir::config::detail

@@ -1,0 +1,196 @@
+// Parsers for the sections that shape traffic: listeners, pools and routes.
+// Addresses are resolved here, once, so a running proxy never blocks on DNS.
+#include <netinet/in.h>
+
+#include <cctype>
+#include <cstring>
+
+#include "config/sections.h"
+
+namespace weir::config::detail {
+namespace {
+
+// Balancer names accepted in pools. config sits below upstream and cannot ask
+// its registry, so a new balancer adds its name here too (STYLE.md).
+constexpr std::string_view kBalancers[] = {"round_robin"};
+
+bool sameAddress(const SocketAddress& a, const SocketAddress& b) {
+  if (a.family() != b.family() || a.port() != b.port()) return false;
+  if (a.family() == AF_INET) {
+    const auto* x = reinterpret_cast<const sockaddr_in*>(&a.storage);
+    const auto* y = reinterpret_cast<const sockaddr_in*>(&b.storage);
+    return x->sin_addr.s_addr == y->sin_addr.s_addr;
+  }
+  if (a.family() == AF_INET6) {
+    const auto* x = reinterpret_cast<const sockaddr_in6*>(&a.storage);
+    const auto* y = reinterpret_cast<const sockaddr_in6*>(&b.storage);
+    return std::memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(in6_addr)) == 0 &&
+           x->sin6_scope_id == y->sin6_scope_id;
+  }
+  return false;
+}
+
+struct Address {
+  std::string written;
+  HostPort host_port;
+  SocketAddress resolved;
+};
+
+// Reads "host:port" and resolves it; errors carry the item's position.
+Address readAddress(const Item& item, bool passive) {
+  Address out;
+  out.written = readString(item);
+  Result<HostPort> hp = splitHostPort(out.written);
+  if (!hp) item.fail(hp.error().message);
+  out.host_port = *hp;
+  if (!passive && out.host_port.host == "*") {
+    item.fail("expected host:port (a server needs a host to connect to, not \"*\")");
+  }
+  Result<SocketAddress> addr = resolve(out.host_port, passive);
+  if (!addr) item.fail(addr.error().message);
+  out.resolved = *addr;
+  return out;
+}
+
+// `address` receives the address item, for errors found later.
+ListenerConfig parseListener(const Item& item, std::optional<Item>& address) {
+  MapReader map(item, {"address", "backlog"});
+  ListenerConfig out;
+  address = map.require("address");
+  Address parsed = readAddress(*address, /*passive=*/true);
+  out.address = parsed.written;
+  out.addr = parsed.resolved;
+  if (auto v = map.get("backlog")) out.backlog = static_cast<int>(readInteger(*v, 1, 65535));
+  return out;
+}
+
+ServerConfig parseServer(const Item& item) {
+  MapReader map(item, {"address", "weight"});
+  ServerConfig out;
+  Address parsed = readAddress(map.require("address"), /*passive=*/false);
+  out.address = parsed.written;
+  out.addr = parsed.resolved;
+  if (auto v = map.get("weight")) out.weight = static_cast<uint32_t>(readInteger(*v, 1, 1000));
+  return out;
+}
+
+bool validPoolName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string readBalancer(const Item& item) {
+  const std::string text = readString(item);
+  for (std::string_view known : kBalancers) {
+    if (text == known) return text;
+  }
+  std::string accepted;
+  for (std::string_view known : kBalancers) accepted += (accepted.empty() ? "" : ", ") + std::string(known);
+  item.fail("unknown balancer \"" + text + "\" (accepted: " + accepted + ")");
+}
+
+PoolConfig parsePool(const std::string& name, const Item& item) {
+  MapReader map(item, {"servers", "keepalive", "retries", "balancer"});
+  PoolConfig out;
+  out.name = name;
+  Item servers = map.require("servers");
+  for (const Item& server : listItems(servers)) out.servers.push_back(parseServer(server));
+  if (out.servers.empty()) servers.fail("at least one server is required");
+  if (auto v = map.get("keepalive")) out.keepalive = static_cast<uint32_t>(readInteger(*v, 0, 100000));
+  if (auto v = map.get("retries")) out.retries = static_cast<uint32_t>(readInteger(*v, 0, 100));
+  if (auto v = map.get("balancer")) out.balancer = readBalancer(*v);
+  return out;
+}
+
+// "" or "*" (any host), an exact name, or "*.suffix". Stored lower-case since
+// host matching is case-insensitive.
+std::string readHostPattern(const Item& item) {
+  std::string host = readString(item);
+  if (host == "*") return "";
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string_view name = host;
+  if (name.starts_with("*.")) name.remove_prefix(2);
+  bool ok = !name.empty() && name.front() != '.' && name.back() != '.';
+  for (char c : name) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_');
+  }
+  if (!ok) item.fail("expected a host name such as www.example.com or *.example.com, without a port");
+  return host;
+}
+
+std::string readPathPrefix(const Item& item) {
+  std::string prefix = readString(item);
+  if (prefix.front() != '/') item.fail("must start with \"/\"");
+  for (char c : prefix) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) item.fail("must not contain spaces or control characters");
+  }
+  return prefix;
+}
+
+RouteConfig parseRoute(const Item& item, const Config& config) {
+  MapReader map(item, {"match", "pool"});
+  RouteConfig out;
+  if (auto match = map.get("match")) {
+    MapReader conditions(*match, {"host", "path_prefix"});
+    if (auto v = conditions.get("host")) out.host = readHostPattern(*v);
+    if (auto v = conditions.get("path_prefix")) out.path_prefix = readPathPrefix(*v);
+  }
+  Item pool = map.require("pool");
+  out.pool = readString(pool);
+  int index = config.poolIndex(out.pool);
+  if (index < 0) {
+    std::vector<std::string_view> names;
+    for (const PoolConfig& p : config.pools) names.push_back(p.name);
+    pool.fail("pool \"" + out.pool + "\" is not defined" + didYouMean(out.pool, names));
+  }
+  out.pool_index = static_cast<size_t>(index);
+  return out;
+}
+
+}  // namespace
+
+std::vector<ListenerConfig> parseListeners(const Item& item) {
+  std::vector<ListenerConfig> out;
+  std::vector<Item> items = listItems(item);
+  if (items.empty()) item.fail("at least one listener is required");
+  for (const Item& entry : items) {
+    std::optional<Item> address;
+    ListenerConfig listener = parseListener(entry, address);
+    for (size_t j = 0; j < out.size(); ++j) {
+      if (sameAddress(out[j].addr, listener.addr)) {
+        address->fail("duplicate listener address " + listener.addr.toString() +
+                      " (same as listeners[" + std::to_string(j) + "])");
+      }
+    }
+    out.push_back(std::move(listener));
+  }
+  return out;
+}
+
+std::vector<PoolConfig> parsePools(const Item& item) {
+  MapReader map(item);
+  if (map.entries().empty()) item.fail("at least one pool is required");
+  std::vector<PoolConfig> out;
+  for (const MapReader::Entry& entry : map.entries()) {
+    if (!validPoolName(entry.key)) {
+      entry.key_item.fail("invalid pool name \"" + entry.key +
+                          "\" (use letters, digits, \"_\", \".\" and \"-\")");
+    }
+    out.push_back(parsePool(entry.key, entry.value));
+  }
+  return out;
+}
+
+std::vector<RouteConfig> parseRoutes(const Item& item, const Config& config) {
+  std::vector<Item> items = listItems(item);
+  if (items.empty()) item.fail("at least one route is required");
+  std::vector<RouteConfig> out;
+  for (const Item& route : items) out.push_back(parseRoute(route, config));
+  return out;
+}
+
+}  // namespace weir::config::detail

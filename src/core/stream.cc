@@ -1,0 +1,203 @@
+#include "weir/core/stream.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace weir::core {
+namespace {
+
+// One read reserves this much; a full read is followed by another, up to
+// kReadsPerEvent, before yielding to other connections on the loop.
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr int kReadsPerEvent = 4;
+constexpr int kWriteIovecs = 64;
+
+}  // namespace
+
+Stream::Stream(event_base* base, StreamHandler* handler)
+    : base_(base), handler_(handler), in_(evbuffer_new()), out_(evbuffer_new()) {}
+
+Stream::~Stream() {
+  close();
+  evbuffer_free(in_);
+  evbuffer_free(out_);
+}
+
+void Stream::attach(int fd) {
+  fd_ = fd;
+  connected_ = true;
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  event_assign(&ev_, base_, fd_, EV_READ | EV_WRITE | EV_CLOSED | EV_PERSIST | EV_ET, &Stream::onEvent, this);
+  event_add(&ev_, nullptr);
+  registered_ = true;
+}
+
+int Stream::connect(const SocketAddress& addr) {
+  int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (::connect(fd, addr.get(), addr.length) != 0 && errno != EINPROGRESS) {
+    int err = errno;
+    ::close(fd);
+    return err;
+  }
+  fd_ = fd;
+  connecting_ = true;
+  event_assign(&ev_, base_, fd_, EV_READ | EV_WRITE | EV_CLOSED | EV_PERSIST | EV_ET, &Stream::onEvent, this);
+  event_add(&ev_, nullptr);
+  registered_ = true;
+  return 0;
+}
+
+void Stream::close() {
+  if (registered_) {
+    event_del(&ev_);
+    registered_ = false;
+  }
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  connected_ = connecting_ = false;
+}
+
+void Stream::onEvent(evutil_socket_t, short what, void* arg) {
+  Stream* s = static_cast<Stream*>(arg);
+  if (what & EV_WRITE) {
+    if (s->connecting_) {
+      s->finishConnect();
+    } else if (s->connected_) {
+      s->handleWrite();
+    }
+  }
+  // EV_CLOSED (EPOLLRDHUP): the peer's FIN is queued. It may have arrived
+  // with the last data, under the same edge, so reads go on until EOF.
+  if (what & EV_CLOSED) s->peer_closed_ = true;
+  if ((what & (EV_READ | EV_CLOSED)) && s->fd_ >= 0) {
+    s->readable_ = true;
+    if (s->connecting_) return;  // reported with the connect result
+    s->handleRead();
+  }
+}
+
+void Stream::finishConnect() {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  connecting_ = false;
+  if (err != 0) {
+    fail(err);
+    return;
+  }
+  connected_ = true;
+  if (!flush()) {
+    handler_->onStreamError(*this);
+    return;
+  }
+  handler_->onStreamWritable(*this);
+}
+
+void Stream::handleWrite() {
+  size_t before = evbuffer_get_length(out_);
+  if (before == 0) return;
+  if (!flush()) {
+    handler_->onStreamError(*this);
+    return;
+  }
+  if (want_writable_ && evbuffer_get_length(out_) <= low_water_) handler_->onStreamWritable(*this);
+}
+
+void Stream::resumeReading() {
+  if (reading_) return;
+  reading_ = true;
+  // No new edge will come for bytes that already wait in the kernel.
+  if (readable_ && fd_ >= 0 && connected_) event_active(&ev_, EV_READ, 0);
+}
+
+void Stream::handleRead() {
+  for (int round = 0; round < kReadsPerEvent; ++round) {
+    if (!reading_ || fd_ < 0 || eof_ || error_ != 0) return;
+    evbuffer_iovec vec[2];
+    int n = evbuffer_reserve_space(in_, kReadChunk, vec, 2);
+    if (n <= 0) {
+      fail(ENOMEM);
+      return;
+    }
+    size_t want = 0;
+    for (int i = 0; i < n; ++i) want += vec[i].iov_len;
+    ssize_t got = ::readv(fd_, reinterpret_cast<iovec*>(vec), n);
+    if (got < 0) {
+      evbuffer_commit_space(in_, vec, 0);
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        readable_ = false;
+        return;
+      }
+      error_ = errno;
+      handler_->onStreamRead(*this);
+      return;
+    }
+    if (got == 0) {
+      evbuffer_commit_space(in_, vec, 0);
+      eof_ = true;
+      readable_ = false;
+      handler_->onStreamRead(*this);
+      return;
+    }
+    size_t left = static_cast<size_t>(got);
+    for (int i = 0; i < n; ++i) {
+      size_t take = left < vec[i].iov_len ? left : vec[i].iov_len;
+      vec[i].iov_len = take;
+      left -= take;
+    }
+    evbuffer_commit_space(in_, vec, n);
+    bytes_read_ += static_cast<uint64_t>(got);
+    // A short read drained the socket; the next arrival raises a new edge.
+    if (static_cast<size_t>(got) < want && !peer_closed_) readable_ = false;
+    handler_->onStreamRead(*this);
+    if (!readable_) return;
+  }
+  // Still readable after our share: come back after other connections ran.
+  if (reading_ && fd_ >= 0) event_active(&ev_, EV_READ, 0);
+}
+
+bool Stream::flush() {
+  if (fd_ < 0 || error_ != 0) return error_ == 0 && fd_ >= 0;
+  if (!connected_) return true;  // sent once the connect completes
+  while (evbuffer_get_length(out_) > 0) {
+    evbuffer_iovec vec[kWriteIovecs];
+    int n = evbuffer_peek(out_, -1, nullptr, vec, kWriteIovecs);
+    if (n > kWriteIovecs) n = kWriteIovecs;
+    msghdr msg{};
+    msg.msg_iov = reinterpret_cast<iovec*>(vec);
+    msg.msg_iovlen = static_cast<size_t>(n);
+    ssize_t w = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return true;
+      error_ = errno;
+      return false;
+    }
+    evbuffer_drain(out_, static_cast<size_t>(w));
+    bytes_written_ += static_cast<uint64_t>(w);
+    size_t offered = 0;
+    for (int i = 0; i < n; ++i) offered += vec[i].iov_len;
+    if (static_cast<size_t>(w) < offered) return true;  // socket buffer full
+  }
+  return true;
+}
+
+void Stream::fail(int err) {
+  error_ = err;
+  handler_->onStreamError(*this);
+}
+
+}  // namespace weir::core

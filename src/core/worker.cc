@@ -1,0 +1,132 @@
+#include "weir/core/worker.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace weir::core {
+
+Worker::Worker(unsigned index) : index_(index) {
+  event_config* cfg = event_config_new();
+  // Each base is used by exactly one thread: no locks.
+  event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+  base_ = event_base_new_with_config(cfg);
+  event_config_free(cfg);
+  if (base_ == nullptr) std::abort();
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) std::abort();
+  wake_ev_ = event_new(base_, wake_fd_, EV_READ | EV_PERSIST, &Worker::onWake, this);
+  event_add(wake_ev_, nullptr);
+  reap_ev_ = event_new(base_, -1, 0, &Worker::onReap, this);
+  drain_timer_ = evtimer_new(base_, &Worker::onDrainTimeout, this);
+}
+
+Worker::~Worker() {
+  join();
+  graveyard_.clear();
+  for (evconnlistener* l : listeners_) evconnlistener_free(l);
+  event_free(wake_ev_);
+  event_free(reap_ev_);
+  event_free(drain_timer_);
+  ::close(wake_fd_);
+  event_base_free(base_);
+}
+
+void Worker::addListener(int fd) { listen_fds_.push_back(fd); }
+
+void Worker::start(Hooks* hooks) {
+  hooks_ = hooks;
+  for (size_t i = 0; i < listen_fds_.size(); ++i) {
+    int fd = listen_fds_[i];
+    slots_.push_back(std::make_unique<ListenerSlot>(ListenerSlot{this, i}));
+    evconnlistener* l = evconnlistener_new(base_, &Worker::onAcceptCb, slots_.back().get(),
+                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+    if (l == nullptr) std::abort();
+    listeners_.push_back(l);
+  }
+  listen_fds_.clear();
+  thread_ = std::thread([this] { event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY); });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::requestDrain(std::chrono::milliseconds timeout) {
+  drain_timeout_ms_.store(timeout.count());
+  drain_requested_.store(true);
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+}
+
+void Worker::requestStop() {
+  stop_requested_.store(true);
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+}
+
+void Worker::onWake(evutil_socket_t fd, short, void* arg) {
+  Worker* w = static_cast<Worker*>(arg);
+  uint64_t v;
+  [[maybe_unused]] ssize_t n = ::read(fd, &v, sizeof v);
+  if (w->stop_requested_.load()) {
+    event_base_loopbreak(w->base_);
+    return;
+  }
+  if (w->drain_requested_.load() && !w->draining_) w->beginDrain();
+}
+
+void Worker::beginDrain() {
+  draining_ = true;
+  for (evconnlistener* l : listeners_) evconnlistener_free(l);
+  listeners_.clear();
+  timeval tv{};
+  int64_t ms = drain_timeout_ms_.load();
+  tv.tv_sec = ms / 1000;
+  tv.tv_usec = (ms % 1000) * 1000;
+  evtimer_add(drain_timer_, &tv);
+  hooks_->onDrain();
+  checkDrained();
+}
+
+void Worker::checkDrained() {
+  if (draining_ && hooks_->activeConnections() == 0) event_base_loopexit(base_, nullptr);
+}
+
+void Worker::onDrainTimeout(evutil_socket_t, short, void* arg) {
+  event_base_loopbreak(static_cast<Worker*>(arg)->base_);
+}
+
+void Worker::onAcceptCb(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int len, void* arg) {
+  auto* slot = static_cast<ListenerSlot*>(arg);
+  slot->worker->hooks_->onAccept(fd, addr, static_cast<socklen_t>(len), slot->index);
+}
+
+void Worker::deleteLater(std::unique_ptr<Deferred> obj) {
+  graveyard_.push_back(std::move(obj));
+  if (graveyard_.size() == 1) event_active(reap_ev_, EV_TIMEOUT, 0);
+}
+
+void Worker::onReap(evutil_socket_t, short, void* arg) {
+  Worker* w = static_cast<Worker*>(arg);
+  // Destructors may defer more deletions; swap first so those land in the
+  // next round.
+  std::vector<std::unique_ptr<Deferred>> dead;
+  dead.swap(w->graveyard_);
+  dead.clear();
+  if (!w->graveyard_.empty()) event_active(w->reap_ev_, EV_TIMEOUT, 0);
+}
+
+const timeval* Worker::timeout(std::chrono::milliseconds d) {
+  auto it = timeouts_.find(d.count());
+  if (it != timeouts_.end()) return it->second;
+  timeval tv{};
+  tv.tv_sec = d.count() / 1000;
+  tv.tv_usec = (d.count() % 1000) * 1000;
+  const timeval* common = event_base_init_common_timeout(base_, &tv);
+  timeouts_[d.count()] = common;
+  return common;
+}
+
+}  // namespace weir::core

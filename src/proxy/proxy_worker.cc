@@ -1,0 +1,70 @@
+#include "weir/proxy/proxy_worker.h"
+
+#include <unistd.h>
+
+#include <vector>
+
+#include "weir/proxy/session.h"
+
+namespace weir::proxy {
+namespace {
+
+// Idle upstream connections are closed after this long unused.
+constexpr std::chrono::seconds kUpstreamIdleTimeout{60};
+const timeval kLogFlushInterval = {0, 200 * 1000};
+
+}  // namespace
+
+ProxyWorker::ProxyWorker(core::Worker& worker, RuntimePtr runtime) : worker_(worker), runtime_(std::move(runtime)) {
+  const config::Timeouts& t = runtime_->config->timeouts;
+  timeouts_.client_header = worker_.timeout(t.client_header);
+  timeouts_.client_idle = worker_.timeout(t.client_idle);
+  timeouts_.upstream_connect = worker_.timeout(t.upstream_connect);
+  timeouts_.upstream_response = worker_.timeout(t.upstream_response);
+  timeouts_.send = worker_.timeout(t.send);
+  const auto& pools = runtime_->config->pools;
+  for (size_t i = 0; i < pools.size(); ++i) {
+    pickers_.push_back(runtime_->balancers[i]->build(pools[i]));
+    connections_.push_back(std::make_unique<upstream::ConnectionPool>(worker_, pools[i].keepalive, kUpstreamIdleTimeout));
+  }
+  log_timer_ = event_new(worker_.base(), -1, EV_PERSIST, &ProxyWorker::onLogFlush, this);
+  event_add(log_timer_, &kLogFlushInterval);
+}
+
+ProxyWorker::~ProxyWorker() {
+  for (Session* s : sessions_) delete s;
+  sessions_.clear();
+  connections_.clear();
+  access_log_.flush();
+  event_free(log_timer_);
+}
+
+void ProxyWorker::onAccept(int fd, const sockaddr* peer, socklen_t len, size_t) {
+  if (worker_.draining()) {
+    ::close(fd);
+    return;
+  }
+  auto* s = new Session(*this, fd, peer, len);
+  sessions_.insert(s);
+  s->start();
+}
+
+void ProxyWorker::onDrain() {
+  std::vector<Session*> all(sessions_.begin(), sessions_.end());
+  for (Session* s : all) s->drain();
+  for (auto& pool : connections_) pool->closeAll();
+}
+
+void ProxyWorker::sessionClosed(Session* s) {
+  if (sessions_.erase(s) == 0) return;
+  worker_.deleteLater(std::unique_ptr<core::Deferred>(s));
+  worker_.checkDrained();
+}
+
+void ProxyWorker::onLogFlush(evutil_socket_t, short, void* arg) {
+  auto* w = static_cast<ProxyWorker*>(arg);
+  w->access_log_.flush();
+  if (w->worker_.draining() && w->sessions_.empty()) event_del(w->log_timer_);
+}
+
+}  // namespace weir::proxy

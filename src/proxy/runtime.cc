@@ -1,0 +1,32 @@
+#include "weir/proxy/runtime.h"
+
+namespace weir::proxy {
+
+Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)), router(*config) {
+  const config::Limits& l = config->limits;
+  request_limits = {l.header_bytes, l.headers, l.uri_bytes, l.body_bytes};
+  // Responses: the same head limits; bodies are the upstream's business.
+  response_limits = {std::max<uint64_t>(l.header_bytes, 64 * 1024), std::max<uint32_t>(l.headers, 200),
+                     l.uri_bytes, UINT64_MAX};
+  const config::ProxyHeaders& h = config->proxy_headers;
+  forward = {h.x_forwarded_for, h.x_forwarded_proto, h.x_forwarded_host, h.via};
+  for (const auto& pool : config->pools) {
+    balancers.push_back(upstream::findBalancer(pool.balancer));
+    std::vector<std::string> names;
+    for (const auto& s : pool.servers) names.push_back(s.addr.toString());
+    server_names.push_back(std::move(names));
+  }
+}
+
+RuntimePtr buildRuntime(config::ConfigPtr cfg, std::string& error) {
+  auto rt = std::make_shared<Runtime>(std::move(cfg));
+  for (size_t i = 0; i < rt->balancers.size(); ++i) {
+    if (rt->balancers[i] == nullptr) {
+      error = "pool " + rt->config->pools[i].name + ": unknown balancer " + rt->config->pools[i].balancer;
+      return nullptr;
+    }
+  }
+  return rt;
+}
+
+}  // namespace weir::proxy

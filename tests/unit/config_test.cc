@@ -1,0 +1,567 @@
+#include "weir/config/config.h"
+
+#include <gtest/gtest.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace weir::config {
+namespace {
+
+// Eight lines; sections appended to it start on line 9.
+constexpr const char* kBase =
+    "listeners:\n"
+    "  - address: 127.0.0.1:8080\n"
+    "pools:\n"
+    "  app:\n"
+    "    servers:\n"
+    "      - address: 127.0.0.1:9001\n"
+    "routes:\n"
+    "  - pool: app\n";
+
+ConfigPtr mustLoad(const std::string& yaml) {
+  Result<ConfigPtr> result = loadString(yaml, "t.yaml");
+  EXPECT_TRUE(result.ok()) << result.error().message;
+  return result.ok() ? *result : nullptr;
+}
+
+std::string errorOf(const std::string& yaml) {
+  Result<ConfigPtr> result = loadString(yaml, "t.yaml");
+  EXPECT_FALSE(result.ok()) << yaml;
+  return result.ok() ? std::string("(loaded)") : result.error().message;
+}
+
+struct ErrorCase {
+  const char* yaml;
+  const char* expected;  // without the leading "t.yaml:"
+};
+
+void expectErrors(const std::vector<ErrorCase>& cases, const std::string& prefix) {
+  for (const ErrorCase& c : cases) {
+    std::string yaml = prefix + c.yaml;
+    SCOPED_TRACE(yaml);
+    EXPECT_EQ(errorOf(yaml), std::string("t.yaml:") + c.expected);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Successful loads
+
+TEST(ConfigTest, MinimalConfigGetsDefaults) {
+  ConfigPtr config = mustLoad(kBase);
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->source, "t.yaml");
+  EXPECT_GE(config->workers, 1u);
+  ASSERT_EQ(config->listeners.size(), 1u);
+  EXPECT_EQ(config->listeners[0].address, "127.0.0.1:8080");
+  EXPECT_EQ(config->listeners[0].addr.toString(), "127.0.0.1:8080");
+  EXPECT_EQ(config->listeners[0].backlog, 4096);
+
+  ASSERT_EQ(config->pools.size(), 1u);
+  const PoolConfig& pool = config->pools[0];
+  EXPECT_EQ(pool.name, "app");
+  ASSERT_EQ(pool.servers.size(), 1u);
+  EXPECT_EQ(pool.servers[0].address, "127.0.0.1:9001");
+  EXPECT_EQ(pool.servers[0].addr.toString(), "127.0.0.1:9001");
+  EXPECT_EQ(pool.servers[0].weight, 1u);
+  EXPECT_EQ(pool.keepalive, 64u);
+  EXPECT_EQ(pool.retries, 1u);
+  EXPECT_EQ(pool.balancer, "round_robin");
+
+  ASSERT_EQ(config->routes.size(), 1u);
+  EXPECT_EQ(config->routes[0].host, "");
+  EXPECT_EQ(config->routes[0].path_prefix, "");
+  EXPECT_EQ(config->routes[0].pool, "app");
+  EXPECT_EQ(config->routes[0].pool_index, 0u);
+
+  using std::chrono::seconds;
+  EXPECT_EQ(config->timeouts.client_header, seconds(10));
+  EXPECT_EQ(config->timeouts.client_idle, seconds(60));
+  EXPECT_EQ(config->timeouts.upstream_connect, seconds(2));
+  EXPECT_EQ(config->timeouts.upstream_response, seconds(30));
+  EXPECT_EQ(config->timeouts.send, seconds(30));
+  EXPECT_EQ(config->timeouts.drain, seconds(30));
+  EXPECT_EQ(config->limits.header_bytes, 32u * 1024);
+  EXPECT_EQ(config->limits.headers, 100u);
+  EXPECT_EQ(config->limits.uri_bytes, 8u * 1024);
+  EXPECT_EQ(config->limits.body_bytes, 1ull << 30);
+  EXPECT_TRUE(config->proxy_headers.x_forwarded_for);
+  EXPECT_TRUE(config->proxy_headers.x_forwarded_proto);
+  EXPECT_TRUE(config->proxy_headers.x_forwarded_host);
+  EXPECT_TRUE(config->proxy_headers.via);
+  EXPECT_TRUE(config->access_log.enabled);
+  EXPECT_EQ(config->access_log.path, "/dev/stdout");
+  EXPECT_EQ(config->access_log.format, "combined");
+  EXPECT_EQ(config->error_log.path, "/dev/stderr");
+  EXPECT_EQ(config->error_log.level, LogLevel::kInfo);
+}
+
+TEST(ConfigTest, EveryKeyIsRead) {
+  ConfigPtr config = mustLoad(R"(workers: 3
+listeners:
+  - address: "*:8080"
+    backlog: 128
+  - address: "[::1]:8443"
+pools:
+  zeta:
+    servers:
+      - { address: 127.0.0.1:9001, weight: 5 }
+      - address: "[::1]:9002"
+        weight: 1000
+    keepalive: 0
+    retries: 100
+    balancer: round_robin
+  alpha:
+    servers: [{ address: localhost:9003 }]
+    keepalive: 100000
+    retries: 0
+routes:
+  - match: { host: "*.Example.COM", path_prefix: /api/ }
+    pool: alpha
+  - match: { host: WWW.example.com }
+    pool: zeta
+  - match: { host: "*" }
+    pool: alpha
+  - match: {}
+    pool: zeta
+timeouts:
+  client_header: 500ms
+  client_idle: 2m
+  upstream_connect: 250us
+  upstream_response: 1h
+  send: 1.5s
+  drain: 5
+limits:
+  header_bytes: 1KiB
+  headers: 7
+  uri_bytes: 16k
+  body_bytes: 32KB
+proxy_headers: { x_forwarded_for: false, x_forwarded_proto: no, x_forwarded_host: off, via: False }
+access_log: { path: /var/log/weir/access.log, format: json }
+error_log: { path: /tmp/weir-error.log, level: debug }
+)");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->workers, 3u);
+  ASSERT_EQ(config->listeners.size(), 2u);
+  EXPECT_EQ(config->listeners[0].addr.toString(), "0.0.0.0:8080");
+  EXPECT_EQ(config->listeners[0].backlog, 128);
+  EXPECT_EQ(config->listeners[1].address, "[::1]:8443");
+  EXPECT_EQ(config->listeners[1].addr.toString(), "[::1]:8443");
+
+  // Pools keep file order, not alphabetical order.
+  ASSERT_EQ(config->pools.size(), 2u);
+  EXPECT_EQ(config->pools[0].name, "zeta");
+  EXPECT_EQ(config->pools[1].name, "alpha");
+  EXPECT_EQ(config->poolIndex("zeta"), 0);
+  EXPECT_EQ(config->poolIndex("alpha"), 1);
+  EXPECT_EQ(config->poolIndex("beta"), -1);
+  EXPECT_EQ(config->pools[0].servers[0].weight, 5u);
+  EXPECT_EQ(config->pools[0].servers[1].weight, 1000u);
+  EXPECT_EQ(config->pools[0].servers[1].addr.toString(), "[::1]:9002");
+  EXPECT_EQ(config->pools[0].keepalive, 0u);
+  EXPECT_EQ(config->pools[0].retries, 100u);
+  EXPECT_EQ(config->pools[1].keepalive, 100000u);
+  EXPECT_EQ(config->pools[1].retries, 0u);
+  EXPECT_EQ(config->pools[1].servers[0].address, "localhost:9003");
+  EXPECT_EQ(config->pools[1].servers[0].addr.port(), 9003);
+
+  ASSERT_EQ(config->routes.size(), 4u);
+  EXPECT_EQ(config->routes[0].host, "*.example.com");  // lower-cased
+  EXPECT_EQ(config->routes[0].path_prefix, "/api/");
+  EXPECT_EQ(config->routes[0].pool_index, 1u);
+  EXPECT_EQ(config->routes[1].host, "www.example.com");
+  EXPECT_EQ(config->routes[1].pool_index, 0u);
+  EXPECT_EQ(config->routes[2].host, "");  // "*" is any host
+  EXPECT_EQ(config->routes[3].host, "");
+  EXPECT_EQ(config->routes[3].path_prefix, "");
+
+  using std::chrono::milliseconds;
+  EXPECT_EQ(config->timeouts.client_header, milliseconds(500));
+  EXPECT_EQ(config->timeouts.client_idle, milliseconds(120000));
+  EXPECT_EQ(config->timeouts.upstream_connect, milliseconds(1));
+  EXPECT_EQ(config->timeouts.upstream_response, milliseconds(3600000));
+  EXPECT_EQ(config->timeouts.send, milliseconds(1500));
+  EXPECT_EQ(config->timeouts.drain, milliseconds(5000));
+  EXPECT_EQ(config->limits.header_bytes, 1024u);
+  EXPECT_EQ(config->limits.headers, 7u);
+  EXPECT_EQ(config->limits.uri_bytes, 16384u);
+  EXPECT_EQ(config->limits.body_bytes, 32000u);
+  EXPECT_FALSE(config->proxy_headers.x_forwarded_for);
+  EXPECT_FALSE(config->proxy_headers.x_forwarded_proto);
+  EXPECT_FALSE(config->proxy_headers.x_forwarded_host);
+  EXPECT_FALSE(config->proxy_headers.via);
+  EXPECT_TRUE(config->access_log.enabled);
+  EXPECT_EQ(config->access_log.path, "/var/log/weir/access.log");
+  EXPECT_EQ(config->access_log.format, "json");
+  EXPECT_EQ(config->error_log.path, "/tmp/weir-error.log");
+  EXPECT_EQ(config->error_log.level, LogLevel::kDebug);
+}
+
+TEST(ConfigTest, WorkersAutoIsUsableCpuCount) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
+  unsigned expected = std::min(static_cast<unsigned>(CPU_COUNT(&set)), 256u);
+  EXPECT_EQ(mustLoad(std::string("workers: auto\n") + kBase)->workers, expected);
+  EXPECT_EQ(mustLoad(kBase)->workers, expected);  // auto is the default
+  EXPECT_EQ(mustLoad(std::string("workers: 1\n") + kBase)->workers, 1u);
+  EXPECT_EQ(mustLoad(std::string("workers: 256\n") + kBase)->workers, 256u);
+}
+
+TEST(ConfigTest, AccessLogOff) {
+  for (const char* off : {"off", "\"off\"", "false", "Off", "no"}) {
+    SCOPED_TRACE(off);
+    ConfigPtr config = mustLoad(std::string(kBase) + "access_log: " + off + "\n");
+    ASSERT_TRUE(config);
+    EXPECT_FALSE(config->access_log.enabled);
+  }
+  ConfigPtr on = mustLoad(std::string(kBase) + "access_log: on\n");
+  ASSERT_TRUE(on);
+  EXPECT_TRUE(on->access_log.enabled);
+  EXPECT_EQ(on->access_log.path, "/dev/stdout");
+}
+
+TEST(ConfigTest, ListenersOnBothFamiliesAreDistinct) {
+  ConfigPtr config = mustLoad(R"(listeners:
+  - address: 0.0.0.0:8080
+  - address: "[::]:8080"
+  - address: 127.0.0.1:8080
+pools: { app: { servers: [{ address: 127.0.0.1:9001 }] } }
+routes: [{ pool: app }]
+)");
+  ASSERT_TRUE(config);
+  ASSERT_EQ(config->listeners.size(), 3u);
+  EXPECT_EQ(config->listeners[1].addr.toString(), "[::]:8080");
+}
+
+TEST(ConfigTest, SizesAndDurationsMayBeBareNumbers) {
+  ConfigPtr config = mustLoad(std::string(kBase) +
+                              "timeouts: { client_idle: 90 }\nlimits: { body_bytes: 1048576 }\n");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->timeouts.client_idle, std::chrono::seconds(90));
+  EXPECT_EQ(config->limits.body_bytes, 1048576u);
+}
+
+TEST(ConfigTest, PoolNamesMayUseDotsDashesUnderscores) {
+  ConfigPtr config = mustLoad(R"(listeners: [{ address: 127.0.0.1:8080 }]
+pools:
+  api-v2.internal_1: { servers: [{ address: 127.0.0.1:9001 }] }
+routes: [{ pool: api-v2.internal_1 }]
+)");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->pools[0].name, "api-v2.internal_1");
+}
+
+// ---------------------------------------------------------------------------
+// Files shipped in conf/
+
+std::vector<std::filesystem::path> yamlFilesIn(const std::string& dir) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".yaml") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST(ConfigTest, DefaultConfigLoads) {
+  std::string path = std::string(WEIR_SOURCE_DIR) + "/conf/weir.yaml";
+  Result<ConfigPtr> result = loadFile(path);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const Config& config = **result;
+  EXPECT_EQ(config.source, path);
+  EXPECT_EQ(config.listeners.at(0).addr.toString(), "0.0.0.0:8080");
+  ASSERT_EQ(config.pools.size(), 1u);
+  EXPECT_EQ(config.pools[0].name, "demo");
+  ASSERT_EQ(config.pools[0].servers.size(), 2u);
+  EXPECT_EQ(config.pools[0].servers[0].addr.toString(), "127.0.0.1:9001");
+  EXPECT_EQ(config.pools[0].servers[1].addr.toString(), "127.0.0.1:9002");
+  EXPECT_EQ(config.pools[0].keepalive, 64u);
+  EXPECT_EQ(config.pools[0].retries, 1u);
+  ASSERT_EQ(config.routes.size(), 1u);
+  EXPECT_EQ(config.routes[0].pool, "demo");
+  EXPECT_TRUE(config.access_log.enabled);
+  EXPECT_EQ(config.access_log.path, "/dev/stdout");
+  EXPECT_EQ(config.access_log.format, "combined");
+  EXPECT_EQ(config.error_log.path, "/dev/stderr");
+  EXPECT_EQ(config.error_log.level, LogLevel::kInfo);
+}
+
+TEST(ConfigTest, ExampleConfigsLoad) {
+  std::vector<std::filesystem::path> files = yamlFilesIn(std::string(WEIR_SOURCE_DIR) + "/conf/examples");
+  EXPECT_FALSE(files.empty());
+  for (const auto& file : files) {
+    Result<ConfigPtr> result = loadFile(file.string());
+    EXPECT_TRUE(result.ok()) << result.error().message;
+  }
+}
+
+// Each conf/bad/*.yaml states its error in a comment: "# expect: L:C: ...".
+TEST(ConfigTest, BadConfigsFailAsDocumented) {
+  std::vector<std::filesystem::path> files = yamlFilesIn(std::string(WEIR_SOURCE_DIR) + "/conf/bad");
+  EXPECT_GE(files.size(), 5u);
+  for (const auto& file : files) {
+    SCOPED_TRACE(file.string());
+    std::ifstream in(file);
+    std::string line;
+    std::string expected;
+    while (std::getline(in, line)) {
+      if (line.rfind("# expect: ", 0) == 0) expected = line.substr(10);
+    }
+    ASSERT_FALSE(expected.empty()) << "no \"# expect: \" line";
+    Result<ConfigPtr> result = loadFile(file.string());
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().message, file.string() + ":" + expected);
+  }
+}
+
+TEST(ConfigTest, ServerAddressWithoutPortIsReportedWhereItIs) {
+  std::string path = std::string(WEIR_SOURCE_DIR) + "/conf/bad/server_address.yaml";
+  Result<ConfigPtr> result = loadFile(path);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message, path + ":11:18: pools.api.servers[1].address: expected host:port");
+}
+
+TEST(ConfigTest, MissingFile) {
+  Result<ConfigPtr> result = loadFile("/nonexistent/weir.yaml");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message, "/nonexistent/weir.yaml: cannot open: No such file or directory");
+}
+
+TEST(ConfigTest, DirectoryIsNotAFile) {
+  std::string path = std::string(WEIR_SOURCE_DIR) + "/conf";
+  Result<ConfigPtr> result = loadFile(path);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message, path + ": cannot open: Is a directory");
+}
+
+// ---------------------------------------------------------------------------
+// Errors, with their exact text and position
+
+TEST(ConfigTest, DocumentErrors) {
+  expectErrors(
+      {
+          {"", "1:1: the file is empty; it needs at least listeners, pools and routes"},
+          {"# only a comment\n", "1:1: the file is empty; it needs at least listeners, pools and routes"},
+          {"- a\n- b\n", "1:1: expected a map with listeners, pools and routes at the top level"},
+          {"listeners: [\n", "2:1: invalid YAML: end of sequence flow not found"},
+          {"a: b: c\n", "1:5: invalid YAML: illegal map value"},
+          {"listeners:\n\t- address: 127.0.0.1:80\n",
+           "2:2: invalid YAML: illegal block entry (YAML does not allow tabs for indentation)"},
+          {"pools: {}\nroutes: []\n", "1:1: listeners: required"},
+          {"listeners: [{ address: 127.0.0.1:80 }]\nroutes: []\n", "1:1: pools: required"},
+          {"listeners: [{ address: 127.0.0.1:80 }]\npools: { a: { servers: [{ address: 127.0.0.1:81 }] } }\n",
+           "1:1: routes: required"},
+      },
+      "");
+}
+
+TEST(ConfigTest, TopLevelKeyErrors) {
+  expectErrors(
+      {
+          {"colour: red\n", "9:1: colour: unknown key \"colour\""},
+          {"listners: []\n", "9:1: listners: unknown key \"listners\" (did you mean \"listeners\"?)"},
+          {"routes: []\n", "9:1: routes: duplicate key \"routes\" (first defined at line 7)"},
+          {"? [a, b]\n: 1\n", "9:3: expected a name as the key"},
+          {"---\nfoo: 1\n", "10:1: only one YAML document is allowed per file"},
+      },
+      kBase);
+}
+
+TEST(ConfigTest, WorkersErrors) {
+  expectErrors(
+      {
+          {"workers: many\n", "9:10: workers: expected auto or a number between 1 and 256"},
+          {"workers: 1.5\n", "9:10: workers: expected auto or a number between 1 and 256"},
+          {"workers: 0\n", "9:10: workers: must be between 1 and 256"},
+          {"workers: 257\n", "9:10: workers: must be between 1 and 256"},
+          {"workers: -2\n", "9:10: workers: must be between 1 and 256"},
+          {"workers: 99999999999999999999\n", "9:10: workers: must be between 1 and 256"},
+          {"workers: [1]\n", "9:10: workers: expected auto or a number of workers"},
+      },
+      kBase);
+}
+
+TEST(ConfigTest, TimeoutErrors) {
+  expectErrors(
+      {
+          {"timeouts:\n  client_idle: 10 parsecs\n",
+           "10:16: timeouts.client_idle: expected a duration such as 30s or 500ms"},
+          {"timeouts:\n  send: -5s\n", "10:9: timeouts.send: expected a duration such as 30s or 500ms"},
+          {"timeouts:\n  send: { a: 1 }\n",
+           "10:9: timeouts.send: expected a duration such as 30s or 500ms"},
+          {"timeouts:\n  drain: 0s\n", "10:10: timeouts.drain: must be greater than 0"},
+          {"timeouts:\n  upstream_conect: 2s\n",
+           "10:3: timeouts.upstream_conect: unknown key \"upstream_conect\" (did you mean "
+           "\"upstream_connect\"?)"},
+          {"timeouts: 30s\n", "9:11: timeouts: expected a map"},
+          {"timeouts:\n  drain: 1s\n  drain: 2s\n",
+           "11:3: timeouts.drain: duplicate key \"drain\" (first defined at line 10)"},
+      },
+      kBase);
+}
+
+TEST(ConfigTest, LimitErrors) {
+  expectErrors(
+      {
+          {"limits:\n  body_bytes: lots\n", "10:15: limits.body_bytes: expected a size such as 64KiB"},
+          {"limits:\n  body_bytes: 99999999999999999999\n",
+           "10:15: limits.body_bytes: expected a size such as 64KiB"},
+          {"limits:\n  body_bytes: 1.5GiB\n", "10:15: limits.body_bytes: expected a size such as 64KiB"},
+          {"limits:\n  header_bytes: 512\n", "10:17: limits.header_bytes: must be at least 1KiB"},
+          {"limits:\n  uri_bytes: 0\n", "10:14: limits.uri_bytes: must be greater than 0"},
+          {"limits:\n  headers: 0\n", "10:12: limits.headers: must be between 1 and 100000"},
+          {"limits:\n  headers: ten\n", "10:12: limits.headers: expected an integer"},
+          {"limits:\n  headers:\n", "10:3: limits.headers: expected an integer"},
+      },
+      kBase);
+}
+
+TEST(ConfigTest, HeaderAndLogErrors) {
+  expectErrors(
+      {
+          {"proxy_headers: { via: maybe }\n", "9:23: proxy_headers.via: expected true or false"},
+          {"proxy_headers: { x_forwarded: true }\n",
+           "9:18: proxy_headers.x_forwarded: unknown key \"x_forwarded\""},
+          {"proxy_headers: true\n", "9:16: proxy_headers: expected a map"},
+          {"access_log: maybe\n", "9:13: access_log: expected a map with path and format, or off"},
+          {"access_log: [a]\n", "9:13: access_log: expected a map with path and format, or off"},
+          {"access_log: { format: xml }\n",
+           "9:23: access_log.format: expected one of: combined, json (got \"xml\")"},
+          {"access_log: { path: \"\" }\n", "9:21: access_log.path: must not be empty"},
+          {"error_log: { level: verbose }\n",
+           "9:21: error_log.level: expected one of: debug, info, warn, error (got \"verbose\")"},
+          {"error_log: { path: [a] }\n", "9:20: error_log.path: expected a string"},
+          {"error_log: off\n", "9:12: error_log: expected a map"},
+      },
+      kBase);
+}
+
+TEST(ConfigTest, ListenerErrors) {
+  const std::string rest = "pools: { app: { servers: [{ address: 127.0.0.1:9001 }] } }\nroutes: [{ pool: app }]\n";
+  std::vector<ErrorCase> cases = {
+      {"listeners: { address: 127.0.0.1:80 }\n", "1:12: listeners: expected a list"},
+      {"listeners: []\n", "1:12: listeners: at least one listener is required"},
+      {"listeners:\n", "1:1: listeners: expected a list"},
+      {"listeners:\n  - backlog: 10\n", "2:5: listeners[0].address: required"},
+      {"listeners:\n  - 127.0.0.1:80\n", "2:5: listeners[0]: expected a map"},
+      {"listeners:\n  - address: localhost\n", "2:14: listeners[0].address: expected host:port"},
+      {"listeners:\n  - address: 127.0.0.1:80\n    backlog: 0\n",
+       "3:14: listeners[0].backlog: must be between 1 and 65535"},
+      {"listeners:\n  - address: \"*:8080\"\n  - address: 0.0.0.0:8080\n",
+       "3:14: listeners[1].address: duplicate listener address 0.0.0.0:8080 (same as listeners[0])"},
+  };
+  for (const ErrorCase& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    EXPECT_EQ(errorOf(c.yaml + rest), std::string("t.yaml:") + c.expected);
+  }
+}
+
+TEST(ConfigTest, UnresolvableHostNamesTheHost) {
+  std::string error = errorOf(R"(listeners: [{ address: 127.0.0.1:8080 }]
+pools:
+  app:
+    servers:
+      - address: no-such-host.invalid:80
+routes: [{ pool: app }]
+)");
+  std::string expected = "t.yaml:5:18: pools.app.servers[0].address: cannot resolve \"no-such-host.invalid\": ";
+  EXPECT_EQ(error.substr(0, expected.size()), expected);
+  EXPECT_GT(error.size(), expected.size());  // gai_strerror's text follows
+}
+
+TEST(ConfigTest, PoolErrors) {
+  const std::string head = "listeners: [{ address: 127.0.0.1:8080 }]\nroutes: [{ pool: app }]\n";
+  std::vector<ErrorCase> cases = {
+      {"pools: [app]\n", "3:8: pools: expected a map"},
+      {"pools: {}\n", "3:8: pools: at least one pool is required"},
+      {"pools:\n  \"my pool\": { servers: [{ address: 127.0.0.1:9001 }] }\n",
+       "4:3: pools.my pool: invalid pool name \"my pool\" (use letters, digits, \"_\", \".\" and \"-\")"},
+      {"pools:\n  app: { keepalive: 1 }\n", "4:8: pools.app.servers: required"},
+      {"pools:\n  app: { servers: [] }\n", "4:19: pools.app.servers: at least one server is required"},
+      {"pools:\n  app: { servers: 127.0.0.1:9001 }\n", "4:19: pools.app.servers: expected a list"},
+      {"pools:\n  app: { servers: [127.0.0.1:9001] }\n", "4:20: pools.app.servers[0]: expected a map"},
+      {"pools:\n  app:\n    servers:\n      - address: 127.0.0.1:9001\n        weight: 0\n",
+       "7:17: pools.app.servers[0].weight: must be between 1 and 1000"},
+      {"pools:\n  app:\n    servers:\n      - address: 127.0.0.1:9001\n        weight: 1001\n",
+       "7:17: pools.app.servers[0].weight: must be between 1 and 1000"},
+      {"pools:\n  app:\n    servers:\n      - address: 127.0.0.1:9001\n        weight: heavy\n",
+       "7:17: pools.app.servers[0].weight: expected an integer"},
+      {"pools:\n  app:\n    servers:\n      - address: 127.0.0.1:9001\n        wieght: 2\n",
+       "7:9: pools.app.servers[0].wieght: unknown key \"wieght\" (did you mean \"weight\"?)"},
+      {"pools:\n  app:\n    servers:\n      - address: \"*:80\"\n",
+       "6:18: pools.app.servers[0].address: expected host:port (a server needs a host to connect to, "
+       "not \"*\")"},
+      {"pools:\n  app:\n    servers:\n      - address: 127.0.0.1:9001\n      - address: \"[::1]\"\n",
+       "7:18: pools.app.servers[1].address: expected host:port (the port is missing)"},
+      {"pools:\n  app:\n    servers: [{ address: 127.0.0.1:9001 }]\n    keepalive: 100001\n",
+       "6:16: pools.app.keepalive: must be between 0 and 100000"},
+      {"pools:\n  app:\n    servers: [{ address: 127.0.0.1:9001 }]\n    retries: -1\n",
+       "6:14: pools.app.retries: must be between 0 and 100"},
+      {"pools:\n  app:\n    servers: [{ address: 127.0.0.1:9001 }]\n    retries: 101\n",
+       "6:14: pools.app.retries: must be between 0 and 100"},
+      {"pools:\n  app:\n    servers: [{ address: 127.0.0.1:9001 }]\n    balancer: least_conn\n",
+       "6:15: pools.app.balancer: unknown balancer \"least_conn\" (accepted: round_robin)"},
+  };
+  for (const ErrorCase& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    EXPECT_EQ(errorOf(head + c.yaml), std::string("t.yaml:") + c.expected);
+  }
+}
+
+TEST(ConfigTest, RouteErrors) {
+  const std::string head =
+      "listeners: [{ address: 127.0.0.1:8080 }]\n"
+      "pools: { app: { servers: [{ address: 127.0.0.1:9001 }] } }\n";
+  std::vector<ErrorCase> cases = {
+      {"routes: []\n", "3:9: routes: at least one route is required"},
+      {"routes: { pool: app }\n", "3:9: routes: expected a list"},
+      {"routes:\n  - pool: nope\n", "4:11: routes[0].pool: pool \"nope\" is not defined"},
+      {"routes:\n  - pool: app\n  - pool: App\n",
+       "5:11: routes[1].pool: pool \"App\" is not defined (did you mean \"app\"?)"},
+      {"routes:\n  - match: { host: a.com }\n", "4:5: routes[0].pool: required"},
+      {"routes:\n  - pool:\n", "4:5: routes[0].pool: expected a string"},
+      {"routes:\n  - pool: app\n    match: /api/\n", "5:12: routes[0].match: expected a map"},
+      {"routes:\n  - pool: app\n    match: { path: /api/ }\n",
+       "5:14: routes[0].match.path: unknown key \"path\""},
+      {"routes:\n  - pool: app\n    match: { path_prefix: api/ }\n",
+       "5:27: routes[0].match.path_prefix: must start with \"/\""},
+      {"routes:\n  - pool: app\n    match: { path_prefix: \"/a b\" }\n",
+       "5:27: routes[0].match.path_prefix: must not contain spaces or control characters"},
+      {"routes:\n  - pool: app\n    match: { host: \"exa mple.com\" }\n",
+       "5:20: routes[0].match.host: expected a host name such as www.example.com or *.example.com, "
+       "without a port"},
+      {"routes:\n  - pool: app\n    match: { host: \"example.com:80\" }\n",
+       "5:20: routes[0].match.host: expected a host name such as www.example.com or *.example.com, "
+       "without a port"},
+      {"routes:\n  - pool: app\n    match: { host: \"*.\" }\n",
+       "5:20: routes[0].match.host: expected a host name such as www.example.com or *.example.com, "
+       "without a port"},
+      {"routes:\n  - pool: app\n    match: { host: \"a.*.com\" }\n",
+       "5:20: routes[0].match.host: expected a host name such as www.example.com or *.example.com, "
+       "without a port"},
+  };
+  for (const ErrorCase& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    EXPECT_EQ(errorOf(head + c.yaml), std::string("t.yaml:") + c.expected);
+  }
+}
+
+TEST(ConfigTest, ErrorsNeverThrow) {
+  // Odd inputs must come back as errors, not exceptions.
+  for (const char* yaml : {"\t- a", "&a [*a]", "!!binary x", "{", "]", "listeners: *nope\n",
+                           "listeners: !!map []\n", "\xff\xfe"}) {
+    SCOPED_TRACE(yaml);
+    EXPECT_NO_THROW({
+      Result<ConfigPtr> result = loadString(yaml, "t.yaml");
+      EXPECT_FALSE(result.ok());
+    });
+  }
+}
+
+}  // namespace
+}  // namespace weir::config
