@@ -55,6 +55,11 @@ struct ControlState {
 
 void onSignal(evutil_socket_t sig, short, void* arg) {
   auto* st = static_cast<ControlState*>(arg);
+  if (sig == SIGUSR1) {
+    WEIR_INFO("SIGUSR1: reopening log files");
+    log::Writer::instance().requestReopen();
+    return;
+  }
   if (sig == SIGHUP) {
     WEIR_WARN("SIGHUP received: configuration reload is not supported yet; ignoring");
     return;
@@ -75,6 +80,7 @@ int Server::run(const HooksFactory& factory) {
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &mask, &old);
 
   std::vector<std::unique_ptr<Worker::Hooks>> hooks;
@@ -86,7 +92,7 @@ int Server::run(const HooksFactory& factory) {
   ControlState st;
   st.base = event_base_new();
   event* sigs[] = {evsignal_new(st.base, SIGTERM, onSignal, &st), evsignal_new(st.base, SIGINT, onSignal, &st),
-                   evsignal_new(st.base, SIGHUP, onSignal, &st)};
+                   evsignal_new(st.base, SIGHUP, onSignal, &st), evsignal_new(st.base, SIGUSR1, onSignal, &st)};
   for (event* e : sigs) event_add(e, nullptr);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   WEIR_INFO("weir %s started: %u workers", WEIR_VERSION, opts_.workers);

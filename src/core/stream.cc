@@ -7,14 +7,18 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace weir::core {
 namespace {
 
-// One read reserves this much; a full read is followed by another, up to
-// kReadsPerEvent, before yielding to other connections on the loop.
-constexpr size_t kReadChunk = 64 * 1024;
+// A read reserves read_size_ bytes: small for the usual small message, and
+// doubled while reads keep filling it (bodies), up to kMaxRead. A full read
+// is followed by another, up to kReadsPerEvent, before yielding to other
+// connections on the loop.
+constexpr size_t kMinRead = 16 * 1024 - 256;  // a chain, header included, fits 16 KiB
+constexpr size_t kMaxRead = 256 * 1024;
 constexpr int kReadsPerEvent = 4;
 constexpr int kWriteIovecs = 64;
 
@@ -126,7 +130,7 @@ void Stream::handleRead() {
   for (int round = 0; round < kReadsPerEvent; ++round) {
     if (!reading_ || fd_ < 0 || eof_ || error_ != 0) return;
     evbuffer_iovec vec[2];
-    int n = evbuffer_reserve_space(in_, kReadChunk, vec, 2);
+    int n = evbuffer_reserve_space(in_, static_cast<ev_ssize_t>(read_size_), vec, 2);
     if (n <= 0) {
       fail(ENOMEM);
       return;
@@ -160,6 +164,11 @@ void Stream::handleRead() {
     }
     evbuffer_commit_space(in_, vec, n);
     bytes_read_ += static_cast<uint64_t>(got);
+    if (static_cast<size_t>(got) == want) {
+      read_size_ = std::min(read_size_ * 2, kMaxRead);
+    } else if (static_cast<size_t>(got) < read_size_ / 8 && read_size_ > kMinRead) {
+      read_size_ = std::max(read_size_ / 2, kMinRead);
+    }
     // A short read drained the socket; the next arrival raises a new edge.
     if (static_cast<size_t>(got) < want && !peer_closed_) readable_ = false;
     handler_->onStreamRead(*this);

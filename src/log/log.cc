@@ -46,17 +46,21 @@ Status Writer::open(const std::string& access_path, const std::string& error_pat
     ::close(*err);
     return acc.error();
   }
-  error_fd_ = *err;
-  access_fd_ = *acc;
+  fds_[kError] = *err;
+  fds_[kAccess] = *acc;
+  paths_[kError] = error_path;
+  paths_[kAccess] = access_path;
+  access_enabled_ = *acc >= 0;
   level_.store(level);
   thread_ = std::thread([this] { run(); });
   return Ok{};
 }
 
-void Writer::submit(int fd, std::string&& chunk) {
-  if (fd < 0 || chunk.empty()) return;
+void Writer::submit(Sink sink, std::string&& chunk) {
+  // fds_ belongs to the writer thread once it runs; decide on flags only.
+  if ((sink == kAccess && !access_enabled_) || chunk.empty()) return;
   if (!thread_.joinable()) {  // before open() or after stop(): write directly
-    [[maybe_unused]] ssize_t n = ::write(fd, chunk.data(), chunk.size());
+    [[maybe_unused]] ssize_t n = ::write(fds_[sink], chunk.data(), chunk.size());
     return;
   }
   {
@@ -66,22 +70,51 @@ void Writer::submit(int fd, std::string&& chunk) {
       return;
     }
     queued_bytes_ += chunk.size();
-    queue_.emplace_back(fd, std::move(chunk));
+    queue_.emplace_back(sink, std::move(chunk));
   }
   cv_.notify_one();
 }
 
+void Writer::requestReopen() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reopen_requested_ = true;
+  }
+  cv_.notify_one();
+}
+
+// Writer thread: open the paths again and swap. A path that fails keeps the
+// old descriptor, and the failure is logged to the error log.
+void Writer::reopen() {
+  for (Sink sink : {kAccess, kError}) {
+    const std::string& path = paths_[sink];
+    if (path.empty() || path == "/dev/stdout" || path == "/dev/stderr") continue;
+    auto fd = openSink(path);
+    if (!fd) {
+      std::string line = isoTime() + " [error] log reopen: " + fd.error().message + "\n";
+      [[maybe_unused]] ssize_t n = ::write(fds_[kError], line.data(), line.size());
+      continue;
+    }
+    ::close(fds_[sink]);
+    fds_[sink] = *fd;
+  }
+}
+
 void Writer::run() {
-  std::deque<std::pair<int, std::string>> batch;
+  std::deque<std::pair<Sink, std::string>> batch;
   for (;;) {
+    bool reopen_now = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      cv_.wait(lock, [this] { return stopping_ || reopen_requested_ || !queue_.empty(); });
       if (queue_.empty() && stopping_) return;
       batch.swap(queue_);
       queued_bytes_ = 0;
+      reopen_now = reopen_requested_;
+      reopen_requested_ = false;
     }
-    for (auto& [fd, text] : batch) {
+    for (auto& [sink, text] : batch) {
+      int fd = fds_[sink];
       size_t off = 0;
       while (off < text.size()) {
         ssize_t n = ::write(fd, text.data() + off, text.size() - off);
@@ -91,6 +124,7 @@ void Writer::run() {
       }
     }
     batch.clear();
+    if (reopen_now) reopen();
   }
 }
 

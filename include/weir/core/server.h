@@ -3,7 +3,8 @@
 //
 // Signals: SIGTERM and SIGINT drain (stop accepting, finish in-flight
 // requests within timeouts.drain) and exit; SIGHUP is logged and ignored
-// until configuration reload lands; SIGPIPE is ignored.
+// until configuration reload lands; SIGUSR1 reopens the log files (for
+// rotation); SIGPIPE is ignored.
 #pragma once
 
 #include <chrono>

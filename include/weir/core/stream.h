@@ -96,6 +96,7 @@ class Stream {
   evbuffer* out_;
   int fd_ = -1;
   size_t low_water_ = 0;
+  size_t read_size_ = 16 * 1024 - 256;
   uint64_t bytes_read_ = 0;
   uint64_t bytes_written_ = 0;
   int error_ = 0;

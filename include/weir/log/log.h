@@ -28,26 +28,34 @@ class Writer {
   Status open(const std::string& access_path, const std::string& error_path, Level level);
   void stop();
 
-  bool accessEnabled() const { return access_fd_ >= 0; }
+  // Thread-safe: the writer thread reopens both files (log rotation).
+  void requestReopen();
+
+  bool accessEnabled() const { return access_enabled_; }
   Level level() const { return level_.load(std::memory_order_relaxed); }
   // Thread-safe; the chunk holds whole lines.
-  void submitAccess(std::string&& chunk) { submit(access_fd_, std::move(chunk)); }
-  void submitError(std::string&& chunk) { submit(error_fd_, std::move(chunk)); }
+  void submitAccess(std::string&& chunk) { submit(kAccess, std::move(chunk)); }
+  void submitError(std::string&& chunk) { submit(kError, std::move(chunk)); }
   uint64_t dropped() const { return dropped_.load(); }
 
   static constexpr size_t kMaxQueuedBytes = 64u << 20;
 
  private:
+  enum Sink { kAccess = 0, kError = 1 };
   Writer() = default;
-  void submit(int fd, std::string&& chunk);
+  void submit(Sink sink, std::string&& chunk);
   void run();
+  void reopen();
 
-  int access_fd_ = -1;
-  int error_fd_ = 2;
+  // fds_ and paths_ are the writer thread's once it runs.
+  int fds_[2] = {-1, 2};
+  std::string paths_[2];
+  bool access_enabled_ = false;
+  bool reopen_requested_ = false;  // guarded by mu_
   std::atomic<Level> level_{Level::kInfo};
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<int, std::string>> queue_;
+  std::deque<std::pair<Sink, std::string>> queue_;
   size_t queued_bytes_ = 0;
   bool stopping_ = false;
   std::thread thread_;
