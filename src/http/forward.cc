@@ -155,7 +155,14 @@ void writeResponseHead(const RequestHead& req, const ResponseHead& resp, const R
     appendField(out, f.name(i), f.value(i));
   }
   if (opts.via) appendMerged(out, f, Token::kVia, "Via", viaValue(resp.version_major, resp.version_minor));
-  if (plan.body == BodyMode::kChunkWrap) out.append("Transfer-Encoding: chunked\r\n");
+  if (plan.body == BodyMode::kChunkWrap) {
+    // Codings the upstream applied (a body read until close may still be,
+    // say, gzip-coded) stay listed, with chunked added last.
+    std::string codings = f.joined(Token::kTransferEncoding);
+    out.append("Transfer-Encoding: ");
+    if (!codings.empty()) out.append(codings).append(", ");
+    out.append("chunked\r\n");
+  }
   if (plan.upgrade) {
     int up = f.find(Token::kUpgrade);
     out.append("Connection: upgrade\r\n");

@@ -43,8 +43,9 @@ void Parser::reset() {
   head_done_ = false;
   head_bytes_ = 0;
   body_bytes_ = 0;
-  value_end_ = nullptr;
+  last_head_byte_ = 0;
   in_name_ = false;
+  field_open_ = false;
   sink_ = nullptr;
   no_body_expected_ = false;
 }
@@ -66,11 +67,10 @@ Parser::Step Parser::execute(const char* data, size_t len) {
   if (in_head) {
     // Feed no more than the head may still take, plus one byte to notice
     // when it is too long: memory stays bounded by the limit.
-    uint64_t room = limits_.header_bytes - std::min(head_bytes_, limits_.header_bytes) + 1;
+    uint64_t room = limits_.header_bytes - std::min(head_bytes_, limits_.header_bytes);
+    if (room < UINT64_MAX) ++room;
     len = static_cast<size_t>(std::min<uint64_t>(len, room));
-    if (value_end_ != nullptr && value_end_ == feed_end_) value_end_ = data;
   }
-  feed_end_ = data + len;
   flags_ = 0;
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   Step step = stepFrom(err, data, len);
@@ -78,10 +78,36 @@ Parser::Step Parser::execute(const char* data, size_t len) {
     head_bytes_ += step.consumed;
     if (head_bytes_ > limits_.header_bytes) {
       fail(kind_ == Kind::kRequest ? 431 : 502, "header section too large");
-      step.flags |= kError;
+      step.flags = kError;
+    } else if (!checkLineEndings(data, step.consumed)) {
+      step.flags = kError;
     }
   }
   return step;
+}
+
+// Every LF in a head must follow a CR, every CR must precede an LF, and no
+// line may start with whitespace (obs-fold, RFC 9112 5.2: rejected here).
+bool Parser::checkLineEndings(const char* data, size_t len) {
+  char prev = last_head_byte_;
+  for (size_t i = 0; i < len; ++i) {
+    char c = data[i];
+    if (c == '\n' && prev != '\r') {
+      fail(kind_ == Kind::kRequest ? 400 : 502, "bare LF in message head");
+      return false;
+    }
+    if (prev == '\r' && c != '\n') {
+      fail(kind_ == Kind::kRequest ? 400 : 502, "bare CR in message head");
+      return false;
+    }
+    if (prev == '\n' && (c == ' ' || c == '\t')) {
+      fail(kind_ == Kind::kRequest ? 400 : 502, "obsolete line folding in header field");
+      return false;
+    }
+    prev = c;
+  }
+  last_head_byte_ = prev;
+  return true;
 }
 
 Parser::Step Parser::stepFrom(llhttp_errno_t err, const char* data, size_t len) {
@@ -110,11 +136,22 @@ Parser::Step Parser::stepFrom(llhttp_errno_t err, const char* data, size_t len) 
 Parser::Step Parser::finish() {
   if (error_status_ != 0) return {0, kError};
   if (!head_done_ && head_bytes_ == 0) return {0, 0};  // between messages: a clean close
+  flags_ = 0;
   if (paused_) {
     llhttp_resume(&parser_);
     paused_ = false;
+    // A pause inside on_headers_complete leaves llhttp before its
+    // after-headers step; run it (no input) so finish() sees the body state.
+    static const char kNone = 0;
+    llhttp_errno_t e = llhttp_execute(&parser_, &kNone, 0);
+    if (e == HPE_PAUSED) {
+      llhttp_resume(&parser_);
+    } else if (e != HPE_OK) {
+      fail(kind_ == Kind::kRequest ? 400 : 502, "connection closed before the message was complete");
+      return {0, kError};
+    }
+    if (flags_ & kMessageComplete) return {0, flags_};
   }
-  flags_ = 0;
   llhttp_errno_t err = llhttp_finish(&parser_);
   // llhttp_finish completes a body delimited by close by calling
   // on_message_complete; anything else was cut short.
@@ -138,6 +175,10 @@ int Parser::onUrl(llhttp_t* p, const char* at, size_t len) {
 
 int Parser::onStatus(llhttp_t* p, const char* at, size_t len) {
   Parser* s = self(p);
+  for (size_t i = 0; i < len; ++i) {
+    unsigned char c = static_cast<unsigned char>(at[i]);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return s->fail(502, "control character in reason phrase");
+  }
   s->response_.reason.append(at, len);
   if (s->response_.reason.size() > 1024) return s->fail(502, "reason phrase too long");
   return 0;
@@ -156,30 +197,35 @@ int Parser::onHeaderField(llhttp_t* p, const char* at, size_t len) {
     }
     fields.beginField();
     s->in_name_ = true;
-    s->value_end_ = nullptr;
+    s->field_open_ = true;
   }
   fields.appendName({at, len});
   return 0;
 }
 
 int Parser::onHeaderFieldComplete(llhttp_t* p) {
-  self(p)->in_name_ = false;
+  Parser* s = self(p);
+  s->in_name_ = false;
+  HeaderBlock& fields = s->fields();
+  if (fields.size() == 0 || fields.field(fields.size() - 1).name_length == 0) {
+    return s->fail(s->kind_ == Kind::kRequest ? 400 : 502, "empty header field name");
+  }
   return 0;
 }
 
+// A value with no field open came from a line with an empty name (": b");
+// llhttp reports no name for it at all.
 int Parser::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
   Parser* s = self(p);
-  if (s->value_end_ != nullptr && s->value_end_ != at) {
-    return s->fail(s->kind_ == Kind::kRequest ? 400 : 502, "obsolete line folding in header field");
-  }
-  s->value_end_ = at + len;
+  if (!s->field_open_) return s->fail(s->kind_ == Kind::kRequest ? 400 : 502, "empty header field name");
   s->fields().appendValue({at, len});
   return 0;
 }
 
 int Parser::onHeaderValueComplete(llhttp_t* p) {
   Parser* s = self(p);
-  s->value_end_ = nullptr;
+  if (!s->field_open_) return s->fail(s->kind_ == Kind::kRequest ? 400 : 502, "empty header field name");
+  s->field_open_ = false;
   s->fields().endField();
   return 0;
 }
@@ -237,19 +283,25 @@ int Parser::responseHeadComplete() {
   r.status = static_cast<uint16_t>(parser_.status_code);
   r.version_major = parser_.http_major;
   r.version_minor = parser_.http_minor;
-  r.chunked = (parser_.flags & F_CHUNKED) != 0;
+  r.no_body = no_body_expected_ || r.status < 200 || r.status == 204 || r.status == 304;
+  r.chunked = !r.no_body && (parser_.flags & F_CHUNKED) != 0;
   r.has_content_length = (parser_.flags & F_CONTENT_LENGTH) != 0;
   r.content_length = r.has_content_length ? parser_.content_length : 0;
-  r.keep_alive = llhttp_should_keep_alive(&parser_) != 0;
-  r.no_body = no_body_expected_ || r.status < 200 || r.status == 204 || r.status == 304;
   r.until_close = !r.no_body && !r.chunked && !r.has_content_length;
-  if (r.until_close) r.keep_alive = false;
-  if (no_body_expected_ && r.status >= 200) {
-    // A response to HEAD: llhttp must not wait for the body its framing
-    // announces. Returning 1 skips the body; the head is still reported.
-    return 1;
+  if (r.no_body) {
+    // llhttp's keep-alive answer assumes a body runs to the close when no
+    // length is given; without a body only the version and Connection count.
+    const bool http11 = r.version_major == 1 && r.version_minor >= 1;
+    r.keep_alive = http11 ? (parser_.flags & F_CONNECTION_CLOSE) == 0
+                          : (parser_.flags & F_CONNECTION_KEEP_ALIVE) != 0;
+  } else {
+    r.keep_alive = !r.until_close && llhttp_should_keep_alive(&parser_) != 0;
   }
-  if (r.no_body || (r.has_content_length && r.content_length == 0)) return 0;
+  // A response that has no body (HEAD, 1xx, 204, 304) whatever its framing
+  // fields say: returning 1 makes llhttp skip the body. 101 keeps llhttp's
+  // own upgrade handling.
+  if (r.no_body) return r.status == 101 ? 0 : 1;
+  if (r.has_content_length && r.content_length == 0) return 0;
   return HPE_PAUSED;
 }
 

@@ -89,6 +89,7 @@ class Parser {
   static const llhttp_settings_t* settings();
 
   int fail(int status, const char* reason);
+  bool checkLineEndings(const char* data, size_t len);
   HeaderBlock& fields();
   int requestHeadComplete();
   int responseHeadComplete();
@@ -103,16 +104,15 @@ class Parser {
   bool no_body_expected_ = false;
   bool head_done_ = false;
   bool paused_ = false;
-  bool in_name_ = false;
+  bool in_name_ = false;     // inside a field name (it may arrive in pieces)
+  bool field_open_ = false;  // a field has a name and its value is not complete
   unsigned flags_ = 0;  // collected by callbacks during one execute()
   uint64_t head_bytes_ = 0;
   uint64_t body_bytes_ = 0;
-  // obs-fold detection: llhttp reports a folded line as a second value span
-  // of the same field with a gap (the CRLF) before it. value_end_ is where the
-  // open field's last value span ended; feed_end_ is the end of the input
-  // given to the last execute().
-  const char* value_end_ = nullptr;
-  const char* feed_end_ = nullptr;
+  // Line endings in the head, checked byte by byte (llhttp in strict mode
+  // still takes a bare LF outside field values, and folds obs-fold away):
+  // the last head byte seen, carried across execute() calls.
+  char last_head_byte_ = 0;
   int error_status_ = 0;
   const char* error_reason_ = "";
 };
