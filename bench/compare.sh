@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# Side-by-side throughput comparison of Weir, nginx and HAProxy on 127.0.0.1,
+# all proxying to the same weir-origin in the same run.
+#
+# Usage: bench/compare.sh BUILD_DIR
+#
+# Environment (all optional):
+#   TARGETS="direct weir nginx haproxy"  what to measure; "direct" is the origin
+#                                        itself, measured once per workload
+#   DURATION=10   seconds per wrk run          ROUNDS=3   rounds per proxy
+#   WARMUP=2      seconds of discarded warm-up per proxy and workload
+#   WRK_THREADS=2 WRK_CONNECTIONS=64           wrk -t / -c
+#   RESULTS_DIR=BUILD_DIR/bench-results/DATE   where raw outputs and the table go
+#   KEEP_TMP=1    keep the generated configs and logs in the temp dir
+#
+# Proxies run in rotating order (round 1: weir nginx haproxy, round 2: nginx
+# haproxy weir, ...) so drift on the shared machine does not favour one. A
+# proxy that is missing or fails to start is reported and skipped.
+set -euo pipefail
+
+usage() {
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+}
+[ $# -eq 1 ] || usage
+[ -d "$1" ] || { echo "compare: build dir '$1' not found" >&2; exit 2; }
+
+BUILD_DIR=$(cd "$1" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+TEMPLATES=$HERE/compare
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-2}
+WRK_THREADS=${WRK_THREADS:-2}
+WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
+TARGETS=${TARGETS:-"direct weir nginx haproxy"}
+RESULTS_DIR=${RESULTS_DIR:-$BUILD_DIR/bench-results/$(date +%Y%m%d-%H%M%S)}
+WORKLOADS=(small large)
+declare -A WORKLOAD_PATH=([small]=/bytes/100 [large]=/bytes/65536)
+
+ORIGIN_BIN=$BUILD_DIR/weir-origin
+WEIR_BIN=$BUILD_DIR/weir
+
+log() { printf 'compare: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+for tool in wrk curl python3 timeout; do
+  command -v "$tool" >/dev/null || die "missing '$tool' (make bench installs wrk, nginx-light, haproxy)"
+done
+[ -x "$ORIGIN_BIN" ] || die "$ORIGIN_BIN not built (cmake --build $BUILD_DIR --target weir-origin)"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/weir-compare.XXXXXX")
+mkdir -p "$RESULTS_DIR"
+
+# ---------------------------------------------------------------- processes
+PIDS=()       # every long-running process we started
+WRK_PID=""    # the wrk (under timeout) currently running, if any
+
+stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$? pid
+  trap - EXIT INT TERM
+  [ -n "$WRK_PID" ] && stop_pid "$WRK_PID"
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  if [ "${KEEP_TMP:-0}" = 1 ]; then
+    log "temp files kept in $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Prints N distinct free TCP ports on 127.0.0.1.
+free_ports() {
+  python3 - "$1" <<'EOF'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+EOF
+}
+
+# render TEMPLATE OUT PORT: fills @PORT@, @ORIGIN_PORT@ and @TMPDIR@.
+render() {
+  sed -e "s|@PORT@|$3|g" -e "s|@ORIGIN_PORT@|$ORIGIN_PORT|g" -e "s|@TMPDIR@|$WORK|g" "$1" >"$2"
+  cp "$2" "$RESULTS_DIR/"
+}
+
+# wait_ready NAME PORT PID: until the proxy answers with the origin's body.
+wait_ready() {
+  local name=$1 port=$2 pid=$3 i
+  for i in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || { log "$name exited during startup"; return 1; }
+    if curl -sf -m 1 "http://127.0.0.1:$port/" 2>/dev/null | grep -q "hello from bench"; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  log "$name did not answer on 127.0.0.1:$port within 10s"
+  return 1
+}
+
+start_origin() {
+  "$ORIGIN_BIN" --listen 127.0.0.1:0 --threads 2 --name bench >"$WORK/origin.out" 2>"$WORK/origin.err" &
+  PIDS+=($!)
+  local pid=$! i
+  for i in $(seq 100); do
+    ORIGIN_PORT=$(sed -n 's/^weir-origin bench listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/origin.out")
+    [ -n "$ORIGIN_PORT" ] && break
+    kill -0 "$pid" 2>/dev/null || die "weir-origin failed: $(cat "$WORK/origin.err")"
+    sleep 0.1
+  done
+  [ -n "$ORIGIN_PORT" ] || die "weir-origin did not report its port"
+  wait_ready origin "$ORIGIN_PORT" "$pid" || die "weir-origin is not answering"
+  log "weir-origin (2 threads) on 127.0.0.1:$ORIGIN_PORT"
+}
+
+# start_TARGET PORT: starts the proxy in the foreground-mode as a child and
+# records its PID; returns non-zero when it cannot run.
+start_weir() {
+  [ -x "$WEIR_BIN" ] || { log "weir: $WEIR_BIN not built"; return 1; }
+  render "$TEMPLATES/weir.yaml.in" "$WORK/weir.yaml" "$1"
+  "$WEIR_BIN" -c "$WORK/weir.yaml" >"$WORK/weir.log" 2>&1 &
+  PIDS+=($!)
+  wait_ready weir "$1" $! || { tail -n 5 "$WORK/weir.log" >&2; return 1; }
+}
+
+start_nginx() {
+  command -v nginx >/dev/null || { log "nginx: not installed"; return 1; }
+  render "$TEMPLATES/nginx.conf.in" "$WORK/nginx.conf" "$1"
+  nginx -p "$WORK" -e "$WORK/nginx-error.log" -c "$WORK/nginx.conf" \
+    -g "daemon off; pid $WORK/nginx.pid;" >"$WORK/nginx.out" 2>&1 &
+  PIDS+=($!)
+  wait_ready nginx "$1" $! || { tail -n 5 "$WORK/nginx.out" "$WORK/nginx-error.log" >&2; return 1; }
+}
+
+start_haproxy() {
+  command -v haproxy >/dev/null || { log "haproxy: not installed"; return 1; }
+  render "$TEMPLATES/haproxy.cfg.in" "$WORK/haproxy.cfg" "$1"
+  haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
+  PIDS+=($!)
+  wait_ready haproxy "$1" $! || { tail -n 5 "$WORK/haproxy.log" >&2; return 1; }
+}
+
+# ---------------------------------------------------------------- wrk runs
+declare -A PORT
+
+# run_wrk WORKLOAD TARGET LABEL SECONDS OUTFILE
+run_wrk() {
+  local url="http://127.0.0.1:${PORT[$2]}${WORKLOAD_PATH[$1]}"
+  timeout -k 5 $(($4 + 30)) wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$4"s --latency "$url" \
+    >"$5" 2>&1 &
+  WRK_PID=$!
+  wait "$WRK_PID" || log "wrk exited with status $? for $2 ($1, $3)"
+  WRK_PID=""
+}
+
+measure() {  # measure WORKLOAD TARGET ROUND
+  local out="$RESULTS_DIR/$1__$2__r$3.txt" rps p99
+  run_wrk "$1" "$2" "round $3" "$DURATION" "$out"
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+  p99=$(awk '$1 == "99%" || $1 == "99.000%" {print $2; exit}' "$out")
+  printf '  %-6s round %d  %-8s %12s req/s   p99 %s\n' "$1" "$3" "$2" "${rps:-?}" "${p99:-?}" >&2
+}
+
+warm_up() {  # warm_up WORKLOAD TARGET
+  [ "$WARMUP" -gt 0 ] || return 0
+  run_wrk "$1" "$2" warm-up "$WARMUP" "$WORK/warmup.txt"
+}
+
+# ---------------------------------------------------------------- main
+start_origin
+PORT[direct]=$ORIGIN_PORT
+
+read -r -a ports <<<"$(free_ports 3)"
+declare -A PROXY_PORT=([weir]=${ports[0]} [nginx]=${ports[1]} [haproxy]=${ports[2]})
+measure_direct=0
+proxies=()
+for target in $TARGETS; do
+  case "$target" in
+    direct) measure_direct=1 ;;
+    weir | nginx | haproxy)
+      if "start_$target" "${PROXY_PORT[$target]}"; then
+        PORT[$target]=${PROXY_PORT[$target]}
+        proxies+=("$target")
+        log "$target on 127.0.0.1:${PORT[$target]}"
+      else
+        log "skipping $target"
+      fi
+      ;;
+    *) die "unknown target '$target' (use direct, weir, nginx, haproxy)" ;;
+  esac
+done
+
+{
+  echo "date: $(date -Is)"
+  echo "host: $(uname -srm), $(nproc) CPUs"
+  echo "wrk: -t$WRK_THREADS -c$WRK_CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds, ${WARMUP}s warm-up"
+  echo "origin: weir-origin --threads 2; proxies: 2 workers/threads each"
+  command -v nginx >/dev/null && echo "nginx: $(nginx -v 2>&1)"
+  command -v haproxy >/dev/null && echo "haproxy: $(haproxy -v | head -n 1)"
+  echo "targets: $([ "$measure_direct" = 1 ] && echo "direct ")${proxies[*]}"
+} >"$RESULTS_DIR/meta.txt"
+
+for workload in "${WORKLOADS[@]}"; do
+  log "workload $workload (${WORKLOAD_PATH[$workload]})"
+  if [ "$measure_direct" = 1 ]; then
+    warm_up "$workload" direct
+    measure "$workload" direct 1
+  fi
+  for target in "${proxies[@]}"; do warm_up "$workload" "$target"; done
+  n=${#proxies[@]}
+  for round in $(seq "$ROUNDS"); do
+    [ "$n" -gt 0 ] || break
+    shift_by=$(((round - 1) % n))
+    for target in "${proxies[@]:shift_by}" "${proxies[@]:0:shift_by}"; do
+      measure "$workload" "$target" "$round"
+    done
+  done
+done
+
+summary_targets="${proxies[*]}"
+[ "$measure_direct" = 1 ] && summary_targets="direct $summary_targets"
+echo
+python3 "$TEMPLATES/summarize.py" "$RESULTS_DIR" "${WORKLOADS[*]}" "$summary_targets" | tee "$RESULTS_DIR/table.txt"
+echo
+echo "results: $RESULTS_DIR"

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Summarizes bench/compare.sh wrk outputs into a comparison table.
+
+Usage: summarize.py RESULTS_DIR WORKLOADS TARGETS
+Reads RESULTS_DIR/<workload>__<target>__r<round>.txt (raw `wrk --latency`
+output) and prints, per workload and target: median requests/s over rounds,
+median p99 latency, total errors (socket errors + non-2xx/3xx responses), and
+the ratios weir/nginx and weir/haproxy of the medians.
+"""
+import pathlib
+import re
+import statistics
+import sys
+
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def parse_wrk(text):
+    """Returns (req_per_sec, p99_ms, errors) from one wrk output, or None."""
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    if not rps:
+        return None
+    p99 = re.search(r"^\s+99(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M)
+    p99_ms = float(p99.group(1)) * UNITS_MS[p99.group(2)] if p99 else float("nan")
+    errors = 0
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if sock:
+        errors += sum(int(g) for g in sock.groups())
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if non2xx:
+        errors += int(non2xx.group(1))
+    return float(rps.group(1)), p99_ms, errors
+
+
+def collect(results, workload, target):
+    runs = []
+    for path in sorted(results.glob(f"{workload}__{target}__r*.txt")):
+        parsed = parse_wrk(path.read_text(errors="replace"))
+        if parsed:
+            runs.append(parsed)
+    return runs
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a and b else "n/a"
+
+
+def main():
+    results = pathlib.Path(sys.argv[1])
+    workloads = sys.argv[2].split()
+    targets = sys.argv[3].split()
+    lines = []
+    header = f"{'workload':<10} {'target':<9} {'runs':>4} {'req/s (median)':>15} {'min':>10} {'max':>10} {'p99 ms (median)':>16} {'errors':>7}"
+    for workload in workloads:
+        lines.append(header)
+        medians = {}
+        for target in targets:
+            runs = collect(results, workload, target)
+            if not runs:
+                lines.append(f"{workload:<10} {target:<9} {0:>4} {'(no data)':>15}")
+                continue
+            rps = [r[0] for r in runs]
+            medians[target] = statistics.median(rps)
+            p99 = statistics.median(r[1] for r in runs)
+            errors = sum(r[2] for r in runs)
+            lines.append(f"{workload:<10} {target:<9} {len(runs):>4} {medians[target]:>15.0f} "
+                         f"{min(rps):>10.0f} {max(rps):>10.0f} {p99:>16.2f} {errors:>7}")
+        weir = medians.get("weir")
+        lines.append(f"{workload:<10} ratios    weir/nginx = {ratio(weir, medians.get('nginx'))}"
+                     f"   weir/haproxy = {ratio(weir, medians.get('haproxy'))}")
+        lines.append("")
+    print("\n".join(lines).rstrip())
+
+
+if __name__ == "__main__":
+    main()
