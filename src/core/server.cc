@@ -36,6 +36,9 @@ Server::~Server() = default;
 
 Status Server::open() {
   for (unsigned i = 0; i < opts_.workers; ++i) workers_.push_back(std::make_unique<Worker>(i));
+  std::vector<Worker*> all;
+  for (auto& w : workers_) all.push_back(w.get());
+  for (auto& w : workers_) w->setPeers(all);
   for (size_t l = 0; l < opts_.listeners.size(); ++l) {
     for (auto& w : workers_) {
       auto fd = listenOn(opts_.listeners[l], opts_.backlogs[l]);

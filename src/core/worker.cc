@@ -3,7 +3,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 namespace weir::core {
 
@@ -74,6 +76,19 @@ void Worker::onWake(evutil_socket_t fd, short, void* arg) {
     event_base_loopbreak(w->base_);
     return;
   }
+  std::vector<Handoff> adopted;
+  {
+    std::lock_guard<std::mutex> lock(w->handoff_mu_);
+    adopted.swap(w->handoffs_);
+  }
+  for (const Handoff& h : adopted) {
+    if (w->draining_) {
+      ::close(h.fd);
+      w->load_.fetch_sub(1, std::memory_order_relaxed);
+    } else {
+      w->hooks_->onAccept(h.fd, reinterpret_cast<const sockaddr*>(&h.peer), h.len, h.listener);
+    }
+  }
   if (w->drain_requested_.load() && !w->draining_) w->beginDrain();
 }
 
@@ -100,7 +115,41 @@ void Worker::onDrainTimeout(evutil_socket_t, short, void* arg) {
 
 void Worker::onAcceptCb(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int len, void* arg) {
   auto* slot = static_cast<ListenerSlot*>(arg);
-  slot->worker->hooks_->onAccept(fd, addr, static_cast<socklen_t>(len), slot->index);
+  Handoff h{fd, {}, static_cast<socklen_t>(len), slot->index};
+  std::memcpy(&h.peer, addr, std::min(sizeof h.peer, static_cast<size_t>(len)));
+  slot->worker->place(h);
+}
+
+// SO_REUSEPORT spreads connections by a hash of their addresses, so with a
+// few dozen connections one worker often holds many more than another and
+// its clients wait longer. A worker busier than the least loaded one by
+// more than one connection hands the new connection over (an fd through a
+// queue and an eventfd); connections are placed, never moved later.
+void Worker::place(const Handoff& h) {
+  Worker* target = this;
+  for (Worker* p : peers_) {
+    if (p != this && !p->drain_requested_.load() && p->load() + 1 < target->load()) target = p;
+  }
+  if (target == this) {
+    serve(h);
+  } else {
+    target->adopt(h);
+  }
+}
+
+void Worker::serve(const Handoff& h) {
+  load_.fetch_add(1, std::memory_order_relaxed);
+  hooks_->onAccept(h.fd, reinterpret_cast<const sockaddr*>(&h.peer), h.len, h.listener);
+}
+
+void Worker::adopt(const Handoff& h) {
+  load_.fetch_add(1, std::memory_order_relaxed);  // counted now, so the next placement sees it
+  {
+    std::lock_guard<std::mutex> lock(handoff_mu_);
+    handoffs_.push_back(h);
+  }
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
 }
 
 void Worker::deleteLater(std::unique_ptr<Deferred> obj) {

@@ -42,6 +42,7 @@ ProxyWorker::~ProxyWorker() {
 void ProxyWorker::onAccept(int fd, const sockaddr* peer, socklen_t len, size_t) {
   if (worker_.draining()) {
     ::close(fd);
+    worker_.connectionClosed();
     return;
   }
   auto* s = new Session(*this, fd, peer, len);
@@ -57,6 +58,7 @@ void ProxyWorker::onDrain() {
 
 void ProxyWorker::sessionClosed(Session* s) {
   if (sessions_.erase(s) == 0) return;
+  worker_.connectionClosed();
   worker_.deleteLater(std::unique_ptr<core::Deferred>(s));
   worker_.checkDrained();
 }

@@ -270,15 +270,8 @@ bool Session::connectUpstream() {
       armUpstreamTimer(owner_.timeouts().upstream_response);
       return true;
     }
-    upstream_ = std::make_unique<upstream::Connection>(owner_.base(), static_cast<core::StreamHandler*>(this), static_cast<size_t>(s));
-    upstream_->stream().setLowWater(kLowWater);
-    upstream_->stream().wantWritable(true);
-    int err = upstream_->stream().connect(pool.servers[static_cast<size_t>(s)].addr);
-    if (err == 0) {
-      upstream_ready_ = false;
-      armUpstreamTimer(owner_.timeouts().upstream_connect);
-      return true;
-    }
+    int err = openConnection(static_cast<size_t>(s));
+    if (err == 0) return true;
     WEIR_ERROR("upstream %s: connect failed: %s (%s %s from %s)", upstreamName().data(), std::strerror(err),
                request_parser_.request().method_name.c_str(), request_parser_.request().target.c_str(),
                client_addr_.c_str());
@@ -287,6 +280,16 @@ bool Session::connectUpstream() {
   upstream_.reset();
   respondError(502, !request_done_ || !request_parser_.request().keep_alive, "no upstream server could be reached");
   return false;
+}
+
+int Session::openConnection(size_t server) {
+  upstream_ = std::make_unique<upstream::Connection>(owner_.base(), static_cast<core::StreamHandler*>(this), server);
+  upstream_->stream().setLowWater(kLowWater);
+  upstream_->stream().wantWritable(true);
+  upstream_ready_ = false;
+  int err = upstream_->stream().connect(rt_->config->pools[pool_].servers[server].addr);
+  if (err == 0) armUpstreamTimer(owner_.timeouts().upstream_connect);
+  return err;
 }
 
 void Session::sendRequestHead() {
@@ -331,16 +334,11 @@ void Session::onUpstreamFailure(int err, const char* what) {
     retried_stale_ = true;
     size_t server = upstream_->server();
     owner_.connections(pool_).discard(std::move(upstream_));
-    upstream_ = std::make_unique<upstream::Connection>(owner_.base(), static_cast<core::StreamHandler*>(this), server);
-    upstream_->stream().setLowWater(kLowWater);
-    upstream_->stream().wantWritable(true);
-    upstream_ready_ = false;
-    int cerr = upstream_->stream().connect(rt_->config->pools[pool_].servers[server].addr);
+    int cerr = openConnection(server);
     if (cerr != 0) {
       onUpstreamFailure(cerr, "connect failed");
       return;
     }
-    armUpstreamTimer(owner_.timeouts().upstream_connect);
     sendRequestHead();
     return;
   }

@@ -8,10 +8,12 @@
 
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -48,8 +50,10 @@ class Worker {
   unsigned index() const { return index_; }
   event_base* base() const { return base_; }
 
-  // Before start(): listening socket fds (already bound and listening).
+  // Before start(): listening socket fds (already bound and listening), and
+  // the other workers, among which accepted connections are balanced.
   void addListener(int fd);
+  void setPeers(std::vector<Worker*> peers) { peers_ = std::move(peers); }
   void start(Hooks* hooks);
   void join();
 
@@ -57,6 +61,11 @@ class Worker {
   // when no connection is left or after `timeout`.
   void requestDrain(std::chrono::milliseconds timeout);
   void requestStop();
+
+  // Connections this worker serves; read by peers when they place a new one.
+  size_t load() const { return load_.load(std::memory_order_relaxed); }
+  // Loop thread only: a connection handed to Hooks::onAccept has closed.
+  void connectionClosed() { load_.fetch_sub(1, std::memory_order_relaxed); }
 
   // Loop thread only.
   void deleteLater(std::unique_ptr<Deferred> obj);
@@ -72,6 +81,16 @@ class Worker {
   static void onReap(evutil_socket_t fd, short what, void* arg);
   static void onDrainTimeout(evutil_socket_t fd, short what, void* arg);
   void beginDrain();
+  struct Handoff {
+    int fd;
+    sockaddr_storage peer;
+    socklen_t len;
+    size_t listener;
+  };
+  void place(const Handoff& h);
+  void serve(const Handoff& h);
+  // Thread-safe: queue a connection accepted by a peer.
+  void adopt(const Handoff& h);
 
   unsigned index_;
   event_base* base_;
@@ -90,6 +109,10 @@ class Worker {
   event* drain_timer_ = nullptr;
   std::vector<std::unique_ptr<Deferred>> graveyard_;
   std::map<int64_t, const timeval*> timeouts_;
+  std::vector<Worker*> peers_;
+  std::atomic<size_t> load_{0};
+  std::mutex handoff_mu_;
+  std::vector<Handoff> handoffs_;  // guarded by handoff_mu_
   std::atomic<bool> drain_requested_{false};
   std::atomic<bool> stop_requested_{false};
   std::atomic<int64_t> drain_timeout_ms_{0};

@@ -58,6 +58,8 @@ class Session final : public core::Deferred, private core::StreamHandler, privat
   // The exchange.
   void startExchange();
   bool connectUpstream();
+  // A new connection to `server` in upstream_; 0 or the connect errno.
+  int openConnection(size_t server);
   void sendRequestHead();
   void onUpstreamConnected();
   void onUpstreamFailure(int err, const char* what);
