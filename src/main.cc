@@ -1,4 +1,7 @@
 // weir: the command-line entry point.
+#include <pthread.h>
+
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -66,6 +69,12 @@ weir::log::Level logLevel(weir::config::LogLevel l) {
 int main(int argc, char** argv) {
   Args args;
   if (int rc = parseArgs(argc, argv, args); rc >= 0) return rc;
+  // Stop signals stay pending until the control loop handles them: one that
+  // arrives while listeners are already open must not kill the process.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&stop_signals, sig);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto cfg = weir::config::loadFile(args.config);
   if (!cfg) {

@@ -34,7 +34,26 @@ Server::Server(ServerOptions opts) : opts_(std::move(opts)) {}
 
 Server::~Server() = default;
 
+// SO_REUSEPORT lets any process of the same user bind the same address, so a
+// second weir started by mistake would silently take half the traffic. A
+// plain bind first tells whether anyone listens there already.
+Status probeFree(const SocketAddress& addr) {
+  int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Error{addr.toString() + ": socket: " + std::strerror(errno)};
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (addr.family() == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  int rc = ::bind(fd, addr.get(), addr.length);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return Error{addr.toString() + ": bind: " + std::strerror(err)};
+  return Ok{};
+}
+
 Status Server::open() {
+  for (const SocketAddress& addr : opts_.listeners) {
+    if (auto st = probeFree(addr); !st) return st;
+  }
   for (unsigned i = 0; i < opts_.workers; ++i) workers_.push_back(std::make_unique<Worker>(i));
   std::vector<Worker*> all;
   for (auto& w : workers_) all.push_back(w.get());
@@ -78,13 +97,10 @@ void onSignal(evutil_socket_t sig, short, void* arg) {
 int Server::run(const HooksFactory& factory) {
   std::signal(SIGPIPE, SIG_IGN);
   // Workers inherit this mask: only the control loop takes signals.
-  sigset_t mask, old;
+  sigset_t mask;
   sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  sigaddset(&mask, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &mask, &old);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&mask, sig);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
 
   std::vector<std::unique_ptr<Worker::Hooks>> hooks;
   for (auto& w : workers_) {
@@ -97,7 +113,7 @@ int Server::run(const HooksFactory& factory) {
   event* sigs[] = {evsignal_new(st.base, SIGTERM, onSignal, &st), evsignal_new(st.base, SIGINT, onSignal, &st),
                    evsignal_new(st.base, SIGHUP, onSignal, &st), evsignal_new(st.base, SIGUSR1, onSignal, &st)};
   for (event* e : sigs) event_add(e, nullptr);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_sigmask(SIG_UNBLOCK, &mask, nullptr);
   WEIR_INFO("weir %s started: %u workers", WEIR_VERSION, opts_.workers);
 
   event_base_dispatch(st.base);

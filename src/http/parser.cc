@@ -34,10 +34,11 @@ Parser::Parser(Kind kind, const ParserLimits& limits) : kind_(kind), limits_(lim
 }
 
 void Parser::reset() {
-  if (paused_) {
-    llhttp_resume(&parser_);
-    paused_ = false;
-  }
+  // A full llhttp reset, not only a resume: after llhttp_finish() (a body
+  // ended by close) llhttp accepts nothing more, and the next message may
+  // come on another connection. llhttp_reset keeps settings and data.
+  llhttp_reset(&parser_);
+  paused_ = false;
   request_.clear();
   response_.clear();
   head_done_ = false;

@@ -227,6 +227,8 @@ void Session::onClientWritable() {
 
 void Session::startExchange() {
   const http::RequestHead& req = request_parser_.request();
+  WEIR_DEBUG("session %p: %s %s (body %d, done %d)", static_cast<void*>(this), req.method_name.c_str(),
+             req.target.c_str(), req.hasBody(), request_done_);
   event_del(&client_timer_);
   status_ = 0;
   response_bytes_ = 0;
@@ -355,6 +357,8 @@ void Session::onUpstreamFailure(int err, const char* what) {
 void Session::processUpstreamInput() {
   core::Stream& us = upstream_->stream();
   evbuffer* in = us.input();
+  WEIR_DEBUG("session %p: upstream %s: %zu bytes in, eof=%d, head=%d", static_cast<void*>(this),
+             upstreamName().data(), evbuffer_get_length(in), us.eof(), response_parser_.inHead());
   if (evbuffer_get_length(in) > 0) {
     response_started_ = true;
     armUpstreamTimer(owner_.timeouts().upstream_response);
