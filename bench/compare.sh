@@ -12,6 +12,7 @@
 #   WRK_THREADS=2 WRK_CONNECTIONS=64           wrk -t / -c
 #   RESULTS_DIR=BUILD_DIR/bench-results/DATE   where raw outputs and the table go
 #   KEEP_TMP=1    keep the generated configs and logs in the temp dir
+#   WORKLOADS="small large"  which workloads to run (small: /bytes/100, large: /bytes/65536)
 #
 # Proxies run in rotating order (round 1: weir nginx haproxy, round 2: nginx
 # haproxy weir, ...) so drift on the shared machine does not favour one. A
@@ -35,7 +36,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
 TARGETS=${TARGETS:-"direct weir nginx haproxy"}
 RESULTS_DIR=${RESULTS_DIR:-$BUILD_DIR/bench-results/$(date +%Y%m%d-%H%M%S)}
-WORKLOADS=(small large)
+read -r -a WORKLOADS <<< "${WORKLOADS:-small large}"
 declare -A WORKLOAD_PATH=([small]=/bytes/100 [large]=/bytes/65536)
 
 ORIGIN_BIN=$BUILD_DIR/weir-origin

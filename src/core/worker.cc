@@ -167,15 +167,5 @@ void Worker::onReap(evutil_socket_t, short, void* arg) {
   if (!w->graveyard_.empty()) event_active(w->reap_ev_, EV_TIMEOUT, 0);
 }
 
-const timeval* Worker::timeout(std::chrono::milliseconds d) {
-  auto it = timeouts_.find(d.count());
-  if (it != timeouts_.end()) return it->second;
-  timeval tv{};
-  tv.tv_sec = d.count() / 1000;
-  tv.tv_usec = (d.count() % 1000) * 1000;
-  const timeval* common = event_base_init_common_timeout(base_, &tv);
-  timeouts_[d.count()] = common;
-  return common;
-}
 
 }  // namespace weir::core

@@ -1,6 +1,7 @@
 #include "weir/http/parser.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace weir::http {
 namespace {
@@ -89,25 +90,30 @@ Parser::Step Parser::execute(const char* data, size_t len) {
 
 // Every LF in a head must follow a CR, every CR must precede an LF, and no
 // line may start with whitespace (obs-fold, RFC 9112 5.2: rejected here).
+// memchr finds the few line ends quickly; the byte before a piece comes from
+// the previous execute() call.
 bool Parser::checkLineEndings(const char* data, size_t len) {
-  char prev = last_head_byte_;
-  for (size_t i = 0; i < len; ++i) {
-    char c = data[i];
-    if (c == '\n' && prev != '\r') {
-      fail(kind_ == Kind::kRequest ? 400 : 502, "bare LF in message head");
-      return false;
+  if (len == 0) return true;
+  const int status = kind_ == Kind::kRequest ? 400 : 502;
+  const char* end = data + len;
+  auto next = [end](const char* from, char c) {
+    return from < end ? static_cast<const char*>(std::memchr(from, c, static_cast<size_t>(end - from))) : nullptr;
+  };
+  for (const char* lf = next(data, '\n'); lf != nullptr; lf = next(lf + 1, '\n')) {
+    char before = lf == data ? last_head_byte_ : lf[-1];
+    if (before != '\r') return fail(status, "bare LF in message head"), false;
+    if (lf + 1 < end && (lf[1] == ' ' || lf[1] == '\t')) {
+      return fail(status, "obsolete line folding in header field"), false;
     }
-    if (prev == '\r' && c != '\n') {
-      fail(kind_ == Kind::kRequest ? 400 : 502, "bare CR in message head");
-      return false;
-    }
-    if (prev == '\n' && (c == ' ' || c == '\t')) {
-      fail(kind_ == Kind::kRequest ? 400 : 502, "obsolete line folding in header field");
-      return false;
-    }
-    prev = c;
   }
-  last_head_byte_ = prev;
+  for (const char* cr = next(data, '\r'); cr != nullptr; cr = next(cr + 1, '\r')) {
+    if (cr + 1 < end && cr[1] != '\n') return fail(status, "bare CR in message head"), false;
+  }
+  if (last_head_byte_ == '\r' && data[0] != '\n') return fail(status, "bare CR in message head"), false;
+  if (last_head_byte_ == '\n' && (data[0] == ' ' || data[0] == '\t')) {
+    return fail(status, "obsolete line folding in header field"), false;
+  }
+  last_head_byte_ = end[-1];
   return true;
 }
 

@@ -1,33 +1,10 @@
 #include "weir/http/token.h"
 
-#include <array>
 
 namespace weir::http {
 namespace {
 
 inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-struct Known {
-  std::string_view name;  // lower case
-  Token token;
-};
-
-constexpr std::array<Known, 14> kKnown{{
-    {"connection", Token::kConnection},
-    {"content-length", Token::kContentLength},
-    {"expect", Token::kExpect},
-    {"host", Token::kHost},
-    {"keep-alive", Token::kKeepAlive},
-    {"proxy-connection", Token::kProxyConnection},
-    {"te", Token::kTE},
-    {"trailer", Token::kTrailer},
-    {"transfer-encoding", Token::kTransferEncoding},
-    {"upgrade", Token::kUpgrade},
-    {"via", Token::kVia},
-    {"x-forwarded-for", Token::kXForwardedFor},
-    {"x-forwarded-host", Token::kXForwardedHost},
-    {"x-forwarded-proto", Token::kXForwardedProto},
-}};
 
 }  // namespace
 
@@ -40,16 +17,33 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 Token lookupToken(std::string_view name) {
-  // Most fields are not well known: reject on length and first letter before
-  // comparing whole names.
-  if (name.size() < 2 || name.size() > 17) return Token::kOther;
-  char first = lower(name[0]);
-  for (const Known& k : kKnown) {
-    if (k.name.size() == name.size() && k.name[0] == first && equalsIgnoreCase(k.name, name)) {
-      return k.token;
+  // Most fields are not well known: the length alone rules out nearly all.
+  auto is = [&](std::string_view known, Token t) { return equalsIgnoreCase(known, name) ? t : Token::kOther; };
+  switch (name.size()) {
+    case 2: return is("te", Token::kTE);
+    case 3: return is("via", Token::kVia);
+    case 4: return is("host", Token::kHost);
+    case 6: return is("expect", Token::kExpect);
+    case 7: {
+      Token t = is("upgrade", Token::kUpgrade);
+      return t != Token::kOther ? t : is("trailer", Token::kTrailer);
     }
+    case 10: {
+      Token t = is("connection", Token::kConnection);
+      return t != Token::kOther ? t : is("keep-alive", Token::kKeepAlive);
+    }
+    case 14: return is("content-length", Token::kContentLength);
+    case 15: return is("x-forwarded-for", Token::kXForwardedFor);
+    case 16: {
+      Token t = is("x-forwarded-host", Token::kXForwardedHost);
+      return t != Token::kOther ? t : is("proxy-connection", Token::kProxyConnection);
+    }
+    case 17: {
+      Token t = is("transfer-encoding", Token::kTransferEncoding);
+      return t != Token::kOther ? t : is("x-forwarded-proto", Token::kXForwardedProto);
+    }
+    default: return Token::kOther;
   }
-  return Token::kOther;
 }
 
 }  // namespace weir::http

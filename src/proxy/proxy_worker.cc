@@ -17,11 +17,7 @@ const timeval kLogFlushInterval = {0, 200 * 1000};
 
 ProxyWorker::ProxyWorker(core::Worker& worker, RuntimePtr runtime) : worker_(worker), runtime_(std::move(runtime)) {
   const config::Timeouts& t = runtime_->config->timeouts;
-  timeouts_.client_header = worker_.timeout(t.client_header);
-  timeouts_.client_idle = worker_.timeout(t.client_idle);
-  timeouts_.upstream_connect = worker_.timeout(t.upstream_connect);
-  timeouts_.upstream_response = worker_.timeout(t.upstream_response);
-  timeouts_.send = worker_.timeout(t.send);
+  timeouts_ = {t.client_header, t.client_idle, t.upstream_connect, t.upstream_response, t.send};
   const auto& pools = runtime_->config->pools;
   for (size_t i = 0; i < pools.size(); ++i) {
     pickers_.push_back(runtime_->balancers[i]->build(pools[i]));

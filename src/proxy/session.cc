@@ -22,7 +22,7 @@ using http::Parser;
 // the stream's read size this bounds a connection's buffered body bytes.
 constexpr size_t kHighWater = 512 * 1024;
 constexpr size_t kLowWater = 128 * 1024;
-const timeval kLingerTime = {2, 0};
+constexpr std::chrono::milliseconds kLingerTime{2000};
 
 std::string peerAddress(const sockaddr* sa) {
   char buf[INET6_ADDRSTRLEN] = "-";
@@ -51,18 +51,15 @@ Session::Session(ProxyWorker& owner, int fd, const sockaddr* peer, socklen_t)
       client_(owner.base(), this),
       client_addr_(peerAddress(peer)),
       request_parser_(Parser::Kind::kRequest, rt_->request_limits),
-      response_parser_(Parser::Kind::kResponse, rt_->response_limits) {
-  event_assign(&client_timer_, owner.base(), -1, 0, &Session::onClientTimeout, this);
-  event_assign(&upstream_timer_, owner.base(), -1, 0, &Session::onUpstreamTimeout, this);
+      response_parser_(Parser::Kind::kResponse, rt_->response_limits),
+      client_deadline_(owner.base(), &Session::onClientTimeout, this),
+      upstream_deadline_(owner.base(), &Session::onUpstreamTimeout, this) {
   client_.setLowWater(kLowWater);
   client_.wantWritable(true);
   client_.attach(fd);
 }
 
-Session::~Session() {
-  event_del(&client_timer_);
-  event_del(&upstream_timer_);
-}
+Session::~Session() = default;
 
 void Session::start() {
   state_ = State::kWaitRequest;
@@ -216,7 +213,7 @@ void Session::onClientWritable() {
     }
     return;
   }
-  if (client_.outputLength() == 0 && state_ == State::kProxying) event_del(&client_timer_);
+  if (client_.outputLength() == 0 && state_ == State::kProxying) client_deadline_.cancel();
   if (upstream_paused_for_client_ && upstream_ && client_.outputLength() <= kLowWater) {
     upstream_paused_for_client_ = false;
     upstream_->stream().resumeReading();
@@ -229,7 +226,7 @@ void Session::startExchange() {
   const http::RequestHead& req = request_parser_.request();
   WEIR_DEBUG("session %p: %s %s (body %d, done %d)", static_cast<void*>(this), req.method_name.c_str(),
              req.target.c_str(), req.hasBody(), request_done_);
-  event_del(&client_timer_);
+  client_deadline_.cancel();
   status_ = 0;
   response_bytes_ = 0;
   upstream_time_ = -1;
@@ -359,10 +356,8 @@ void Session::processUpstreamInput() {
   evbuffer* in = us.input();
   WEIR_DEBUG("session %p: upstream %s: %zu bytes in, eof=%d, head=%d", static_cast<void*>(this),
              upstreamName().data(), evbuffer_get_length(in), us.eof(), response_parser_.inHead());
-  if (evbuffer_get_length(in) > 0) {
-    response_started_ = true;
-    armUpstreamTimer(owner_.timeouts().upstream_response);
-  }
+  const bool got_data = evbuffer_get_length(in) > 0;
+  response_started_ |= got_data;
   while (upstream_ && &upstream_->stream() == &us) {
     const char* data;
     size_t len;
@@ -402,7 +397,13 @@ void Session::processUpstreamInput() {
     return;
   }
   applyBackpressure();
-  if (us.eof() || us.errorCode() != 0) onUpstreamEof();
+  if (us.eof() || us.errorCode() != 0) {
+    onUpstreamEof();
+    return;
+  }
+  // The response goes on: the timeout counts from this read. (A response
+  // that completed above returned already, without touching the timer.)
+  if (got_data && upstream_) armUpstreamTimer(owner_.timeouts().upstream_response);
 }
 
 bool Session::handleResponseHead() {
@@ -429,8 +430,6 @@ bool Session::handleResponseHead() {
     bool want_close = draining_ || owner_.draining() || !request_done_ || client_eof_ || req.upgrade;
     plan_ = http::planResponse(req, resp, want_close);
   }
-  timeval now;
-  event_base_gettimeofday_cached(owner_.base(), &now);
   upstream_time_ = elapsedSince(upstream_started_);
   scratch_.clear();
   http::writeResponseHead(req, resp, plan_, rt_->forward, scratch_);
@@ -495,7 +494,7 @@ void Session::onUpstreamEof() {
 }
 
 void Session::finishExchange() {
-  event_del(&upstream_timer_);
+  upstream_deadline_.cancel();
   if (plan_.body == http::BodyMode::kChunkWrap) {
     evbuffer_add(client_.output(), "0\r\n\r\n", 5);
     response_bytes_ += 5;
@@ -534,7 +533,7 @@ void Session::respondError(int status, bool close_after, const char* why) {
     close();
     return;
   }
-  event_del(&upstream_timer_);
+  upstream_deadline_.cancel();
   releaseUpstream(false);
   const http::RequestHead& req = request_parser_.request();
   if (status >= 500) {
@@ -623,7 +622,7 @@ void Session::logAccess(int status) {
 
 void Session::startTunnel() {
   state_ = State::kTunnel;
-  event_del(&upstream_timer_);
+  upstream_deadline_.cancel();
   armClientTimer(owner_.timeouts().client_idle);
   client_.resumeReading();
   upstream_->stream().resumeReading();
@@ -658,10 +657,7 @@ void Session::applyBackpressure() {
   if (client_.outputLength() > 0) armClientTimer(owner_.timeouts().send);
 }
 
-void Session::armClientTimer(const timeval* tv) { event_add(&client_timer_, tv); }
-void Session::armUpstreamTimer(const timeval* tv) { event_add(&upstream_timer_, tv); }
-
-void Session::onClientTimeout(evutil_socket_t, short, void* arg) {
+void Session::onClientTimeout(void* arg) {
   auto* s = static_cast<Session*>(arg);
   switch (s->state_) {
     case State::kReadHead:
@@ -678,7 +674,7 @@ void Session::onClientTimeout(evutil_socket_t, short, void* arg) {
   }
 }
 
-void Session::onUpstreamTimeout(evutil_socket_t, short, void* arg) {
+void Session::onUpstreamTimeout(void* arg) {
   auto* s = static_cast<Session*>(arg);
   if (s->state_ != State::kProxying || !s->upstream_) return;
   if (!s->upstream_ready_) {
@@ -698,7 +694,7 @@ void Session::onUpstreamTimeout(evutil_socket_t, short, void* arg) {
 void Session::closeAfterFlush(bool linger) {
   state_ = State::kClosing;
   linger_ = linger;
-  event_del(&upstream_timer_);
+  upstream_deadline_.cancel();
   releaseUpstream(false);
   client_.pauseReading();
   if (!client_.flush()) {
@@ -724,7 +720,7 @@ void Session::closeAfterFlush(bool linger) {
 void Session::startLingering() {
   state_ = State::kLingering;
   ::shutdown(client_.fd(), SHUT_WR);
-  event_add(&client_timer_, &kLingerTime);
+  client_deadline_.set(kLingerTime);
   evbuffer_drain(client_.input(), evbuffer_get_length(client_.input()));
   if (client_.eof()) {
     close();
@@ -736,8 +732,8 @@ void Session::startLingering() {
 void Session::close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
-  event_del(&client_timer_);
-  event_del(&upstream_timer_);
+  client_deadline_.cancel();
+  upstream_deadline_.cancel();
   releaseUpstream(false);
   client_.close();
   owner_.sessionClosed(this);

@@ -4,14 +4,23 @@
 
 namespace weir::upstream {
 
-Connection::~Connection() {
-  if (idle_timer_ != nullptr) event_free(idle_timer_);
-}
+Connection::~Connection() = default;
 
 ConnectionPool::ConnectionPool(core::Worker& worker, size_t capacity, std::chrono::milliseconds idle_timeout)
-    : worker_(worker), capacity_(capacity), idle_timeout_(worker.timeout(idle_timeout)) {}
+    : worker_(worker), capacity_(capacity), idle_timeout_(idle_timeout) {
+  // Sweep often enough that a connection outlives its timeout by at most a
+  // quarter of it (and at most a second).
+  auto period = std::min<std::chrono::milliseconds>(idle_timeout / 4, std::chrono::seconds(1));
+  if (period.count() < 1) period = std::chrono::milliseconds(1);
+  timeval tv{static_cast<time_t>(period.count() / 1000), static_cast<suseconds_t>((period.count() % 1000) * 1000)};
+  sweep_timer_ = event_new(worker_.base(), -1, EV_PERSIST, &ConnectionPool::onSweep, this);
+  event_add(sweep_timer_, &tv);
+}
 
-ConnectionPool::~ConnectionPool() { closeAll(); }
+ConnectionPool::~ConnectionPool() {
+  closeAll();
+  event_free(sweep_timer_);
+}
 
 void ConnectionPool::closeAll() {
   while (!idle_.empty()) {
@@ -28,7 +37,6 @@ ConnectionPtr ConnectionPool::acquire(size_t server, core::StreamHandler* handle
     Connection* c = *it;
     if (c->server_ != server) continue;
     idle_.erase(it);
-    event_del(c->idle_timer_);
     c->pool_ = nullptr;
     c->stream().setHandler(handler);
     return ConnectionPtr(c);
@@ -45,8 +53,7 @@ void ConnectionPool::release(ConnectionPtr conn) {
   c->pool_ = this;
   c->stream().setHandler(this);
   c->stream().resumeReading();  // notice the server closing it while idle
-  if (c->idle_timer_ == nullptr) c->idle_timer_ = evtimer_new(worker_.base(), &ConnectionPool::onIdleTimeout, c);
-  evtimer_add(c->idle_timer_, idle_timeout_);
+  event_base_gettimeofday_cached(worker_.base(), &c->idle_since_);
   idle_.push_front(c);
   if (idle_.size() > capacity_) {
     Connection* old = idle_.back();
@@ -82,9 +89,18 @@ void ConnectionPool::onStreamRead(core::Stream& s) {
 
 void ConnectionPool::onStreamError(core::Stream& s) { onStreamRead(s); }
 
-void ConnectionPool::onIdleTimeout(evutil_socket_t, short, void* arg) {
-  auto* c = static_cast<Connection*>(arg);
-  if (c->pool_ != nullptr) c->pool_->drop(c);
+// Least recently used connections sit at the back: close from there until
+// one is young enough.
+void ConnectionPool::onSweep(evutil_socket_t, short, void* arg) {
+  auto* pool = static_cast<ConnectionPool*>(arg);
+  timeval now;
+  event_base_gettimeofday_cached(pool->worker_.base(), &now);
+  while (!pool->idle_.empty()) {
+    Connection* c = pool->idle_.back();
+    int64_t idle_ms = (now.tv_sec - c->idle_since_.tv_sec) * 1000 + (now.tv_usec - c->idle_since_.tv_usec) / 1000;
+    if (idle_ms < pool->idle_timeout_.count()) break;
+    pool->drop(c);
+  }
 }
 
 }  // namespace weir::upstream

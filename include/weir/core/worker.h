@@ -12,7 +12,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <map>
 #include <mutex>
 #include <memory>
 #include <thread>
@@ -71,9 +70,6 @@ class Worker {
   void deleteLater(std::unique_ptr<Deferred> obj);
   void checkDrained();
   bool draining() const { return draining_; }
-  // A libevent "common timeout" for this duration: O(1) timer re-arming for
-  // the few durations a config uses. Call before start() or on the loop.
-  const timeval* timeout(std::chrono::milliseconds d);
 
  private:
   static void onAcceptCb(evconnlistener* l, evutil_socket_t fd, sockaddr* addr, int len, void* arg);
@@ -108,7 +104,6 @@ class Worker {
   event* reap_ev_ = nullptr;
   event* drain_timer_ = nullptr;
   std::vector<std::unique_ptr<Deferred>> graveyard_;
-  std::map<int64_t, const timeval*> timeouts_;
   std::vector<Worker*> peers_;
   std::atomic<size_t> load_{0};
   std::mutex handoff_mu_;

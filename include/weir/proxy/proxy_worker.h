@@ -5,6 +5,7 @@
 
 #include <event2/event.h>
 
+#include <chrono>
 #include <memory>
 #include <unordered_set>
 #include <vector>
@@ -19,11 +20,11 @@ namespace weir::proxy {
 class Session;
 
 struct Timeouts {
-  const timeval* client_header;
-  const timeval* client_idle;
-  const timeval* upstream_connect;
-  const timeval* upstream_response;
-  const timeval* send;
+  std::chrono::milliseconds client_header;
+  std::chrono::milliseconds client_idle;
+  std::chrono::milliseconds upstream_connect;
+  std::chrono::milliseconds upstream_response;
+  std::chrono::milliseconds send;
 };
 
 class ProxyWorker final : public core::Worker::Hooks {

@@ -18,6 +18,7 @@
 
 #include <string>
 
+#include "weir/core/deadline.h"
 #include "weir/core/stream.h"
 #include "weir/core/worker.h"
 #include "weir/http/forward.h"
@@ -81,10 +82,10 @@ class Session final : public core::Deferred, private core::StreamHandler, privat
   void close();
   void releaseUpstream(bool reusable);
   void applyBackpressure();
-  void armClientTimer(const timeval* tv);
-  void armUpstreamTimer(const timeval* tv);
-  static void onClientTimeout(evutil_socket_t, short, void* arg);
-  static void onUpstreamTimeout(evutil_socket_t, short, void* arg);
+  void armClientTimer(std::chrono::milliseconds d) { client_deadline_.set(d); }
+  void armUpstreamTimer(std::chrono::milliseconds d) { upstream_deadline_.set(d); }
+  static void onClientTimeout(void* arg);
+  static void onUpstreamTimeout(void* arg);
   std::string_view upstreamName() const;
   double elapsedSince(const timeval& t) const;
 
@@ -96,8 +97,8 @@ class Session final : public core::Deferred, private core::StreamHandler, privat
   http::Parser response_parser_;
   upstream::ConnectionPtr upstream_;
   upstream::TriedSet tried_;
-  event client_timer_{};
-  event upstream_timer_{};
+  core::Deadline client_deadline_;    // header, idle, send and linger timeouts
+  core::Deadline upstream_deadline_;  // connect and response timeouts
   std::string scratch_;
   State state_ = State::kWaitRequest;
   int route_ = -1;

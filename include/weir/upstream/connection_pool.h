@@ -34,13 +34,16 @@ class Connection final : public core::Deferred {
   core::Stream stream_;
   size_t server_;
   uint64_t requests_ = 0;
-  event* idle_timer_ = nullptr;
+  timeval idle_since_{};
   class ConnectionPool* pool_ = nullptr;
 };
 
 using ConnectionPtr = std::unique_ptr<Connection>;
 
 // Idle connections of one pool on one worker, most recently used first.
+// The idle timeout is enforced by one sweep timer per pool rather than a
+// timer per connection, so taking and returning a connection costs no timer
+// operation on the request path.
 class ConnectionPool final : private core::StreamHandler {
  public:
   ConnectionPool(core::Worker& worker, size_t capacity, std::chrono::milliseconds idle_timeout);
@@ -63,12 +66,13 @@ class ConnectionPool final : private core::StreamHandler {
   void onStreamRead(core::Stream& s) override;
   void onStreamWritable(core::Stream&) override {}
   void onStreamError(core::Stream& s) override;
-  static void onIdleTimeout(evutil_socket_t, short, void* arg);
+  static void onSweep(evutil_socket_t, short, void* arg);
   void drop(Connection* c);
 
   core::Worker& worker_;
   size_t capacity_;
-  const timeval* idle_timeout_;
+  std::chrono::milliseconds idle_timeout_;
+  event* sweep_timer_ = nullptr;
   std::deque<Connection*> idle_;  // owned
 };
 
