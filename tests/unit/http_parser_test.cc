@@ -830,6 +830,28 @@ TEST(HttpParserTest, CloseDelimitedEmptyBodyCompletesOnFinish) {
   }
 }
 
+// Found in issue 2: a response ended by close left llhttp in its finished
+// state, and the next response parsed by the same Parser (the next exchange
+// of the same client, on another upstream connection) was never recognised.
+TEST(HttpParserTest, Issue2ResetAfterCloseDelimitedResponseParsesTheNextOne) {
+  Parser p(Parser::Kind::kResponse, {});
+  std::string first = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nclosed body\n";
+  Step s = p.execute(first.data(), first.size());
+  ASSERT_EQ(s.flags, kHead);
+  s = p.execute(first.data() + s.consumed, first.size() - s.consumed);
+  ASSERT_EQ(s.flags, 0u);
+  ASSERT_EQ(p.finish().flags, kDone);
+
+  p.reset();
+  std::string second = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd";
+  s = p.execute(second.data(), second.size());
+  ASSERT_EQ(s.flags, kHead) << p.errorReason();
+  EXPECT_EQ(p.response().content_length, 4u);
+  s = p.execute(second.data() + s.consumed, second.size() - s.consumed);
+  EXPECT_EQ(s.flags, kDone);
+  EXPECT_EQ(s.consumed, 4u);
+}
+
 TEST(HttpParserTest, ResponseCutShortFailsOnFinish) {
   std::string in = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
   Parser p(Parser::Kind::kResponse, {});
