@@ -3,6 +3,7 @@
 #   make test  - install missing packages, build Release with tests, run the whole CTest suite
 BUILD ?= build
 JOBS ?= $(shell nproc)
+MAKEFLAGS += --no-print-directory
 
 .PHONY: deps build run test bench clean
 deps:
@@ -12,7 +13,9 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+run: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target weir weir-origin
 	@scripts/run-demo.sh $(BUILD)
 
 test: build
