@@ -148,6 +148,9 @@ bool Server::start(std::string& error) {
       return false;
     }
   }
+  std::vector<Worker*> all;
+  for (auto& w : workers_) all.push_back(w.get());
+  for (auto& w : workers_) w->setPeers(all);
   for (auto& w : workers_) {
     Worker* worker = w.get();
     threads_.emplace_back([worker] { worker->run(); });

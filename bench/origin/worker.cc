@@ -56,14 +56,28 @@ bool Worker::init() {
 void Worker::run() { event_base_dispatch(base_); }
 
 void Worker::requestStop() {
-  char b = 1;
+  char b = 'S';
   ssize_t r = write(wake_pipe_[1], &b, 1);
   (void)r;
 }
 
+// The pipe carries 'S' (stop) or 'A' (connections were queued by a peer).
 void Worker::onWake(int fd, short, void* arg) {
   auto* self = static_cast<Worker*>(arg);
-  event_base_loopbreak(self->base_);
+  char buf[64];
+  ssize_t n = read(fd, buf, sizeof buf);
+  for (ssize_t i = 0; i < n; ++i) {
+    if (buf[i] == 'S') {
+      event_base_loopbreak(self->base_);
+      return;
+    }
+  }
+  std::vector<int> fds;
+  {
+    std::lock_guard<std::mutex> lock(self->adopt_mu_);
+    fds.swap(self->adopted_);
+  }
+  for (int cfd : fds) self->serve(cfd);
 }
 
 void Worker::onAccept(int fd, short, void* arg) { static_cast<Worker*>(arg)->acceptBatch(fd); }
@@ -75,15 +89,42 @@ void Worker::acceptBatch(int listen_fd) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     counters_.connections.fetch_add(1, std::memory_order_relaxed);
-    auto* conn = new Connection(*this, fd);
-    conn->next_ = connections_;
-    if (connections_ != nullptr) connections_->prev_ = conn;
-    connections_ = conn;
-    if (!conn->start()) release(conn);
+    // SO_REUSEPORT spreads connections by hash, so a proxy's few dozen
+    // long-lived connections can land unevenly and make one thread the
+    // bottleneck for the whole run; place each on the least-loaded thread.
+    Worker* target = this;
+    for (Worker* p : peers_) {
+      if (p->load() + 1 < target->load()) target = p;
+    }
+    target->load_.fetch_add(1, std::memory_order_relaxed);
+    if (target == this) {
+      serve(fd);
+    } else {
+      target->adopt(fd);
+    }
   }
 }
 
+void Worker::adopt(int fd) {
+  {
+    std::lock_guard<std::mutex> lock(adopt_mu_);
+    adopted_.push_back(fd);
+  }
+  char b = 'A';
+  ssize_t r = write(wake_pipe_[1], &b, 1);
+  (void)r;
+}
+
+void Worker::serve(int fd) {
+  auto* conn = new Connection(*this, fd);
+  conn->next_ = connections_;
+  if (connections_ != nullptr) connections_->prev_ = conn;
+  connections_ = conn;
+  if (!conn->start()) release(conn);
+}
+
 void Worker::release(Connection* conn) {
+  load_.fetch_sub(1, std::memory_order_relaxed);
   if (conn->prev_ != nullptr) conn->prev_->next_ = conn->next_;
   if (conn->next_ != nullptr) conn->next_->prev_ = conn->prev_;
   if (connections_ == conn) connections_ = conn->next_;

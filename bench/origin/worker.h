@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 struct event;
@@ -46,10 +47,18 @@ class Worker {
   // Unlinks and deletes a connection. Worker thread.
   void release(Connection* conn);
 
+  // Before run(): the workers among which accepted connections are spread.
+  void setPeers(std::vector<Worker*> peers) { peers_ = std::move(peers); }
+  // Live connections; read by peers when they place a new one.
+  size_t load() const { return load_.load(std::memory_order_relaxed); }
+
  private:
   static void onAccept(int fd, short what, void* arg);
   static void onWake(int fd, short what, void* arg);
   void acceptBatch(int listen_fd);
+  void serve(int fd);
+  // Thread-safe: queue a connection accepted by a peer.
+  void adopt(int fd);
 
   Counters counters_;
   const Server& server_;
@@ -58,6 +67,10 @@ class Worker {
   event_base* base_ = nullptr;
   event* wake_event_ = nullptr;
   int wake_pipe_[2] = {-1, -1};
+  std::vector<Worker*> peers_;
+  std::atomic<size_t> load_{0};
+  std::mutex adopt_mu_;
+  std::vector<int> adopted_;  // guarded by adopt_mu_
   Connection* connections_ = nullptr;
 };
 
