@@ -34,6 +34,22 @@ std::string peerAddress(const sockaddr* sa) {
   return buf;
 }
 
+// Moves n bytes from `in` to `out`. Large runs relink evbuffer chains (no
+// copy); a small run is copied into the room after the head already queued
+// in `out`, so a small message leaves as one piece with one send().
+constexpr size_t kCopyBelow = 2048;
+void moveBytes(evbuffer* in, evbuffer* out, size_t n) {
+  if (n < kCopyBelow) {
+    evbuffer_iovec vec;
+    if (evbuffer_peek(in, static_cast<ev_ssize_t>(n), nullptr, &vec, 1) == 1 && vec.iov_len >= n) {
+      evbuffer_add(out, vec.iov_base, n);
+      evbuffer_drain(in, n);
+      return;
+    }
+  }
+  evbuffer_remove_buffer(in, out, n);
+}
+
 // The first contiguous piece of a buffer.
 bool firstSegment(evbuffer* buf, const char*& data, size_t& len) {
   evbuffer_iovec vec;
@@ -190,7 +206,7 @@ void Session::forwardRequestBody() {
       respondError(request_parser_.errorStatus(), true, request_parser_.errorReason().data());
       return;
     }
-    if (step.consumed > 0) evbuffer_remove_buffer(in, out, step.consumed);
+    if (step.consumed > 0) moveBytes(in, out, step.consumed);
     if (step.flags & Parser::kMessageComplete) request_done_ = true;
     if (step.consumed == 0) break;
   }
@@ -451,7 +467,7 @@ void Session::relayResponseBody(size_t consumed) {
   evbuffer* out = client_.output();
   switch (plan_.body) {
     case http::BodyMode::kAsIs:
-      evbuffer_remove_buffer(in, out, consumed);
+      moveBytes(in, out, consumed);
       response_bytes_ += consumed;
       break;
     case http::BodyMode::kChunkWrap: {
