@@ -78,9 +78,13 @@ std::string SocketAddress::toString() const {
   if (family() == AF_INET6) {
     const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&storage);
     inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof(text));
-    return "[" + std::string(text) + "]:" + std::to_string(port());
+    std::string out = "[";
+    out.append(text).append("]:").append(std::to_string(port()));
+    return out;
   }
-  return "(unknown address family " + std::to_string(family()) + ")";
+  std::string out = "(unknown address family ";
+  out.append(std::to_string(family())).append(")");
+  return out;
 }
 
 Result<HostPort> splitHostPort(std::string_view text) {

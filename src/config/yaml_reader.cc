@@ -19,7 +19,11 @@ std::string joinPath(const std::string& parent, std::string_view key) {
   return parent.empty() ? std::string(key) : parent + "." + std::string(key);
 }
 
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  out.append(text).push_back('"');
+  return out;
+}
 
 std::string joined(std::initializer_list<std::string_view> words) {
   std::string out;
