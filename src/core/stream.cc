@@ -116,7 +116,7 @@ void Stream::handleWrite() {
     handler_->onStreamError(*this);
     return;
   }
-  if (want_writable_ && evbuffer_get_length(out_) <= low_water_) handler_->onStreamWritable(*this);
+  if (evbuffer_get_length(out_) <= low_water_) handler_->onStreamWritable(*this);
 }
 
 void Stream::resumeReading() {
@@ -166,7 +166,6 @@ void Stream::handleRead() {
       left -= take;
     }
     evbuffer_commit_space(in_, vec, n);
-    bytes_read_ += static_cast<uint64_t>(got);
     if (static_cast<size_t>(got) == want) {
       read_size_ = std::min(read_size_ * 2, kMaxRead);
     } else if (static_cast<size_t>(got) < read_size_ / 8 && read_size_ > kMinRead) {
@@ -204,7 +203,6 @@ bool Stream::flush() {
       return false;
     }
     evbuffer_drain(out_, static_cast<size_t>(w));
-    bytes_written_ += static_cast<uint64_t>(w);
     size_t offered = 0;
     for (int i = 0; i < n; ++i) offered += vec[i].iov_len;
     if (static_cast<size_t>(w) < offered) return true;  // socket buffer full

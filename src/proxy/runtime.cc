@@ -10,6 +10,7 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)), router(*config
                      l.uri_bytes, UINT64_MAX};
   const config::ProxyHeaders& h = config->proxy_headers;
   forward = {h.x_forwarded_for, h.x_forwarded_proto, h.x_forwarded_host, h.via};
+  access_log_json = config->access_log.format == "json";
   for (const auto& pool : config->pools) {
     balancers.push_back(upstream::findBalancer(pool.balancer));
     std::vector<std::string> names;

@@ -71,7 +71,6 @@ Session::Session(ProxyWorker& owner, int fd, const sockaddr* peer, socklen_t)
       client_deadline_(owner.base(), &Session::onClientTimeout, this),
       upstream_deadline_(owner.base(), &Session::onUpstreamTimeout, this) {
   client_.setLowWater(kLowWater);
-  client_.wantWritable(true);
   client_.attach(fd);
 }
 
@@ -220,13 +219,7 @@ void Session::forwardRequestBody() {
 
 void Session::onClientWritable() {
   if (state_ == State::kClosing) {
-    if (client_.outputLength() == 0) {
-      if (linger_) {
-        startLingering();
-      } else {
-        close();
-      }
-    }
+    if (client_.outputLength() == 0) finishClosing();
     return;
   }
   if (client_.outputLength() == 0 && state_ == State::kProxying) client_deadline_.cancel();
@@ -300,7 +293,6 @@ bool Session::connectUpstream() {
 int Session::openConnection(size_t server) {
   upstream_ = std::make_unique<upstream::Connection>(owner_.base(), static_cast<core::StreamHandler*>(this), server);
   upstream_->stream().setLowWater(kLowWater);
-  upstream_->stream().wantWritable(true);
   upstream_ready_ = false;
   int err = upstream_->stream().connect(rt_->config->pools[pool_].servers[server].addr);
   if (err == 0) armUpstreamTimer(owner_.timeouts().upstream_connect);
@@ -443,7 +435,7 @@ bool Session::handleResponseHead() {
     }
     return true;
   } else {
-    bool want_close = draining_ || owner_.draining() || !request_done_ || client_eof_ || req.upgrade;
+    bool want_close = draining() || !request_done_ || client_eof_ || req.upgrade;
     plan_ = http::planResponse(req, resp, want_close);
   }
   upstream_time_ = elapsedSince(upstream_started_);
@@ -520,15 +512,18 @@ void Session::finishExchange() {
   bool reusable = resp.keep_alive && request_done_ && upstream_ && !upstream_->stream().eof() &&
                   evbuffer_get_length(upstream_->stream().input()) == 0;
   releaseUpstream(reusable);
-  if (!client_.flush()) {
+  endExchange(plan_.close || draining(), false);
+}
+
+// After a response is queued: close (flushing first), or take the next request.
+void Session::endExchange(bool close_client, bool linger) {
+  if (close_client) {
+    closeAfterFlush(linger);
+  } else if (!client_.flush()) {
     close();
-    return;
+  } else {
+    nextRequest();
   }
-  if (plan_.close || draining_ || owner_.draining()) {
-    closeAfterFlush(false);
-    return;
-  }
-  nextRequest();
 }
 
 void Session::nextRequest() {
@@ -558,7 +553,7 @@ void Session::respondError(int status, bool close_after, const char* why) {
   } else {
     WEIR_INFO("%d for client %s: %s", status, client_addr_.c_str(), why);
   }
-  bool close_now = close_after || draining_ || owner_.draining();
+  bool close_now = close_after || draining();
   scratch_.clear();
   http::writeErrorResponse(status, close_now, scratch_);
   evbuffer_add(client_.output(), scratch_.data(), scratch_.size());
@@ -566,21 +561,13 @@ void Session::respondError(int status, bool close_after, const char* why) {
   status_ = status;
   response_head_sent_ = true;
   logAccess(status);
-  if (!client_.flush()) {
-    close();
-    return;
-  }
-  if (close_now) {
-    closeAfterFlush(status < 500 || !request_done_);
-    return;
-  }
-  nextRequest();
+  endExchange(close_now, status < 500 || !request_done_);
 }
 
 void Session::logAccess(int status) {
   if (!log::Writer::instance().accessEnabled()) return;
   const http::RequestHead& req = request_parser_.request();
-  const bool json = rt_->config->access_log.format == "json";
+  const bool json = rt_->access_log_json;
   std::string& l = owner_.accessLog().line();
   double total = elapsedSince(started_);
   char num[128];
@@ -718,15 +705,19 @@ void Session::closeAfterFlush(bool linger) {
     return;
   }
   if (client_.outputLength() == 0) {
-    if (linger) {
-      startLingering();
-    } else {
-      close();
-    }
+    finishClosing();
     return;
   }
   client_.setLowWater(0);
   armClientTimer(owner_.timeouts().send);
+}
+
+void Session::finishClosing() {
+  if (linger_) {
+    startLingering();
+  } else {
+    close();
+  }
 }
 
 // Closing a socket that still has unread bytes sends a reset, which can
@@ -766,6 +757,8 @@ void Session::releaseUpstream(bool reusable) {
     owner_.connections(pool_).discard(std::move(upstream_));
   }
 }
+
+bool Session::draining() const { return draining_ || owner_.draining(); }
 
 std::string_view Session::upstreamName() const {
   if (server_ < 0) return "-";

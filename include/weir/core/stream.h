@@ -69,18 +69,15 @@ class Stream {
   void resumeReading();
   bool reading() const { return reading_; }
 
-  // onStreamWritable fires when output() drains to `low` after having been
-  // above it; set 0 to be told when everything has been written.
+  // onStreamWritable fires when output() drains to `low` after a write had
+  // to wait for the socket; set 0 to be told when everything has been written.
   void setLowWater(size_t low) { low_water_ = low; }
-  void wantWritable(bool v) { want_writable_ = v; }
 
   bool open() const { return fd_ >= 0; }
   bool connected() const { return connected_; }
   bool eof() const { return eof_; }
   int errorCode() const { return error_; }
   int fd() const { return fd_; }
-  uint64_t bytesRead() const { return bytes_read_; }
-  uint64_t bytesWritten() const { return bytes_written_; }
 
  private:
   static void onEvent(evutil_socket_t fd, short what, void* arg);
@@ -97,8 +94,6 @@ class Stream {
   int fd_ = -1;
   size_t low_water_ = 0;
   size_t read_size_ = 16 * 1024 - 256;
-  uint64_t bytes_read_ = 0;
-  uint64_t bytes_written_ = 0;
   int error_ = 0;
   bool registered_ = false;
   bool connecting_ = false;
@@ -107,7 +102,6 @@ class Stream {
   bool readable_ = false;  // edge-triggered: the socket may hold unread bytes
   bool eof_ = false;
   bool peer_closed_ = false;  // EPOLLRDHUP seen: read until EOF
-  bool want_writable_ = false;
 };
 
 }  // namespace weir::core

@@ -62,7 +62,6 @@ class Parser {
   // Responses only: the request was HEAD, so the response has no body.
   void setNoBodyExpected(bool v) { no_body_expected_ = v; }
   void setBodySink(BodySink* sink) { sink_ = sink; }
-  void setLimits(const ParserLimits& limits) { limits_ = limits; }
 
   const RequestHead& request() const { return request_; }
   const ResponseHead& response() const { return response_; }

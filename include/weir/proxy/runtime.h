@@ -21,6 +21,7 @@ struct Runtime {
   http::ParserLimits request_limits;
   http::ParserLimits response_limits;
   http::ForwardOptions forward;
+  bool access_log_json = false;  // else combined
   Router router;
   std::vector<const upstream::Balancer*> balancers;  // per pool
   std::vector<std::vector<std::string>> server_names;  // per pool, per server: "host:port"

@@ -76,7 +76,10 @@ class Session final : public core::Deferred, private core::StreamHandler, privat
   void startTunnel();
   void pumpTunnel();
 
+  void endExchange(bool close_client, bool linger);
   void nextRequest();
+  void finishClosing();
+  bool draining() const;
   void closeAfterFlush(bool linger);
   void startLingering();
   void close();

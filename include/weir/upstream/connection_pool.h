@@ -59,7 +59,6 @@ class ConnectionPool final : private core::StreamHandler {
   void release(ConnectionPtr conn);
   // Closes a connection (deferred deletion).
   void discard(ConnectionPtr conn);
-  size_t idle() const { return idle_.size(); }
   void closeAll();
 
  private:
