@@ -1,5 +1,8 @@
-// Graceful shutdown on SIGTERM/SIGINT, and client-side timeouts.
+// Signals (graceful shutdown on SIGTERM/SIGINT, log reopening on SIGUSR1),
+// starting twice on one address, and client-side timeouts.
 #include <signal.h>
+
+#include <cstdio>
 
 #include "harness.h"
 
@@ -63,6 +66,43 @@ TEST_F(Shutdown, SigintAlsoStopsGracefully) {
   auto code = weir().process().waitExit(Ms(5000));
   ASSERT_TRUE(code);
   EXPECT_EQ(*code, 0);
+}
+
+// Log rotation: after the file is moved away, SIGUSR1 makes weir write to a
+// new file at the configured path, and nothing more to the moved one.
+TEST_F(Shutdown, Sigusr1ReopensTheLogFiles) {
+  ASSERT_NO_FATAL_FAILURE(startProxy());
+  const std::string log = weir().accessLogPath();
+  ASSERT_EQ(curl(weir().url("/before-rotation")).status, 200);
+  ASSERT_TRUE(weir().waitForLogLine(log, [](const std::string& l) { return l.find("/before-rotation") != std::string::npos; }));
+  const std::string rotated = log + ".1";
+  ASSERT_EQ(std::rename(log.c_str(), rotated.c_str()), 0);
+  weir().process().signal(SIGUSR1);
+  // The reopen happens on the log thread; retry the request until the new
+  // file shows it.
+  std::optional<std::string> line;
+  for (int i = 0; i < 20 && !line; ++i) {
+    ASSERT_EQ(curl(weir().url("/after-rotation")).status, 200);
+    line = weir().waitForLogLine(log, [](const std::string& l) { return l.find("/after-rotation") != std::string::npos; },
+                                 Ms(250));
+  }
+  ASSERT_TRUE(line) << "no access-log line in a new " << log << " after SIGUSR1";
+  EXPECT_EQ(readFile(log).find("/before-rotation"), std::string::npos);
+  EXPECT_NE(readFile(rotated).find("/before-rotation"), std::string::npos);
+  EXPECT_TRUE(weir().process().running()) << "SIGUSR1 stopped weir";
+}
+
+// SO_REUSEPORT would let a second weir on the same address take half the
+// connections silently; it must refuse to start instead.
+TEST_F(Shutdown, SecondInstanceOnTheSameAddressRefusesToStart) {
+  ASSERT_NO_FATAL_FAILURE(startProxy());
+  Process second({WEIR_BIN, "-c", weir().configPath()}, "weir-second");
+  auto code = second.waitExit(Ms(5000));
+  ASSERT_TRUE(code) << "a second weir kept running on port " << weir().port();
+  EXPECT_EQ(*code, 1);
+  EXPECT_NE(readFile(second.stderrPath()).find("Address already in use"), std::string::npos)
+      << readFile(second.stderrPath());
+  EXPECT_EQ(curl(weir().url("/")).status, 200);
 }
 
 using ClientTimeouts = ProxyTest;
