@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace weir {
 namespace {
@@ -140,6 +141,85 @@ Result<SocketAddress> resolve(const HostPort& hp, bool passive) {
   out.length = found->ai_addrlen;
   freeaddrinfo(found);
   return out;
+}
+
+}  // namespace weir
+
+namespace weir {
+
+Result<Cidr> parseCidr(std::string_view text) {
+  auto bad = [&] {
+    return Error{"expected a network such as 10.0.0.0/8 or ::1/128 (got \"" + std::string(text) + "\")"};
+  };
+  std::string_view addr = text;
+  std::optional<unsigned> prefix;
+  if (size_t slash = text.find('/'); slash != std::string_view::npos) {
+    addr = text.substr(0, slash);
+    std::string_view bits = text.substr(slash + 1);
+    if (bits.empty() || bits.size() > 3) return bad();
+    unsigned v = 0;
+    for (char c : bits) {
+      if (c < '0' || c > '9') return bad();
+      v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    prefix = v;
+  }
+  if (!addr.empty() && addr.front() == '[' && addr.back() == ']') addr = addr.substr(1, addr.size() - 2);
+  std::string host(addr);
+  Cidr out;
+  if (inet_pton(AF_INET, host.c_str(), out.bytes) == 1) {
+    out.family = AF_INET;
+    out.prefix = prefix.value_or(32);
+    if (out.prefix > 32) return bad();
+  } else if (inet_pton(AF_INET6, host.c_str(), out.bytes) == 1) {
+    out.family = AF_INET6;
+    out.prefix = prefix.value_or(128);
+    if (out.prefix > 128) return bad();
+  } else {
+    return bad();
+  }
+  const unsigned total = out.family == AF_INET ? 4 : 16;
+  for (unsigned i = 0; i < total; ++i) {
+    unsigned keep = out.prefix >= (i + 1) * 8 ? 8 : (out.prefix > i * 8 ? out.prefix - i * 8 : 0);
+    out.bytes[i] &= static_cast<unsigned char>(keep == 0 ? 0 : 0xff << (8 - keep));
+  }
+  return out;
+}
+
+bool Cidr::contains(const sockaddr* addr) const {
+  const unsigned char* bytes = nullptr;
+  if (addr->sa_family == AF_INET) {
+    if (family != AF_INET) return false;
+    bytes = reinterpret_cast<const unsigned char*>(&reinterpret_cast<const sockaddr_in*>(addr)->sin_addr);
+  } else if (addr->sa_family == AF_INET6) {
+    const auto* a6 = &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr;
+    bytes = reinterpret_cast<const unsigned char*>(a6);
+    if (family == AF_INET) {
+      if (!IN6_IS_ADDR_V4MAPPED(a6)) return false;
+      bytes += 12;
+    }
+  } else {
+    return false;
+  }
+  unsigned full = prefix / 8;
+  if (std::memcmp(bytes, this->bytes, full) != 0) return false;
+  unsigned rest = prefix % 8;
+  if (rest == 0) return true;
+  unsigned char mask = static_cast<unsigned char>(0xff << (8 - rest));
+  return (bytes[full] & mask) == this->bytes[full];
+}
+
+std::string Cidr::toString() const {
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(family, bytes, text, sizeof text);
+  return std::string(text) + "/" + std::to_string(prefix);
+}
+
+bool anyContains(const std::vector<Cidr>& nets, const sockaddr* addr) {
+  for (const Cidr& n : nets) {
+    if (n.contains(addr)) return true;
+  }
+  return false;
 }
 
 }  // namespace weir

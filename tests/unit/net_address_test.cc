@@ -130,3 +130,52 @@ TEST(NetAddressTest, DefaultAddressHasNoPort) {
 
 }  // namespace
 }  // namespace weir
+
+namespace weir {
+namespace {
+
+sockaddr_storage ipOf(const char* text) {
+  sockaddr_storage ss{};
+  if (inet_pton(AF_INET, text, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr) == 1) {
+    ss.ss_family = AF_INET;
+  } else if (inet_pton(AF_INET6, text, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr) == 1) {
+    ss.ss_family = AF_INET6;
+  }
+  return ss;
+}
+
+bool has(const char* net, const char* ip) {
+  auto c = parseCidr(net);
+  EXPECT_TRUE(c) << net;
+  if (!c) return false;
+  sockaddr_storage ss = ipOf(ip);
+  return c->contains(reinterpret_cast<const sockaddr*>(&ss));
+}
+
+TEST(CidrTest, Ipv4Networks) {
+  EXPECT_TRUE(has("10.0.0.0/8", "10.200.3.4"));
+  EXPECT_FALSE(has("10.0.0.0/8", "11.0.0.1"));
+  EXPECT_TRUE(has("192.168.1.128/25", "192.168.1.200"));
+  EXPECT_FALSE(has("192.168.1.128/25", "192.168.1.127"));
+  EXPECT_TRUE(has("127.0.0.1", "127.0.0.1"));
+  EXPECT_FALSE(has("127.0.0.1", "127.0.0.2"));
+  EXPECT_TRUE(has("0.0.0.0/0", "8.8.8.8"));
+  EXPECT_EQ(parseCidr("10.1.2.3/8")->toString(), "10.0.0.0/8");
+}
+
+TEST(CidrTest, Ipv6AndMappedAddresses) {
+  EXPECT_TRUE(has("::1", "::1"));
+  EXPECT_TRUE(has("fd00::/8", "fd12:3456::1"));
+  EXPECT_FALSE(has("fd00::/8", "fe80::1"));
+  EXPECT_TRUE(has("127.0.0.0/8", "::ffff:127.0.0.5"));
+  EXPECT_FALSE(has("::1", "127.0.0.1"));
+}
+
+TEST(CidrTest, RejectsMalformedNetworks) {
+  for (const char* bad : {"", "10.0.0.0/33", "::/129", "10.0.0/8", "10.0.0.0/", "10.0.0.0/x", "host/8", "1.2.3.4/0008"}) {
+    EXPECT_FALSE(parseCidr(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace weir

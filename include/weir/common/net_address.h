@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "weir/common/result.h"
 
@@ -30,6 +31,24 @@ struct HostPort {
 // Splits "host:port", "[v6]:port" or "*:port" (any address). The port must be
 // 1..65535. The error message says what was expected, without a location.
 Result<HostPort> splitHostPort(std::string_view text);
+
+// An IPv4 or IPv6 network, "10.0.0.0/8", "::1/128"; a bare address is a
+// single host (/32 or /128). An IPv4-mapped IPv6 peer (::ffff:a.b.c.d)
+// matches IPv4 networks.
+struct Cidr {
+  int family = 0;             // AF_INET or AF_INET6
+  unsigned char bytes[16]{};  // network address, host bits zero
+  unsigned prefix = 0;        // 0..32 or 0..128
+
+  bool contains(const sockaddr* addr) const;
+  std::string toString() const;
+};
+
+// Parses "a.b.c.d/n", "v6/n" or a bare address. The error says what was expected.
+Result<Cidr> parseCidr(std::string_view text);
+
+// True if any of `nets` contains addr.
+bool anyContains(const std::vector<Cidr>& nets, const sockaddr* addr);
 
 // Resolves a host (name or literal; "*" or "0.0.0.0" means any IPv4 address)
 // with getaddrinfo, blocking. Meant for config load, never for the hot path.

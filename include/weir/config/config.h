@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,12 +32,22 @@ struct ServerConfig {
   uint32_t weight = 1;   // 1..1000
 };
 
+// Per-pool overrides of the global upstream timeouts (timeouts.upstream_*);
+// unset means "use the global value".
+struct PoolTimeouts {
+  std::optional<std::chrono::milliseconds> upstream_connect;
+  std::optional<std::chrono::milliseconds> upstream_response;
+  std::optional<std::chrono::milliseconds> upstream_send;
+  std::optional<std::chrono::milliseconds> upstream_idle;
+};
+
 struct PoolConfig {
   std::string name;
   std::vector<ServerConfig> servers;  // at least one
   uint32_t keepalive = 64;            // idle upstream connections kept per worker
   uint32_t retries = 1;               // other servers tried when connecting fails
   std::string balancer = "round_robin";
+  PoolTimeouts timeouts;              // pools.NAME.timeouts
 };
 
 struct RouteConfig {
@@ -52,10 +63,14 @@ struct RouteConfig {
 struct Timeouts {
   Duration client_header{std::chrono::seconds(10)};     // first byte to end of request head
   Duration client_idle{std::chrono::seconds(60)};       // keep-alive wait for the next request
+  Duration client_body{std::chrono::seconds(60)};       // between two reads of a request body
   Duration upstream_connect{std::chrono::seconds(2)};
-  Duration upstream_response{std::chrono::seconds(30)}; // between reads from the upstream
-  Duration send{std::chrono::seconds(30)};              // a write making no progress
-  Duration drain{std::chrono::seconds(30)};             // SIGTERM: longest wait for in-flight requests
+  Duration upstream_response{std::chrono::seconds(30)}; // waiting for upstream bytes weir is ready to read
+  Duration upstream_send{std::chrono::seconds(30)};     // a write to an upstream making no progress
+  Duration upstream_idle{std::chrono::seconds(60)};     // an idle keep-alive upstream connection
+  Duration send{std::chrono::seconds(30)};              // a write to a client making no progress
+  Duration tunnel{std::chrono::hours(1)};               // an Upgrade tunnel with no traffic either way
+  Duration drain{std::chrono::seconds(30)};             // SIGTERM/SIGQUIT: longest wait for in-flight requests
 };
 
 struct Limits {
@@ -63,13 +78,25 @@ struct Limits {
   uint32_t headers = 100;             // number of header fields
   uint64_t uri_bytes = 8 * 1024;      // request target
   uint64_t body_bytes = 1ull << 30;   // request body
+  // Open client connections per process; past it new connections wait in
+  // the kernel's accept queue. 0: derived from RLIMIT_NOFILE at start.
+  uint32_t connections = 0;
 };
+
+enum class UnderscoreHeaders { kDrop, kAllow, kReject };
 
 struct ProxyHeaders {
   bool x_forwarded_for = true;    // append the client address
   bool x_forwarded_proto = true;  // set to the listener's scheme
   bool x_forwarded_host = true;   // set to the client's Host
   bool via = true;                // append "1.1 weir" to Via on both sides
+  // Clients whose X-Forwarded-For, Forwarded, X-Real-IP, X-Forwarded-Proto
+  // and X-Forwarded-Host are passed on (XFF appended to). From any other
+  // client these fields are removed and weir's own replace them.
+  std::vector<Cidr> trusted_clients;
+  // Request fields whose name contains "_" (other than look-alikes of
+  // framing, Host and hop-by-hop fields, which are always refused or dropped).
+  UnderscoreHeaders underscore_headers = UnderscoreHeaders::kDrop;
 };
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
@@ -78,6 +105,7 @@ struct AccessLogConfig {
   bool enabled = true;
   std::string path = "/dev/stdout";
   std::string format = "combined";  // "combined" or "json"
+  bool local_time = true;           // access_log.time: local (default) or utc
 };
 
 struct ErrorLogConfig {
@@ -96,6 +124,8 @@ struct Config {
   ProxyHeaders proxy_headers;
   AccessLogConfig access_log;
   ErrorLogConfig error_log;
+  std::string user;   // after binding listeners, run as this user ("" = stay)
+  std::string group;  // and this group ("" = the user's primary group)
 
   // Index of the pool with this name, or -1.
   int poolIndex(std::string_view name) const;
