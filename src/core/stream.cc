@@ -25,7 +25,11 @@ constexpr int kWriteIovecs = 64;
 }  // namespace
 
 Stream::Stream(event_base* base, StreamHandler* handler)
-    : base_(base), handler_(handler), in_(evbuffer_new()), out_(evbuffer_new()) {}
+    : base_(base),
+      handler_(handler),
+      in_(evbuffer_new()),
+      out_(evbuffer_new()),
+      write_deadline_(base, &Stream::onWriteTimeout, this) {}
 
 Stream::~Stream() {
   close();
@@ -62,6 +66,7 @@ int Stream::connect(const SocketAddress& addr) {
 }
 
 void Stream::close() {
+  write_deadline_.cancel();
   if (registered_) {
     event_del(&ev_);
     registered_ = false;
@@ -88,6 +93,12 @@ void Stream::onEvent(evutil_socket_t, short what, void* arg) {
   if ((what & (EV_READ | EV_CLOSED)) && s->fd_ >= 0) {
     s->readable_ = true;
     if (s->connecting_) return;  // reported with the connect result
+    // Paused reading would leave a peer's close unnoticed until we read
+    // again; the owner may want to end its work at once.
+    if (!s->reading_ && (what & EV_CLOSED) && s->connected_) {
+      s->handler_->onStreamHangup(*s);
+      return;
+    }
     s->handleRead();
   }
 }
@@ -126,9 +137,16 @@ void Stream::resumeReading() {
   if (readable_ && fd_ >= 0 && connected_) event_active(&ev_, EV_READ, 0);
 }
 
+void Stream::pokeRead() {
+  if (reading_ && fd_ >= 0 && connected_ && !eof_) {
+    readable_ = true;
+    event_active(&ev_, EV_READ, 0);
+  }
+}
+
 void Stream::handleRead() {
   for (int round = 0; round < kReadsPerEvent; ++round) {
-    if (!reading_ || fd_ < 0 || eof_ || error_ != 0) return;
+    if (!reading_ || fd_ < 0 || eof_ || (error_ != 0 && !write_failed_)) return;
     evbuffer_iovec vec[2];
     int n = evbuffer_reserve_space(in_, static_cast<ev_ssize_t>(read_size_), vec, 2);
     if (n <= 0) {
@@ -149,6 +167,7 @@ void Stream::handleRead() {
         return;
       }
       error_ = errno;
+      write_failed_ = false;
       handler_->onStreamRead(*this);
       return;
     }
@@ -180,9 +199,55 @@ void Stream::handleRead() {
   if (reading_ && fd_ >= 0) event_active(&ev_, EV_READ, 0);
 }
 
+void Stream::setWriteTimeout(std::chrono::milliseconds d) {
+  write_timeout_ = d;
+  if (d.count() == 0) write_deadline_.cancel();
+}
+
+void Stream::shutdownWriteAfterFlush() {
+  shut_after_flush_ = true;
+  if (connected_ && fd_ >= 0 && evbuffer_get_length(out_) == 0) afterWrite(false);
+}
+
+void Stream::abort() {
+  if (fd_ >= 0) {
+    linger lg{1, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  }
+  close();
+}
+
+// After each flush: the write timeout counts from the last write that sent
+// something, and only while bytes wait; a pending half-close goes out once
+// the output is empty.
+void Stream::afterWrite(bool progressed) {
+  if (evbuffer_get_length(out_) == 0) {
+    write_deadline_.cancel();
+    if (shut_after_flush_ && !write_shut_ && fd_ >= 0) {
+      write_shut_ = true;
+      ::shutdown(fd_, SHUT_WR);
+    }
+  } else if (write_timeout_.count() > 0 && (progressed || !write_deadline_.isSet())) {
+    write_deadline_.set(write_timeout_);
+  }
+}
+
+void Stream::onWriteTimeout(void* arg) {
+  auto* s = static_cast<Stream*>(arg);
+  if (s->fd_ < 0 || s->error_ != 0 || evbuffer_get_length(s->out_) == 0) return;
+  s->fail(ETIMEDOUT);
+}
+
 bool Stream::flush() {
   if (fd_ < 0 || error_ != 0) return error_ == 0 && fd_ >= 0;
   if (!connected_) return true;  // sent once the connect completes
+  bool progressed = false;
+  bool ok = writeOut(progressed);
+  if (ok) afterWrite(progressed);
+  return ok;
+}
+
+bool Stream::writeOut(bool& progressed) {
   while (evbuffer_get_length(out_) > 0) {
     evbuffer_iovec vec[kWriteIovecs];
     int n = evbuffer_peek(out_, -1, nullptr, vec, kWriteIovecs);
@@ -200,9 +265,12 @@ bool Stream::flush() {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) return true;
       error_ = errno;
+      write_failed_ = true;
       return false;
     }
     evbuffer_drain(out_, static_cast<size_t>(w));
+    progressed |= w > 0;
+    bytes_written_ += static_cast<uint64_t>(w);
     size_t offered = 0;
     for (int i = 0; i < n; ++i) offered += vec[i].iov_len;
     if (static_cast<size_t>(w) < offered) return true;  // socket buffer full

@@ -24,6 +24,7 @@ const llhttp_settings_t* Parser::settings() {
     st.on_headers_complete = &Parser::onHeadersComplete;
     st.on_body = &Parser::onBody;
     st.on_message_complete = &Parser::onMessageComplete;
+    st.on_chunk_header = &Parser::onChunkHeader;
     return st;
   }();
   return &s;
@@ -45,6 +46,7 @@ void Parser::reset() {
   head_done_ = false;
   head_bytes_ = 0;
   body_bytes_ = 0;
+  chunk_headers_ = 0;
   last_head_byte_ = 0;
   in_name_ = false;
   field_open_ = false;
@@ -319,6 +321,11 @@ int Parser::onBody(llhttp_t* p, const char* at, size_t len) {
     return s->fail(413, "request body too large");
   }
   if (s->sink_ != nullptr) s->sink_->onBodyData(at, len);
+  return 0;
+}
+
+int Parser::onChunkHeader(llhttp_t* p) {
+  ++self(p)->chunk_headers_;
   return 0;
 }
 

@@ -4,31 +4,28 @@
 
 #include <vector>
 
-#include "weir/proxy/session.h"
+#include "proxy/downstream.h"
 
 namespace weir::proxy {
 namespace {
 
-// Idle upstream connections are closed after this long unused.
-constexpr std::chrono::seconds kUpstreamIdleTimeout{60};
 const timeval kLogFlushInterval = {0, 200 * 1000};
 
 }  // namespace
 
 ProxyWorker::ProxyWorker(core::Worker& worker, RuntimePtr runtime) : worker_(worker), runtime_(std::move(runtime)) {
-  const config::Timeouts& t = runtime_->config->timeouts;
-  timeouts_ = {t.client_header, t.client_idle, t.upstream_connect, t.upstream_response, t.send};
   const auto& pools = runtime_->config->pools;
   for (size_t i = 0; i < pools.size(); ++i) {
     pickers_.push_back(runtime_->balancers[i]->build(pools[i]));
-    connections_.push_back(std::make_unique<upstream::ConnectionPool>(worker_, pools[i].keepalive, kUpstreamIdleTimeout));
+    connections_.push_back(std::make_unique<upstream::ConnectionPool>(worker_, pools[i].keepalive,
+                                                                      runtime_->pool_timeouts[i].idle));
   }
   log_timer_ = event_new(worker_.base(), -1, EV_PERSIST, &ProxyWorker::onLogFlush, this);
   event_add(log_timer_, &kLogFlushInterval);
 }
 
 ProxyWorker::~ProxyWorker() {
-  for (Session* s : sessions_) delete s;
+  for (Downstream* s : sessions_) delete s;
   sessions_.clear();
   connections_.clear();
   access_log_.flush();
@@ -41,18 +38,18 @@ void ProxyWorker::onAccept(int fd, const sockaddr* peer, socklen_t len, size_t) 
     worker_.connectionClosed();
     return;
   }
-  auto* s = new Session(*this, fd, peer, len);
+  auto* s = new Downstream(*this, fd, peer, len);
   sessions_.insert(s);
   s->start();
 }
 
 void ProxyWorker::onDrain() {
-  std::vector<Session*> all(sessions_.begin(), sessions_.end());
-  for (Session* s : all) s->drain();
+  std::vector<Downstream*> all(sessions_.begin(), sessions_.end());
+  for (Downstream* s : all) s->drain();
   for (auto& pool : connections_) pool->closeAll();
 }
 
-void ProxyWorker::sessionClosed(Session* s) {
+void ProxyWorker::sessionClosed(Downstream* s) {
   if (sessions_.erase(s) == 0) return;
   worker_.connectionClosed();
   worker_.deleteLater(std::unique_ptr<core::Deferred>(s));

@@ -1,6 +1,15 @@
 #include "weir/proxy/runtime.h"
 
 namespace weir::proxy {
+namespace {
+
+UpstreamTimeouts poolTimeouts(const config::Timeouts& global, const config::PoolTimeouts& own) {
+  return {own.upstream_connect.value_or(global.upstream_connect),
+          own.upstream_response.value_or(global.upstream_response),
+          own.upstream_send.value_or(global.upstream_send), own.upstream_idle.value_or(global.upstream_idle)};
+}
+
+}  // namespace
 
 Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)), router(*config) {
   const config::Limits& l = config->limits;
@@ -11,8 +20,11 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)), router(*config
   const config::ProxyHeaders& h = config->proxy_headers;
   forward = {h.x_forwarded_for, h.x_forwarded_proto, h.x_forwarded_host, h.via};
   access_log_json = config->access_log.format == "json";
+  const config::Timeouts& t = config->timeouts;
+  client_timeouts = {t.client_header, t.client_idle, t.client_body, t.send, t.tunnel, t.drain};
   for (const auto& pool : config->pools) {
     balancers.push_back(upstream::findBalancer(pool.balancer));
+    pool_timeouts.push_back(poolTimeouts(t, pool.timeouts));
     std::vector<std::string> names;
     for (const auto& s : pool.servers) names.push_back(s.addr.toString());
     server_names.push_back(std::move(names));

@@ -27,6 +27,7 @@ class Deadline {
   // Fires `d` from now (the loop's cached time), replacing any earlier setting.
   void set(std::chrono::milliseconds d);
   void cancel() { set_ = false; }
+  bool isSet() const { return set_; }
 
  private:
   static void onTimer(evutil_socket_t, short, void* arg);

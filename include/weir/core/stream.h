@@ -17,9 +17,12 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 #include "weir/common/net_address.h"
+#include "weir/core/deadline.h"
 
 namespace weir::core {
 
@@ -32,8 +35,14 @@ class StreamHandler {
   // The output fell to the low-water mark after having been above it, or a
   // connect completed (connected() is then true for the first time).
   virtual void onStreamWritable(Stream& s) = 0;
-  // A write or connect failed; errorCode() says why. The stream is unusable.
+  // A write or connect failed, or a write made no progress for the write
+  // timeout (errorCode() is then ETIMEDOUT); errorCode() says why. The
+  // stream is unusable.
   virtual void onStreamError(Stream& s) = 0;
+  // The peer closed or reset the connection while reading was paused
+  // (EPOLLRDHUP). Unread bytes may still wait in the kernel; peerClosed()
+  // stays true from now on.
+  virtual void onStreamHangup(Stream& s) {}
 
  protected:
   ~StreamHandler() = default;
@@ -73,10 +82,32 @@ class Stream {
   // to wait for the socket; set 0 to be told when everything has been written.
   void setLowWater(size_t low) { low_water_ = low; }
 
+  // A write that makes no progress for `d` fails the stream with ETIMEDOUT
+  // (through onStreamError). Moved on every write that sends a byte;
+  // cancelled while the output is empty. 0 turns it off.
+  void setWriteTimeout(std::chrono::milliseconds d);
+  // Sends FIN once everything queued has been written (half-close).
+  void shutdownWriteAfterFlush();
+  bool writeShut() const { return write_shut_; }
+  // Closes with a reset (SO_LINGER 0) instead of FIN: tells the peer the
+  // message it was receiving did not end well.
+  void abort();
+
+  // Reads again soon (from the loop), e.g. after a write failed: the read
+  // side may still hold the peer's last words, or its close.
+  void pokeRead();
+
+  // Bytes handed to the socket since the stream was opened.
+  uint64_t bytesWritten() const { return bytes_written_; }
+
   bool open() const { return fd_ >= 0; }
   bool connected() const { return connected_; }
   bool eof() const { return eof_; }
+  bool peerClosed() const { return peer_closed_; }
   int errorCode() const { return error_; }
+  // The error of a failed read (a reset), 0 if reading went well so far
+  // (after a failed write the read side may still be fine).
+  int readError() const { return write_failed_ ? 0 : error_; }
   int fd() const { return fd_; }
 
  private:
@@ -85,6 +116,9 @@ class Stream {
   void handleWrite();
   void finishConnect();
   void fail(int err);
+  bool writeOut(bool& progressed);
+  void afterWrite(bool progressed);
+  static void onWriteTimeout(void* arg);
 
   event_base* base_;
   StreamHandler* handler_;
@@ -94,6 +128,7 @@ class Stream {
   int fd_ = -1;
   size_t low_water_ = 0;
   size_t read_size_ = 16 * 1024 - 256;
+  uint64_t bytes_written_ = 0;
   int error_ = 0;
   bool registered_ = false;
   bool connecting_ = false;
@@ -102,6 +137,11 @@ class Stream {
   bool readable_ = false;  // edge-triggered: the socket may hold unread bytes
   bool eof_ = false;
   bool peer_closed_ = false;  // EPOLLRDHUP seen: read until EOF
+  bool shut_after_flush_ = false;
+  bool write_shut_ = false;
+  bool write_failed_ = false;  // error_ came from a write: reading may go on
+  std::chrono::milliseconds write_timeout_{0};
+  Deadline write_deadline_;
 };
 
 }  // namespace weir::core

@@ -68,6 +68,8 @@ class Parser {
   bool inHead() const { return !head_done_; }
   bool started() const { return head_bytes_ > 0; }
   uint64_t bodyBytes() const { return body_bytes_; }
+  // Chunk-size lines of this message parsed so far (each one validated).
+  uint64_t chunkHeaders() const { return chunk_headers_; }
 
   // After kError: the status to answer with (requests: 400, 413, 414, 431,
   // 501; responses: 502) and a short reason for the error log.
@@ -85,6 +87,7 @@ class Parser {
   static int onHeadersComplete(llhttp_t* p);
   static int onBody(llhttp_t* p, const char* at, size_t len);
   static int onMessageComplete(llhttp_t* p);
+  static int onChunkHeader(llhttp_t* p);
   static const llhttp_settings_t* settings();
 
   int fail(int status, const char* reason);
@@ -108,6 +111,7 @@ class Parser {
   unsigned flags_ = 0;  // collected by callbacks during one execute()
   uint64_t head_bytes_ = 0;
   uint64_t body_bytes_ = 0;
+  uint64_t chunk_headers_ = 0;
   // Line endings in the head, checked byte by byte (llhttp in strict mode
   // still takes a bare LF outside field values, and folds obs-fold away):
   // the last head byte seen, carried across execute() calls.

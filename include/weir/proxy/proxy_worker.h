@@ -1,5 +1,5 @@
-// The proxy's per-worker state: sessions, per-pool balancer pickers and
-// upstream keep-alive pools, the access-log batch, and the timeouts of the
+// The proxy's per-worker state: client connections, per-pool balancer
+// pickers and upstream keep-alive pools, the access-log batch, and the
 // current config snapshot. Owned by one worker; loop thread only.
 #pragma once
 
@@ -17,15 +17,7 @@
 
 namespace weir::proxy {
 
-class Session;
-
-struct Timeouts {
-  std::chrono::milliseconds client_header;
-  std::chrono::milliseconds client_idle;
-  std::chrono::milliseconds upstream_connect;
-  std::chrono::milliseconds upstream_response;
-  std::chrono::milliseconds send;
-};
+class Downstream;
 
 class ProxyWorker final : public core::Worker::Hooks {
  public:
@@ -39,24 +31,22 @@ class ProxyWorker final : public core::Worker::Hooks {
   core::Worker& worker() { return worker_; }
   event_base* base() const { return worker_.base(); }
   const Runtime& runtime() const { return *runtime_; }
-  const Timeouts& timeouts() const { return timeouts_; }
   upstream::Picker& picker(size_t pool) { return *pickers_[pool]; }
   upstream::ConnectionPool& connections(size_t pool) { return *connections_[pool]; }
   log::AccessLogBuffer& accessLog() { return access_log_; }
   bool draining() const { return worker_.draining(); }
 
-  // Called by a session once it has closed its sockets.
-  void sessionClosed(Session* s);
+  // Called by a client connection once it has closed its socket.
+  void sessionClosed(Downstream* d);
 
  private:
   static void onLogFlush(evutil_socket_t, short, void* arg);
 
   core::Worker& worker_;
   RuntimePtr runtime_;
-  Timeouts timeouts_{};
   std::vector<std::unique_ptr<upstream::Picker>> pickers_;
   std::vector<std::unique_ptr<upstream::ConnectionPool>> connections_;
-  std::unordered_set<Session*> sessions_;
+  std::unordered_set<Downstream*> sessions_;
   log::AccessLogBuffer access_log_;
   event* log_timer_ = nullptr;
 };

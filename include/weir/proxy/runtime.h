@@ -4,6 +4,7 @@
 // in-flight requests finish on the old.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "weir/config/config.h"
@@ -14,6 +15,26 @@
 
 namespace weir::proxy {
 
+using Ms = std::chrono::milliseconds;
+
+// A pool's upstream timeouts: the global timeouts.upstream_* with the pool's
+// own overrides applied.
+struct UpstreamTimeouts {
+  Ms connect;
+  Ms response;  // waiting for bytes weir is ready to read
+  Ms send;      // a write to the upstream making no progress
+  Ms idle;      // an idle keep-alive connection
+};
+
+struct ClientTimeouts {
+  Ms header;  // first byte of a request to the end of its head
+  Ms idle;    // keep-alive wait for the next request
+  Ms body;    // between two reads of a request body
+  Ms send;    // a write to the client making no progress
+  Ms tunnel;  // an Upgrade tunnel with no traffic either way
+  Ms drain;   // graceful stop
+};
+
 struct Runtime {
   explicit Runtime(config::ConfigPtr cfg);
 
@@ -23,8 +44,10 @@ struct Runtime {
   http::ForwardOptions forward;
   bool access_log_json = false;  // else combined
   Router router;
-  std::vector<const upstream::Balancer*> balancers;  // per pool
-  std::vector<std::vector<std::string>> server_names;  // per pool, per server: "host:port"
+  ClientTimeouts client_timeouts;
+  std::vector<UpstreamTimeouts> pool_timeouts;          // per pool
+  std::vector<const upstream::Balancer*> balancers;     // per pool
+  std::vector<std::vector<std::string>> server_names;   // per pool, per server: "host:port"
 };
 
 using RuntimePtr = std::shared_ptr<const Runtime>;

@@ -1,0 +1,36 @@
+// Named points where policies plug into an exchange without adding flags to
+// its state machine: the cache (lookup before the upstream, fill from the
+// response, serve stale when the upstream fails) and later others. Every
+// hook has a default that changes nothing, so the plain proxy path pays one
+// virtual call per point at most.
+//
+// Loop thread only; an implementation must not block and must not keep
+// references to the request or response past the call.
+#pragma once
+
+#include <cstddef>
+
+#include "weir/http/message.h"
+
+namespace weir::proxy {
+
+class Exchange;
+
+class ExchangeHooks {
+ public:
+  virtual ~ExchangeHooks() = default;
+  // Before an upstream is picked. True: the hook answered the request
+  // itself (through the exchange) and no upstream is contacted.
+  virtual bool lookup(Exchange& ex, const http::RequestHead& req) { return false; }
+  // The final response head from the upstream, before it is sent on.
+  virtual void responseHead(Exchange& ex, const http::ResponseHead& resp) {}
+  // Response body bytes as relayed (may be called many times).
+  virtual void responseBody(Exchange& ex, const char* data, size_t len) {}
+  // The response ended: `complete` is false when it was cut short.
+  virtual void responseEnd(Exchange& ex, bool complete) {}
+  // The upstream failed before any response (status is the error weir
+  // would send). True: the hook answered instead (serve stale).
+  virtual bool upstreamFailed(Exchange& ex, int status) { return false; }
+};
+
+}  // namespace weir::proxy

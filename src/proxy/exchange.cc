@@ -1,0 +1,519 @@
+#include "proxy/exchange.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "proxy/downstream.h"
+#include "proxy/flow.h"
+#include "weir/log/log.h"
+#include "weir/proxy/proxy_worker.h"
+#include "weir/proxy/runtime.h"
+
+namespace weir::proxy {
+namespace {
+
+using http::Parser;
+
+// An upstream may send a few interim (1xx) responses before the final one;
+// an endless stream of them would keep the exchange alive for ever.
+constexpr unsigned kMaxInterim = 16;
+
+std::string_view field(const http::RequestHead& req, http::Token t) {
+  int i = req.fields.find(t);
+  return i >= 0 ? req.fields.value(static_cast<size_t>(i)) : std::string_view();
+}
+
+}  // namespace
+
+Exchange::Exchange(Downstream& client)
+    : client_(client),
+      worker_(client.owner()),
+      rt_(&client.runtime()),
+      upstream_(*this, client.owner()),
+      response_parser_(Parser::Kind::kResponse, client.runtime().response_limits) {}
+
+Exchange::~Exchange() = default;
+
+// Every per-exchange field, in one place: nothing of the previous exchange
+// on this connection may leak into the next one.
+void Exchange::resetFields() {
+  rt_ = &client_.runtime();
+  held_head_.clear();
+  plan_ = {};
+  route_ = -1;
+  pool_ = 0;
+  status_ = 0;
+  interim_ = 0;
+  head_bytes_ = body_bytes_ = request_bytes_ = 0;
+  header_time_ = -1;
+  error_ = {};
+  active_ = true;
+  request_done_ = head_released_ = head_sent_ = continue_sent_ = false;
+  replayed_ = body_dropped_ = client_paused_us_ = false;
+  response_parser_.reset();
+}
+
+void Exchange::start(bool request_done) {
+  resetFields();
+  request_done_ = request_done;
+  const http::RequestHead& req = client_.request();
+  route_ = rt_->router.match(field(req, http::Token::kHost), req.target);
+  if (route_ < 0) {
+    respondError(404, "no route matches");
+    return;
+  }
+  pool_ = rt_->config->routes[static_cast<size_t>(route_)].pool_index;
+  if (hooks_ != nullptr && hooks_->lookup(*this, req)) return;
+  response_parser_.setNoBodyExpected(req.method == HTTP_HEAD);
+  upstream_.reset(*rt_, pool_);
+  writeRequestHead();
+  if (!upstream_.connect()) {
+    respondError(502, "no upstream server could be reached");
+    return;
+  }
+  if (headMayGo()) releaseHead();
+}
+
+void Exchange::writeRequestHead() {
+  held_head_.clear();
+  http::writeRequestHead(client_.request(), rt_->forward, client_.address(), "http", held_head_);
+}
+
+// See the header: the head waits until what follows it is known good.
+bool Exchange::headMayGo() const {
+  const http::RequestHead& req = client_.request();
+  return request_done_ || !req.chunked || req.expect_continue || client_.parserChunkHeaders() > 0;
+}
+
+void Exchange::releaseHead() {
+  head_released_ = true;
+  evbuffer_prepend(upstream_.output(), held_head_.data(), held_head_.size());
+  flushUpstream();
+}
+
+void Exchange::requestBody(evbuffer* in, size_t n) {
+  request_bytes_ += n;
+  if (body_dropped_ || !upstream_.active()) {
+    evbuffer_drain(in, n);
+    return;
+  }
+  moveBytes(in, upstream_.output(), n);
+  if (!head_released_ && headMayGo()) {
+    head_released_ = true;
+    evbuffer_prepend(upstream_.output(), held_head_.data(), held_head_.size());
+  }
+}
+
+void Exchange::flushRequestBody() {
+  if (active_) flushUpstream();
+}
+
+void Exchange::requestComplete() {
+  request_done_ = true;
+  if (!active_ || !upstream_.active()) return;
+  if (!head_released_) {
+    releaseHead();
+  } else {
+    flushUpstream();
+  }
+}
+
+void Exchange::flushUpstream() {
+  if (!upstream_.active() || !head_released_) return;
+  if (!upstream_.flush()) {
+    upstreamWriteFailed();
+    return;
+  }
+  if (upstream_.ready() && request_done_ && evbuffer_get_length(upstream_.output()) == 0) upstream_.requestSent();
+  applyBackpressure();
+}
+
+// The upstream stopped reading (it may have answered early and closed): stop
+// sending and let the read side tell whether a response came.
+void Exchange::upstreamWriteFailed() {
+  if (!active_ || !upstream_.active()) return;
+  body_dropped_ = true;
+  evbuffer_drain(upstream_.output(), evbuffer_get_length(upstream_.output()));
+  upstream_.requestSent();
+  client_.resumeBody();
+  upstream_.stream().pokeRead();
+}
+
+void Exchange::upstreamConnected() {
+  if (request_done_ && evbuffer_get_length(upstream_.output()) == 0 && head_released_) upstream_.requestSent();
+  applyBackpressure();
+}
+
+void Exchange::upstreamWritable() {
+  if (!active_ || !upstream_.active()) return;
+  if (evbuffer_get_length(upstream_.output()) <= kLowWater) client_.resumeBody();
+  if (request_done_ && head_released_ && evbuffer_get_length(upstream_.output()) == 0) upstream_.requestSent();
+}
+
+void Exchange::applyBackpressure() {
+  if (upstream_.active() && evbuffer_get_length(upstream_.output()) > kHighWater) client_.pauseBody();
+  if (upstream_.active() && !client_paused_us_ && client_.stream().outputLength() > kHighWater) {
+    client_paused_us_ = true;
+    upstream_.pauseReading();
+  }
+}
+
+void Exchange::clientWritable() {
+  if (client_paused_us_ && upstream_.active() && client_.stream().outputLength() <= kLowWater) {
+    client_paused_us_ = false;
+    upstream_.resumeReading();
+  }
+}
+
+// ---- the response ---------------------------------------------------------
+
+void Exchange::upstreamReadable() {
+  if (!active_ || !upstream_.active()) return;
+  evbuffer* in = upstream_.input();
+  const bool got_data = evbuffer_get_length(in) > 0;
+  while (active_ && upstream_.active()) {
+    const char* data;
+    size_t len;
+    if (!firstSegment(in, data, len)) break;
+    const bool in_head = response_parser_.inHead();
+    Parser::Step step = response_parser_.execute(data, len);
+    if (step.flags & Parser::kError) {
+      upstreamFailed(FailureKind::kInvalidResponse, 0, response_parser_.errorReason());
+      return;
+    }
+    if (in_head) {
+      evbuffer_drain(in, step.consumed);
+      if ((step.flags & Parser::kHeadComplete) && !handleResponseHead()) return;
+    } else {
+      relayBody(step.consumed);
+    }
+    if (step.flags & Parser::kMessageComplete) {
+      if (!head_sent_) {  // an interim response: the real one follows
+        response_parser_.reset();
+        response_parser_.setNoBodyExpected(client_.request().method == HTTP_HEAD);
+        continue;
+      }
+      finishResponse();
+      return;
+    }
+    if (step.consumed == 0) break;
+  }
+  if (!active_) return;
+  if (!client_.stream().flush()) {
+    clientGone("write failed");
+    return;
+  }
+  applyBackpressure();
+  core::Stream& us = upstream_.stream();
+  if (us.eof() || us.readError() != 0) {
+    upstreamEnded();
+    return;
+  }
+  if (got_data) upstream_.responseProgress();
+}
+
+bool Exchange::handleResponseHead() {
+  const http::RequestHead& req = client_.request();
+  const http::ResponseHead& resp = response_parser_.response();
+  if (resp.status == 101 && !req.upgrade) {
+    upstreamFailed(FailureKind::kInvalidResponse, 0, "101 Switching Protocols to a request that did not ask to upgrade");
+    return false;
+  }
+  if (resp.status < 200 && resp.status != 101) return relayInterim();
+  plan_ = http::planResponse(req, resp, wantClose());
+  header_time_ = elapsed(upstream_.startedAt());
+  if (hooks_ != nullptr) hooks_->responseHead(*this, resp);
+  scratch_.clear();
+  http::writeResponseHead(req, resp, plan_, rt_->forward, scratch_);
+  evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
+  head_bytes_ = scratch_.size();
+  status_ = resp.status;
+  head_sent_ = true;
+  if (plan_.body == http::BodyMode::kDechunk) response_parser_.setBodySink(this);
+  if (plan_.upgrade) {
+    client_.stream().flush();
+    active_ = false;
+    client_.startTunnel(upstream_.take());
+    return false;
+  }
+  return true;
+}
+
+bool Exchange::relayInterim() {
+  if (++interim_ > kMaxInterim) {
+    upstreamFailed(FailureKind::kInvalidResponse, 0, "too many interim (1xx) responses");
+    return false;
+  }
+  const http::RequestHead& req = client_.request();
+  if (req.isHttp10()) return true;  // HTTP/1.0 clients do not know 1xx
+  http::ResponsePlan interim;
+  interim.body = http::BodyMode::kNone;
+  scratch_.clear();
+  http::writeResponseHead(req, response_parser_.response(), interim, rt_->forward, scratch_);
+  evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
+  if (response_parser_.response().status == 100) continue_sent_ = true;
+  client_.stream().flush();
+  return true;
+}
+
+// Reasons to close the client connection after this response. A request
+// body still arriving does not force it when what is left can be read and
+// dropped afterwards.
+bool Exchange::wantClose() const {
+  return client_.draining() || client_.stream().eof() || !client_.bodyDiscardable();
+}
+
+void Exchange::relayBody(size_t consumed) {
+  if (consumed == 0) return;
+  evbuffer* in = upstream_.input();
+  evbuffer* out = client_.stream().output();
+  switch (plan_.body) {
+    case http::BodyMode::kAsIs:
+      moveBytes(in, out, consumed);
+      body_bytes_ += consumed;
+      break;
+    case http::BodyMode::kChunkWrap: {
+      char size_line[24];
+      int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", consumed);
+      evbuffer_add(out, size_line, static_cast<size_t>(n));
+      evbuffer_remove_buffer(in, out, consumed);
+      evbuffer_add(out, "\r\n", 2);
+      body_bytes_ += consumed + static_cast<size_t>(n) + 2;
+      break;
+    }
+    case http::BodyMode::kDechunk:  // copied by onBodyData during execute()
+    case http::BodyMode::kNone:
+      evbuffer_drain(in, consumed);
+      break;
+  }
+}
+
+void Exchange::onBodyData(const char* data, size_t len) {
+  evbuffer_add(client_.stream().output(), data, len);
+  body_bytes_ += len;
+}
+
+// The upstream closed or reset its connection. A body delimited by the
+// close ends cleanly only on a FIN: a reset means it was cut short.
+void Exchange::upstreamEnded() {
+  core::Stream& us = upstream_.stream();
+  const int err = us.readError();
+  if (!head_sent_) {
+    upstreamFailed(FailureKind::kResetBeforeResponse, err, err != 0 ? "read failed" : "closed before responding");
+    return;
+  }
+  if (err == 0 && (response_parser_.finish().flags & Parser::kMessageComplete)) {
+    finishResponse();
+    return;
+  }
+  const http::ResponseHead& resp = response_parser_.response();
+  logUpstreamError(err != 0 ? "reset in the middle of the response body" : "closed in the middle of the response body",
+                   err);
+  // A close-delimited body sent as is (to an HTTP/1.0 client) can only be
+  // told incomplete by a reset; every other framing shows it by itself.
+  const bool reset_client = resp.until_close && plan_.body == http::BodyMode::kAsIs;
+  abortResponse(err != 0 ? "upstream_reset" : "upstream_closed", reset_client);
+}
+
+void Exchange::finishResponse() {
+  if (plan_.body == http::BodyMode::kChunkWrap) {
+    evbuffer_add(client_.stream().output(), "0\r\n\r\n", 5);
+    body_bytes_ += 5;
+  }
+  if (hooks_ != nullptr) hooks_->responseEnd(*this, true);
+  logAccess();
+  const http::ResponseHead& resp = response_parser_.response();
+  core::Stream& us = upstream_.stream();
+  const bool reusable = resp.keep_alive && request_done_ && !body_dropped_ && !us.eof() && us.errorCode() == 0 &&
+                        evbuffer_get_length(us.input()) == 0 && evbuffer_get_length(us.output()) == 0;
+  upstream_.release(reusable);
+  active_ = false;
+  client_.exchangeFinished(plan_.close, false);
+}
+
+void Exchange::abortResponse(std::string_view error, bool reset_client) {
+  error_ = error;
+  if (hooks_ != nullptr) hooks_->responseEnd(*this, false);
+  logAccess();
+  upstream_.release(false);
+  active_ = false;
+  client_.exchangeAborted(reset_client ? Downstream::Abort::kReset : Downstream::Abort::kFlush);
+}
+
+// ---- failures --------------------------------------------------------------
+
+void Exchange::upstreamFailed(FailureKind kind, int err, std::string_view what) {
+  if (!active_ || !upstream_.active()) return;
+  if (head_sent_) {
+    logUpstreamError(what, err);
+    abortResponse(kind == FailureKind::kResponseTimeout ? "upstream_timeout" : "upstream_failed", false);
+    return;
+  }
+  const http::RequestHead& req = client_.request();
+  AttemptFailure f{kind, upstream_.reused(), upstream_.sentAny(), response_parser_.started()};
+  const unsigned max_attempts = 1 + rt_->config->pools[pool_].retries;
+  logUpstreamError(what, err);
+  switch (mayRetry(f, req, upstream_.attempts(), max_attempts, replayed_)) {
+    case RetryDecision::kNextServer:
+      response_parser_.reset();
+      response_parser_.setNoBodyExpected(req.method == HTTP_HEAD);
+      if (upstream_.connect()) {
+        if (head_released_) {
+          flushUpstream();
+        } else if (headMayGo()) {
+          releaseHead();
+        }
+        return;
+      }
+      break;
+    case RetryDecision::kSameServerFresh:
+      replayed_ = true;
+      response_parser_.reset();
+      response_parser_.setNoBodyExpected(req.method == HTTP_HEAD);
+      if (upstream_.reconnectSameServer()) {
+        evbuffer_drain(upstream_.output(), evbuffer_get_length(upstream_.output()));
+        head_released_ = false;
+        if (headMayGo()) releaseHead();
+        return;
+      }
+      break;
+    case RetryDecision::kNo:
+      break;
+  }
+  const int status = kind == FailureKind::kResponseTimeout || kind == FailureKind::kSendTimeout ? 504 : 502;
+  if (hooks_ != nullptr && hooks_->upstreamFailed(*this, status)) return;
+  respondError(status, status == 504 ? "upstream timed out" : "upstream failed before responding");
+}
+
+void Exchange::logUpstreamError(std::string_view what, int err) {
+  const http::RequestHead& req = client_.request();
+  WEIR_ERROR("upstream %.*s: %.*s%s%s (%s %s from %s)", static_cast<int>(upstream_.name().size()),
+             upstream_.name().data(), static_cast<int>(what.size()), what.data(), err != 0 ? ": " : "",
+             err != 0 ? std::strerror(err) : "", req.method_name.c_str(), req.target.c_str(),
+             client_.address().c_str());
+}
+
+void Exchange::writeErrorResponse(int status, bool close) {
+  scratch_.clear();
+  http::writeErrorResponse(status, close, scratch_);
+  evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
+  status_ = status;
+  head_sent_ = true;
+  const size_t body = http::reasonPhrase(status).size() + 5;  // "404 Not Found\n"
+  head_bytes_ = scratch_.size() - body;
+  body_bytes_ = body;
+}
+
+void Exchange::respondError(int status, std::string_view why) {
+  if (head_sent_) {
+    abortResponse("upstream_failed", false);
+    return;
+  }
+  upstream_.release(false);
+  const http::RequestHead& req = client_.request();
+  const std::string_view host = field(req, http::Token::kHost);
+  if (status >= 500) {
+    WEIR_WARN("%d for %s %s (host %.*s) from %s: %.*s", status, req.method_name.c_str(), req.target.c_str(),
+              static_cast<int>(host.size()), host.data(), client_.address().c_str(), static_cast<int>(why.size()),
+              why.data());
+  } else {
+    WEIR_INFO("%d for %s %s (host %.*s) from %s: %.*s", status, req.method_name.c_str(), req.target.c_str(),
+              static_cast<int>(host.size()), host.data(), client_.address().c_str(), static_cast<int>(why.size()),
+              why.data());
+  }
+  const bool close = wantClose();
+  writeErrorResponse(status, close);
+  logAccess();
+  active_ = false;
+  client_.exchangeFinished(close, close && !request_done_);
+}
+
+void Exchange::reject(int status, std::string_view reason) {
+  resetFields();
+  writeErrorResponse(status, true);
+  logAccess();
+  active_ = false;
+  client_.exchangeFinished(true, true);
+}
+
+void Exchange::requestFailed(int status, std::string_view reason) {
+  WEIR_INFO("%d for client %s: %.*s (%s %s)", status, client_.address().c_str(), static_cast<int>(reason.size()),
+            reason.data(), client_.request().method_name.c_str(), client_.request().target.c_str());
+  if (!active_) {
+    client_.exchangeAborted(Downstream::Abort::kNow);
+    return;
+  }
+  upstream_.release(false);  // it saw at most an incomplete request
+  if (head_sent_) {
+    error_ = "client_bad_body";
+    logAccess();
+    active_ = false;
+    client_.exchangeAborted(Downstream::Abort::kFlush);
+    return;
+  }
+  writeErrorResponse(status, true);
+  logAccess();
+  active_ = false;
+  client_.exchangeFinished(true, true);
+}
+
+void Exchange::requestTimedOut() {
+  WEIR_INFO("client %s: timed out sending the request body (%s %s)", client_.address().c_str(),
+            client_.request().method_name.c_str(), client_.request().target.c_str());
+  if (!active_ || head_sent_) {
+    if (active_) {
+      error_ = "client_timeout";
+      logAccess();
+      upstream_.release(false);
+      active_ = false;
+    }
+    client_.exchangeAborted(Downstream::Abort::kNow);
+    return;
+  }
+  upstream_.release(false);
+  writeErrorResponse(408, true);
+  logAccess();
+  active_ = false;
+  client_.exchangeFinished(true, false);
+}
+
+// The client closed or reset while the exchange went on: as nginx does, the
+// upstream connection is closed too, and the request is logged as 499 when
+// no response had started.
+void Exchange::clientGone(std::string_view why) {
+  if (active_) {
+    const http::RequestHead& req = client_.request();
+    WEIR_INFO("client %s: %.*s (%s %s); closing upstream %.*s", client_.address().c_str(),
+              static_cast<int>(why.size()), why.data(), req.method_name.c_str(), req.target.c_str(),
+              static_cast<int>(upstream_.name().size()), upstream_.name().data());
+    if (!head_sent_) status_ = 499;
+    error_ = "client_closed";
+    if (hooks_ != nullptr) hooks_->responseEnd(*this, false);
+    logAccess();
+    upstream_.release(false);
+    active_ = false;
+  }
+  client_.exchangeAborted(Downstream::Abort::kNow);
+}
+
+void Exchange::tunnelEnded(uint64_t to_upstream, uint64_t to_client) {
+  status_ = 101;
+  head_bytes_ = 0;
+  body_bytes_ = to_client;
+  request_bytes_ = to_upstream;
+  logAccess();
+}
+
+void Exchange::end() {
+  if (!active_) return;
+  upstream_.release(false);
+  active_ = false;
+}
+
+double Exchange::elapsed(const timeval& since) const {
+  timeval now;
+  event_base_gettimeofday_cached(worker_.base(), &now);
+  return static_cast<double>(now.tv_sec - since.tv_sec) + static_cast<double>(now.tv_usec - since.tv_usec) / 1e6;
+}
+
+}  // namespace weir::proxy

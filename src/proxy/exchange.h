@@ -1,0 +1,132 @@
+// One request and its response: route the request, send it upstream (with
+// retries the RetryPolicy allows), relay the response back with
+// backpressure, end it cleanly or cut it short, and write its access-log line.
+//
+// What reaches an upstream: the request head is held until the framing of
+// what follows is known good. A request with a chunked body is sent only once
+// the body's first chunk-size line (and every other byte that arrived with
+// the head) has been validated; body bytes are forwarded only after the
+// parser accepted them, so a malformed chunk found later ends the upstream
+// connection before the message is complete. An upstream therefore never
+// receives a complete request that weir rejected. (With Expect: 100-continue
+// the head goes at once: the client waits for the upstream's answer before
+// sending the body.)
+//
+// Owned by its Downstream (one per client connection, reused for every
+// request on it); loop thread only.
+#pragma once
+
+#include <sys/time.h>
+
+#include <string>
+
+#include "proxy/upstream_attempt.h"
+#include "weir/http/forward.h"
+#include "weir/http/parser.h"
+#include "weir/proxy/exchange_hooks.h"
+#include "weir/proxy/retry_policy.h"
+
+namespace weir::proxy {
+
+class Downstream;
+class ProxyWorker;
+struct Runtime;
+
+class Exchange final : private http::BodySink {
+ public:
+  explicit Exchange(Downstream& client);
+  ~Exchange() override;
+
+  // A request head was parsed (its body, if any, follows through
+  // requestBody()). Resets every per-exchange field first.
+  void start(bool request_done);
+  bool active() const { return active_; }
+  bool responseHeadSent() const { return head_sent_; }
+  bool hundredContinueSent() const { return continue_sent_; }
+
+  // A request the parser refused (400, 408, 413, 414, 431, 501): answered
+  // with `status` and Connection: close, and logged.
+  void reject(int status, std::string_view reason);
+
+  // Validated request body bytes: the first n bytes of `in` move upstream.
+  void requestBody(evbuffer* in, size_t n);
+  // Sends what requestBody() queued (once per client read).
+  void flushRequestBody();
+  // The request body (or the bodiless request) is complete.
+  void requestComplete();
+  // The rest of the request was malformed or too large (status 400/413).
+  void requestFailed(int status, std::string_view reason);
+  // The request body did not arrive in time (client_body).
+  void requestTimedOut();
+  // The client's output fell to the low-water mark: resume the response.
+  void clientWritable();
+  // The client closed, reset, or stopped reading (why: for the log).
+  void clientGone(std::string_view why);
+  // Weir answers the request itself (no route, upstream errors).
+  void respondError(int status, std::string_view why);
+  // The tunnel that followed this exchange's 101 has ended: its log line.
+  void tunnelEnded(uint64_t to_upstream, uint64_t to_client);
+  // The client connection is closing: drop whatever is still in progress.
+  void end();
+
+  int server() const { return upstream_.server(); }
+  std::string_view upstreamName() const { return upstream_.name(); }
+  // "upstream NAME: what: reason (METHOD TARGET from CLIENT)" in the error log.
+  void logUpstreamError(std::string_view what, int err);
+
+  // --- for UpstreamAttempt ---
+  void upstreamConnected();
+  void upstreamReadable();
+  void upstreamWritable();
+  void upstreamWriteFailed();
+  void upstreamFailed(FailureKind kind, int err, std::string_view what);
+
+ private:
+  void onBodyData(const char* data, size_t len) override;
+  bool connectAndSend();
+  void writeRequestHead();
+  bool headMayGo() const;
+  void releaseHead();
+  void flushUpstream();
+  bool handleResponseHead();
+  bool relayInterim();
+  void relayBody(size_t consumed);
+  void upstreamEnded();
+  void finishResponse();
+  void abortResponse(std::string_view error, bool reset_client);
+  bool wantClose() const;
+  void applyBackpressure();
+  void resetFields();
+  void writeErrorResponse(int status, bool close);
+  void logAccess();
+  double elapsed(const timeval& since) const;
+
+  Downstream& client_;
+  ProxyWorker& worker_;
+  const Runtime* rt_ = nullptr;
+  UpstreamAttempt upstream_;
+  http::Parser response_parser_;
+  ExchangeHooks* hooks_ = nullptr;
+  std::string scratch_;
+  std::string held_head_;  // the request head, until the framing after it is known good
+  http::ResponsePlan plan_{};
+  int route_ = -1;
+  size_t pool_ = 0;
+  int status_ = 0;
+  unsigned interim_ = 0;         // 1xx responses relayed
+  uint64_t head_bytes_ = 0;      // response head bytes sent to the client
+  uint64_t body_bytes_ = 0;      // response body bytes sent to the client (framing included)
+  uint64_t request_bytes_ = 0;   // request body bytes forwarded
+  double header_time_ = -1;
+  std::string_view error_;       // why the exchange did not end normally ("" if it did)
+  bool active_ = false;
+  bool request_done_ = false;
+  bool head_released_ = false;
+  bool head_sent_ = false;       // the final response head went to the client
+  bool continue_sent_ = false;   // a 100 Continue went to the client
+  bool replayed_ = false;
+  bool body_dropped_ = false;    // the upstream stopped taking the body after it began to answer
+  bool client_paused_us_ = false;  // upstream reading paused: the client output is full
+};
+
+}  // namespace weir::proxy

@@ -1,0 +1,185 @@
+#include "proxy/upstream_attempt.h"
+
+#include <cerrno>
+
+#include "proxy/exchange.h"
+#include "proxy/flow.h"
+#include "weir/proxy/proxy_worker.h"
+
+namespace weir::proxy {
+
+UpstreamAttempt::UpstreamAttempt(Exchange& owner, ProxyWorker& worker)
+    : owner_(owner), worker_(worker), timer_(worker.base(), &UpstreamAttempt::onTimer, this) {}
+
+UpstreamAttempt::~UpstreamAttempt() { release(false); }
+
+void UpstreamAttempt::reset(const Runtime& rt, size_t pool) {
+  release(false);
+  rt_ = &rt;
+  pool_ = pool;
+  timeouts_ = &rt.pool_timeouts[pool];
+  tried_.clear();
+  server_ = -1;
+  attempts_ = 0;
+  connect_time_ = -1;
+}
+
+std::string_view UpstreamAttempt::name() const {
+  if (server_ < 0 || rt_ == nullptr) return "-";
+  return rt_->server_names[pool_][static_cast<size_t>(server_)];
+}
+
+bool UpstreamAttempt::connect() {
+  // Bytes queued on a connection that failed (the held or sent head and
+  // body) move to the next one: nothing of them reached the failed server.
+  upstream::ConnectionPtr failed = std::move(conn_);
+  if (failed) failed->stream().close();
+  timer_.cancel();
+  const unsigned max_attempts = 1 + rt_->config->pools[pool_].retries;
+  while (attempts_ < max_attempts && !conn_) {
+    int s = worker_.picker(pool_).pick({}, tried_);
+    if (s < 0) break;
+    tried_.add(static_cast<size_t>(s));
+    ++attempts_;
+    server_ = s;
+    conn_ = worker_.connections(pool_).acquire(static_cast<size_t>(s), this);
+    if (conn_) {
+      event_base_gettimeofday_cached(worker_.base(), &started_);
+      ready_ = true;
+      break;
+    }
+    int err = open(static_cast<size_t>(s));
+    if (err == 0) break;
+    owner_.logUpstreamError("connect failed", err);
+    worker_.connections(pool_).discard(std::move(conn_));
+  }
+  if (failed) {
+    if (conn_) evbuffer_add_buffer(conn_->stream().output(), failed->stream().output());
+    worker_.connections(pool_).discard(std::move(failed));
+  }
+  if (!conn_) return false;
+  written_before_ = conn_->stream().bytesWritten();
+  request_sent_ = response_started_ = paused_ = false;
+  conn_->stream().setWriteTimeout(timeouts_->send);
+  return true;
+}
+
+bool UpstreamAttempt::reconnectSameServer() {
+  if (server_ < 0) return false;
+  if (conn_) worker_.connections(pool_).discard(std::move(conn_));
+  timer_.cancel();
+  if (int err = open(static_cast<size_t>(server_)); err != 0) {
+    owner_.logUpstreamError("connect failed", err);
+    worker_.connections(pool_).discard(std::move(conn_));
+    return false;
+  }
+  written_before_ = 0;
+  request_sent_ = response_started_ = paused_ = false;
+  conn_->stream().setWriteTimeout(timeouts_->send);
+  return true;
+}
+
+int UpstreamAttempt::open(size_t server) {
+  conn_ = std::make_unique<upstream::Connection>(worker_.base(), static_cast<core::StreamHandler*>(this), server);
+  conn_->stream().setLowWater(kLowWater);
+  ready_ = false;
+  event_base_gettimeofday_cached(worker_.base(), &started_);
+  int err = conn_->stream().connect(rt_->config->pools[pool_].servers[server].addr);
+  if (err == 0) timer_.set(timeouts_->connect);
+  return err;
+}
+
+bool UpstreamAttempt::flush() {
+  if (!conn_) return false;
+  return conn_->stream().flush();
+}
+
+bool UpstreamAttempt::sentAny() const { return conn_ && conn_->stream().bytesWritten() > written_before_; }
+
+void UpstreamAttempt::armResponseTimer() {
+  if (conn_ && ready_ && !paused_ && request_sent_) timer_.set(timeouts_->response);
+}
+
+void UpstreamAttempt::requestSent() {
+  if (request_sent_) return;
+  request_sent_ = true;
+  armResponseTimer();
+}
+
+void UpstreamAttempt::responseProgress() {
+  response_started_ = true;
+  armResponseTimer();
+}
+
+void UpstreamAttempt::pauseReading() {
+  if (!conn_) return;
+  paused_ = true;
+  conn_->stream().pauseReading();
+  timer_.cancel();  // a slow client is not the upstream's fault
+}
+
+void UpstreamAttempt::resumeReading() {
+  if (!conn_) return;
+  paused_ = false;
+  armResponseTimer();
+  conn_->stream().resumeReading();
+}
+
+void UpstreamAttempt::release(bool reusable) {
+  timer_.cancel();
+  ready_ = false;
+  if (!conn_) return;
+  if (reusable) {
+    conn_->countRequest();
+    conn_->stream().setWriteTimeout(std::chrono::milliseconds(0));
+    worker_.connections(pool_).release(std::move(conn_));
+  } else {
+    worker_.connections(pool_).discard(std::move(conn_));
+  }
+}
+
+upstream::ConnectionPtr UpstreamAttempt::take() {
+  timer_.cancel();
+  ready_ = false;
+  return std::move(conn_);
+}
+
+// ---- events -----------------------------------------------------------------
+
+void UpstreamAttempt::onStreamRead(core::Stream&) { owner_.upstreamReadable(); }
+
+void UpstreamAttempt::onStreamWritable(core::Stream&) {
+  if (!ready_) {  // the connect completed
+    ready_ = true;
+    timer_.cancel();
+    timeval now;
+    event_base_gettimeofday_cached(worker_.base(), &now);
+    connect_time_ = static_cast<double>(now.tv_sec - started_.tv_sec) +
+                    static_cast<double>(now.tv_usec - started_.tv_usec) / 1e6;
+    owner_.upstreamConnected();
+    return;
+  }
+  owner_.upstreamWritable();
+}
+
+void UpstreamAttempt::onStreamError(core::Stream& s) {
+  if (!ready_) {
+    owner_.upstreamFailed(FailureKind::kConnect, s.errorCode(), "connect failed");
+  } else if (s.errorCode() == ETIMEDOUT) {
+    owner_.upstreamFailed(FailureKind::kSendTimeout, ETIMEDOUT, "timed out sending the request");
+  } else {
+    owner_.upstreamWriteFailed();
+  }
+}
+
+void UpstreamAttempt::onTimer(void* arg) {
+  auto* a = static_cast<UpstreamAttempt*>(arg);
+  if (!a->conn_) return;
+  if (!a->ready_) {
+    a->owner_.upstreamFailed(FailureKind::kConnect, ETIMEDOUT, "connect timed out");
+  } else {
+    a->owner_.upstreamFailed(FailureKind::kResponseTimeout, 0, "timed out waiting for the response");
+  }
+}
+
+}  // namespace weir::proxy

@@ -1,0 +1,101 @@
+// The upstream side of one exchange: picking a server, getting a connection
+// (an idle pooled one or a new one), the connect and response timers, and
+// the stream events, which it turns into calls on its Exchange. It does not
+// parse HTTP; the Exchange does.
+//
+// Timers: upstream_connect while connecting; upstream_response only while
+// weir waits for upstream bytes it is ready to read (after the whole request
+// was sent or once a response began, and never while reading is paused for
+// a slow client); the stream's write timeout (upstream_send) for a request
+// write that makes no progress.
+//
+// Owned by its Exchange; loop thread only.
+#pragma once
+
+#include <sys/time.h>
+
+#include <string_view>
+
+#include "weir/core/deadline.h"
+#include "weir/core/stream.h"
+#include "weir/proxy/retry_policy.h"
+#include "weir/proxy/runtime.h"
+#include "weir/upstream/balancer.h"
+#include "weir/upstream/connection_pool.h"
+
+namespace weir::proxy {
+
+class Exchange;
+class ProxyWorker;
+
+class UpstreamAttempt final : private core::StreamHandler {
+ public:
+  UpstreamAttempt(Exchange& owner, ProxyWorker& worker);
+  ~UpstreamAttempt();
+
+  // For a new request to `pool`.
+  void reset(const Runtime& rt, size_t pool);
+  // Picks a server not tried yet and gets a connection to it. Returns false
+  // when no server is left or every connect failed at once; error-log lines
+  // name each failure. Bytes already in output() move to the new connection.
+  bool connect();
+  // A new connection to the same server (replaying on a fresh connection).
+  bool reconnectSameServer();
+
+  bool active() const { return conn_ != nullptr; }
+  bool ready() const { return ready_; }  // connected (or taken from the pool)
+  bool reused() const { return conn_ && conn_->reused(); }
+  core::Stream& stream() { return conn_->stream(); }
+  evbuffer* output() { return conn_->stream().output(); }
+  evbuffer* input() { return conn_->stream().input(); }
+  // Writes what output() holds. False if the write failed: onUpstreamFailure
+  // has then been called already.
+  bool flush();
+  // Any byte of this request has been handed to the socket.
+  bool sentAny() const;
+  unsigned attempts() const { return attempts_; }
+  int server() const { return server_; }
+  std::string_view name() const;
+  const timeval& startedAt() const { return started_; }
+  double connectTime() const { return connect_time_; }
+
+  // The whole request has been written: the response timer starts.
+  void requestSent();
+  // The response is being read: re-arm the response timer for the next bytes.
+  void responseProgress();
+  void pauseReading();
+  void resumeReading();
+  // Ends the attempt: back to the pool when the connection can carry another
+  // request, else closed.
+  void release(bool reusable);
+  // Hands the connection over (to a tunnel); the attempt becomes inactive.
+  upstream::ConnectionPtr take();
+
+ private:
+  void onStreamRead(core::Stream& s) override;
+  void onStreamWritable(core::Stream& s) override;
+  void onStreamError(core::Stream& s) override;
+  static void onTimer(void* arg);
+  int open(size_t server);
+  void armResponseTimer();
+
+  Exchange& owner_;
+  ProxyWorker& worker_;
+  const Runtime* rt_ = nullptr;
+  size_t pool_ = 0;
+  const UpstreamTimeouts* timeouts_ = nullptr;
+  upstream::ConnectionPtr conn_;
+  upstream::TriedSet tried_;
+  core::Deadline timer_;
+  timeval started_{};
+  double connect_time_ = -1;
+  int server_ = -1;
+  unsigned attempts_ = 0;
+  uint64_t written_before_ = 0;  // the connection's byte count when this request began
+  bool ready_ = false;
+  bool request_sent_ = false;
+  bool response_started_ = false;
+  bool paused_ = false;
+};
+
+}  // namespace weir::proxy
