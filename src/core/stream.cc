@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -229,12 +230,29 @@ void Stream::afterWrite(bool progressed) {
     }
   } else if (write_timeout_.count() > 0 && (progressed || !write_deadline_.isSet())) {
     write_deadline_.set(write_timeout_);
+    acked_mark_ = ackedBytes();
   }
+}
+
+// Bytes the peer has acknowledged: what was written minus what the kernel
+// still holds. The kernel's send buffer can take seconds to drain into a
+// slow but steady reader, so "no progress" means no acknowledgement, not
+// only no successful write.
+uint64_t Stream::ackedBytes() const {
+  int queued = 0;
+  if (fd_ < 0 || ::ioctl(fd_, TIOCOUTQ, &queued) != 0 || queued < 0) return bytes_written_;
+  return bytes_written_ - std::min<uint64_t>(static_cast<uint64_t>(queued), bytes_written_);
 }
 
 void Stream::onWriteTimeout(void* arg) {
   auto* s = static_cast<Stream*>(arg);
   if (s->fd_ < 0 || s->error_ != 0 || evbuffer_get_length(s->out_) == 0) return;
+  uint64_t acked = s->ackedBytes();
+  if (acked > s->acked_mark_) {
+    s->acked_mark_ = acked;
+    s->write_deadline_.set(s->write_timeout_);
+    return;
+  }
   s->fail(ETIMEDOUT);
 }
 

@@ -69,19 +69,20 @@ TEST_F(SlowClients, PauseLongerThanUpstreamResponseStillGetsWholeBody) {
 }
 
 // Issue 5: send was re-armed only on upstream reads, so a client reading
-// steadily at 200 KiB/s with send: 1s was cut.
+// steadily at 200 KiB/s with send: 1s was cut (once the kernel buffers had
+// filled). Here the client reads at 200 KiB/s for 4 s, then at full speed.
 TEST_F(SlowClients, SteadySlowReaderIsNotCutBySendTimeout) {
   ASSERT_NO_FATAL_FAILURE(startProxy("", "timeouts: { send: 1s }"));
   RawClient c(weir().port(), 16 * 1024);
-  ASSERT_TRUE(c.send(get("/bytes/1500000")));
+  ASSERT_TRUE(c.send(get("/bytes/30000000")));
   auto start = Clock::now();
-  Download d = download(c, Ms(15000), [&](uint64_t got) {
-    // 200 KiB/s: sleep until `got` bytes are due.
+  Download d = download(c, Ms(20000), [&](uint64_t got) {
+    if (Clock::now() - start > Ms(4000)) return;
     auto due = start + Ms(static_cast<int64_t>(got * 1000 / (200 * 1024)));
     if (due > Clock::now()) std::this_thread::sleep_for(due - Clock::now());
   });
   EXPECT_TRUE(d.complete) << d.body << " body bytes, then: " << d.error;
-  EXPECT_EQ(d.body, 1500000u);
+  EXPECT_EQ(d.body, 30000000u);
 }
 
 // Issue 5: an upload slower than upstream_response got 504 while it was

@@ -82,9 +82,9 @@ class Stream {
   // to wait for the socket; set 0 to be told when everything has been written.
   void setLowWater(size_t low) { low_water_ = low; }
 
-  // A write that makes no progress for `d` fails the stream with ETIMEDOUT
-  // (through onStreamError). Moved on every write that sends a byte;
-  // cancelled while the output is empty. 0 turns it off.
+  // When for `d` no byte could be written and the peer acknowledged nothing
+  // of what was written, the stream fails with ETIMEDOUT (through
+  // onStreamError). Cancelled while the output is empty. 0 turns it off.
   void setWriteTimeout(std::chrono::milliseconds d);
   // Sends FIN once everything queued has been written (half-close).
   void shutdownWriteAfterFlush();
@@ -119,6 +119,7 @@ class Stream {
   bool writeOut(bool& progressed);
   void afterWrite(bool progressed);
   static void onWriteTimeout(void* arg);
+  uint64_t ackedBytes() const;
 
   event_base* base_;
   StreamHandler* handler_;
@@ -141,6 +142,7 @@ class Stream {
   bool write_shut_ = false;
   bool write_failed_ = false;  // error_ came from a write: reading may go on
   std::chrono::milliseconds write_timeout_{0};
+  uint64_t acked_mark_ = 0;  // ackedBytes() when the write timeout was last armed or checked
   Deadline write_deadline_;
 };
 
