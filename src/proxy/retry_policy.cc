@@ -21,7 +21,12 @@ bool isIdempotent(const http::RequestHead& req) {
 RetryDecision mayRetry(const AttemptFailure& f, const http::RequestHead& req, unsigned attempts,
                        unsigned max_attempts, bool replayed) {
   if (f.response_started) return RetryDecision::kNo;
-  // Nothing reached the server: any request may go to the next one.
+  // Nothing reached the server: any request may go again. A pooled
+  // connection found closed before anything was written is the server's
+  // idle close; a new connection to the same server is the fix.
+  if (f.kind != FailureKind::kConnect && !f.request_bytes_sent && f.reused_connection && !replayed) {
+    return RetryDecision::kSameServerFresh;
+  }
   if (f.kind == FailureKind::kConnect || !f.request_bytes_sent) {
     return attempts < max_attempts ? RetryDecision::kNextServer : RetryDecision::kNo;
   }
