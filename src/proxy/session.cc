@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "weir/log/access_format.h"
 #include "weir/log/log.h"
 #include "weir/proxy/proxy_worker.h"
 #include "weir/proxy/runtime.h"
@@ -567,56 +568,76 @@ void Session::respondError(int status, bool close_after, const char* why) {
 void Session::logAccess(int status) {
   if (!log::Writer::instance().accessEnabled()) return;
   const http::RequestHead& req = request_parser_.request();
-  const bool json = rt_->access_log_json;
-  std::string& l = owner_.accessLog().line();
-  double total = elapsedSince(started_);
-  char num[128];
-  std::string_view upstream = server_ >= 0 ? upstreamName() : std::string_view("-");
-  auto field = [&](http::Token t, std::string_view name) -> std::string_view {
+  auto field = [&](std::string_view name) -> std::string_view {
     for (size_t i = 0; i < req.fields.size(); ++i) {
-      if (req.fields.field(i).token == t && http::equalsIgnoreCase(req.fields.name(i), name)) return req.fields.value(i);
-    }
-    return "-";
-  };
-  if (json) {
-    auto esc = [&](std::string_view v) {
-      for (char c : v) {
-        if (c == '"' || c == '\\') {
-          l.push_back('\\');
-          l.push_back(c);
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-          std::snprintf(num, sizeof num, "\\u%04x", c);
-          l.append(num);
-        } else {
-          l.push_back(c);
-        }
+      if (req.fields.field(i).token == http::Token::kOther && http::equalsIgnoreCase(req.fields.name(i), name)) {
+        return req.fields.value(i);
       }
-    };
-    l.append("{\"time\":\"").append(log::isoTime()).append("\",\"client\":\"").append(client_addr_);
-    l.append("\",\"method\":\"");
-    esc(req.method_name);
-    l.append("\",\"target\":\"");
-    esc(req.target);
-    std::snprintf(num, sizeof num, "\",\"status\":%d,\"bytes\":%llu,\"upstream\":\"", status,
-                  static_cast<unsigned long long>(response_bytes_));
-    l.append(num).append(upstream);
-    std::snprintf(num, sizeof num, "\",\"upstream_time\":%.3f,\"request_time\":%.3f}\n",
-                  upstream_time_ < 0 ? 0.0 : upstream_time_, total);
-    l.append(num);
-  } else {
-    l.append(client_addr_).append(" - - ").append(log::commonLogTime()).append(" \"");
-    l.append(req.method_name).push_back(' ');
-    l.append(req.target);
-    std::snprintf(num, sizeof num, " HTTP/%u.%u\" %d %llu \"", req.version_major, req.version_minor, status,
-                  static_cast<unsigned long long>(response_bytes_));
-    l.append(num).append(field(http::Token::kOther, "referer")).append("\" \"");
-    l.append(field(http::Token::kOther, "user-agent")).append("\" upstream=").append(upstream);
-    if (upstream_time_ < 0) {
-      std::snprintf(num, sizeof num, " upstream_time=- request_time=%.3f\n", total);
-    } else {
-      std::snprintf(num, sizeof num, " upstream_time=%.3f request_time=%.3f\n", upstream_time_, total);
     }
-    l.append(num);
+    return {};
+  };
+  // RFC 9112 3.2.2: an absolute-form target's authority is the host.
+  auto host = [&]() -> std::string_view {
+    std::string_view t = req.target;
+    size_t scheme = t.find("://");
+    if (scheme != std::string_view::npos && scheme > 0 && t.find_first_of("/?#") > scheme) {
+      std::string_view authority = t.substr(scheme + 3);
+      authority = authority.substr(0, authority.find_first_of("/?#"));
+      size_t at = authority.rfind('@');
+      return at == std::string_view::npos ? authority : authority.substr(at + 1);
+    }
+    int h = req.fields.find(http::Token::kHost);
+    return h >= 0 ? req.fields.value(static_cast<size_t>(h)) : std::string_view();
+  };
+  // response_bytes_ counts the head too. scratch_ still holds the last head
+  // written to the client (or the whole error response): subtract it.
+  uint64_t head_bytes = 0;
+  if (response_head_sent_ && scratch_.rfind("HTTP/", 0) == 0) {
+    size_t end = scratch_.find("\r\n\r\n");
+    if (end != std::string::npos) head_bytes = end + 4;
+  }
+  // The answer is weir's own (not relayed) when no upstream response head
+  // with this status arrived in this exchange.
+  const bool own = route_ < 0 || response_parser_.inHead() || response_parser_.response().status != status;
+  std::string_view error;
+  if (request_parser_.errorStatus() != 0) {
+    error = "invalid_request";
+  } else if (own && status == 408) {
+    error = "client_timeout";
+  } else if (own && route_ < 0 && status == 404) {
+    error = "no_route";
+  } else if (own && status == 504) {
+    error = "upstream_timeout";
+  } else if (own && status == 502) {
+    error = "upstream_error";
+  }
+  timeval now;
+  event_base_gettimeofday_cached(owner_.base(), &now);
+
+  log::AccessRecord r;
+  r.client = client_addr_;
+  r.method = req.method_name;  // empty until the parser has the whole head
+  r.target = req.target;       // what arrived of it, also for a rejected request
+  r.has_version = !request_parser_.inHead();  // a completed head had an HTTP version
+  r.version_major = req.version_major;
+  r.version_minor = req.version_minor;
+  r.host = host();
+  r.referer = field("referer");
+  r.user_agent = field("user-agent");
+  r.authorization = field("authorization");
+  r.status = status;
+  r.body_bytes = response_bytes_ > head_bytes ? response_bytes_ - head_bytes : 0;
+  r.request_bytes = request_parser_.bodyBytes();
+  if (server_ >= 0) r.upstream = upstreamName();
+  r.upstream_header_time = upstream_time_;
+  r.request_time = elapsedSince(started_);
+  r.error = error;
+  r.time_ms = static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_usec / 1000;
+  const log::LogTime tz = rt_->config->access_log.local_time ? log::LogTime::kLocal : log::LogTime::kUtc;
+  if (rt_->access_log_json) {
+    log::appendJson(r, tz, owner_.accessLog().line());
+  } else {
+    log::appendCombined(r, tz, owner_.accessLog().line());
   }
   owner_.accessLog().commit();
 }
