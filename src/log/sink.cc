@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -200,6 +202,11 @@ void Sink::reopen() {
 }
 
 void Sink::run() {
+  // Signals are for the control thread. And a log pipe whose reader went
+  // away must give EPIPE here, not a SIGPIPE that ends the process.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
   std::deque<std::string> batch;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
