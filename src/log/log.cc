@@ -25,28 +25,6 @@ const char* levelName(Level l) {
   return "?";
 }
 
-// "<time> [level] weir[pid]: " then `message` with control bytes escaped.
-std::string errorLine(Level level, std::string_view message) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string line = isoTime();
-  line += " [";
-  line += levelName(level);
-  line += "] weir[";
-  line += std::to_string(::getpid());
-  line += "]: ";
-  for (char ch : message) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f) {
-      const char esc[4] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
-      line.append(esc, 4);
-    } else {
-      line.push_back(ch);
-    }
-  }
-  line += '\n';
-  return line;
-}
-
 }  // namespace
 
 Writer& Writer::instance() {
@@ -117,6 +95,27 @@ std::string Writer::dropReport(bool final) {
   reported_error_ = error;
   last_report_ = now;
   return errorLine(Level::kWarn, message);
+}
+
+std::string errorLine(Level level, std::string_view message) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string line = isoTime();
+  line += " [";
+  line += levelName(level);
+  line += "] weir[";
+  line += std::to_string(::getpid());
+  line += "]: ";
+  for (char ch : message) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      const char esc[4] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+      line.append(esc, 4);
+    } else {
+      line.push_back(ch);
+    }
+  }
+  line += '\n';
+  return line;
 }
 
 void logf(Level level, const char* fmt, ...) {

@@ -75,6 +75,8 @@ inline bool enabled(Level l) { return l >= Writer::instance().level(); }
 // written as \xHH, so a message is always one line. Long messages are cut at
 // about 1 KiB.
 void logf(Level level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+// The same line, formatted but not written (logf and the writer use it).
+std::string errorLine(Level level, std::string_view message);
 
 #define WEIR_LOG(level, ...)                                            \
   do {                                                                  \
