@@ -5,10 +5,27 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <new>
 #include <ctime>
 #include <algorithm>
 #include <random>
 #include <string>
+
+// Counts this thread's allocations while counting is on (for the test that
+// the formatters allocate nothing once warm). Replaces the global operator
+// new for the whole test binary; it only adds a thread-local check.
+namespace {
+thread_local bool g_count_allocations = false;
+thread_local size_t g_allocations = 0;
+}  // namespace
+
+void* operator new(size_t n) {
+  if (g_count_allocations) ++g_allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace weir::log {
 namespace {
@@ -322,6 +339,27 @@ TEST_F(AccessFormatTest, JsonRandomBytesParseWithPython) {
                                       "assert n==2000, n' < ") + path;
   EXPECT_EQ(std::system(cmd.c_str()), 0) << "python3 rejected a line of " << path;
   ::unlink(path);
+}
+
+// The formatters run per request: with room in `out`, no allocation.
+TEST_F(AccessFormatTest, FormattingAllocatesNothingOnceWarm) {
+  AccessRecord r = normal();
+  r.authorization = "Basic YWxpY2U6c2VjcmV0";
+  r.user_agent = "\"quoted\" \\ \xff\xc3\xa9\t";
+  std::string out;
+  out.reserve(1 << 20);
+  appendCombined(r, LogTime::kLocal, out);  // warm: thread-local caches
+  appendJson(r, LogTime::kLocal, out);
+  g_allocations = 0;
+  g_count_allocations = true;
+  for (int i = 0; i < 100; ++i) {
+    r.time_ms = kDec1 + i * 1000;  // a new second each time: the slow path too
+    appendCombined(r, LogTime::kLocal, out);
+    appendJson(r, LogTime::kUtc, out);
+  }
+  g_count_allocations = false;
+  EXPECT_EQ(g_allocations, 0u);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 202);
 }
 
 TEST_F(AccessFormatTest, AppendsAfterWhatIsThere) {
