@@ -89,31 +89,32 @@ void Sink::start() {
 
 bool Sink::submit(std::string&& chunk) {
   if (chunk.empty()) return true;
-  int direct_fd;
+  int direct_fd = -1;
+  bool queued = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (state_ == State::kRunning) {
       const size_t cost = costOf(chunk);
-      if (queued_bytes_ + cost > max_bytes_) {
-        dropped_lines_ += countLines(chunk);
-        return false;
+      if (queued_bytes_ + cost <= max_bytes_) {
+        queued_bytes_ += cost;
+        queue_.push_back(std::move(chunk));
+        queued = true;
       }
-      queued_bytes_ += cost;
-      queue_.push_back(std::move(chunk));
-      direct_fd = -1;
-    } else if (state_ == State::kAbandoned || fd_ < 0) {
-      dropped_lines_ += countLines(chunk);
-      return false;
-    } else {
+    } else if (state_ != State::kAbandoned) {
       direct_fd = fd_;  // no thread: write on the caller's
     }
   }
+  if (queued) {
+    cv_.notify_one();
+    return true;
+  }
   if (direct_fd >= 0) {
     writeAll(direct_fd, chunk);
-  } else {
-    cv_.notify_one();
+    return true;
   }
-  return true;
+  // Counted outside the lock: dropping happens under load.
+  dropped_lines_.fetch_add(countLines(chunk), std::memory_order_relaxed);
+  return false;
 }
 
 void Sink::requestReopen() {
@@ -152,10 +153,7 @@ bool Sink::running() const {
   return state_ == State::kRunning;
 }
 
-uint64_t Sink::droppedLines() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return dropped_lines_;
-}
+uint64_t Sink::droppedLines() const { return dropped_lines_.load(std::memory_order_relaxed); }
 
 size_t Sink::queuedBytes() const {
   std::lock_guard<std::mutex> lock(mu_);

@@ -11,6 +11,7 @@
 // Before start() and after a clean stop, submit() writes directly.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -85,7 +86,7 @@ class Sink {
   bool reopen_requested_ = false;
   std::deque<std::string> queue_;
   size_t queued_bytes_ = 0;  // includes the batch being written
-  uint64_t dropped_lines_ = 0;
+  std::atomic<uint64_t> dropped_lines_{0};
   std::thread thread_;
 };
 
