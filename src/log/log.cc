@@ -4,22 +4,16 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <string>
 
 namespace weir::log {
 namespace {
-
-Result<int> openSink(const std::string& path) {
-  if (path == "/dev/stdout") return ::fcntl(1, F_DUPFD_CLOEXEC, 3);
-  if (path == "/dev/stderr") return ::fcntl(2, F_DUPFD_CLOEXEC, 3);
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Error{path + ": cannot open: " + std::strerror(errno)};
-  return fd;
-}
 
 const char* levelName(Level l) {
   switch (l) {
@@ -34,123 +28,104 @@ const char* levelName(Level l) {
 }  // namespace
 
 Writer& Writer::instance() {
-  static Writer w;
-  return w;
+  // Leaked on purpose: see the class comment.
+  static Writer* w = new Writer();
+  return *w;
+}
+
+Writer::Writer() {
+  // Until open(), error lines go to a copy of stderr, written directly.
+  int fd = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
+  if (fd >= 0) error_.adopt(fd);
+  error_.setTick([this](bool final) { return dropReport(final); }, std::chrono::seconds(1));
+  auto report = [this](std::string&& message) { submitError(errorLine(Level::kError, message)); };
+  error_.setReport(report);
+  access_.setReport(report);
 }
 
 Status Writer::open(const std::string& access_path, const std::string& error_path, Level level) {
-  auto err = openSink(error_path);
-  if (!err) return err.error();
-  auto acc = access_path.empty() ? Result<int>(-1) : openSink(access_path);
-  if (!acc) {
-    ::close(*err);
-    return acc.error();
+  if (access_.running() || error_.running()) return Error{"log writer already running"};
+  if (auto st = error_.open(error_path); !st) return st;
+  if (!access_path.empty()) {
+    if (auto st = access_.open(access_path); !st) return st;
   }
-  fds_[kError] = *err;
-  fds_[kAccess] = *acc;
-  paths_[kError] = error_path;
-  paths_[kAccess] = access_path;
-  access_enabled_ = *acc >= 0;
+  access_enabled_.store(!access_path.empty());
   level_.store(level);
-  thread_ = std::thread([this] { run(); });
+  error_.start();
+  if (!access_path.empty()) access_.start();
   return Ok{};
 }
 
-void Writer::submit(Sink sink, std::string&& chunk) {
-  // fds_ belongs to the writer thread once it runs; decide on flags only.
-  if ((sink == kAccess && !access_enabled_) || chunk.empty()) return;
-  if (!thread_.joinable()) {  // before open() or after stop(): write directly
-    [[maybe_unused]] ssize_t n = ::write(fds_[sink], chunk.data(), chunk.size());
-    return;
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (queued_bytes_ + chunk.size() > kMaxQueuedBytes) {
-      dropped_.fetch_add(1);
-      return;
-    }
-    queued_bytes_ += chunk.size();
-    queue_.emplace_back(sink, std::move(chunk));
-  }
-  cv_.notify_one();
+void Writer::submitAccess(std::string&& chunk) {
+  if (!accessEnabled()) return;
+  access_.submit(std::move(chunk));
 }
+
+void Writer::submitError(std::string&& chunk) { error_.submit(std::move(chunk)); }
 
 void Writer::requestReopen() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    reopen_requested_ = true;
-  }
-  cv_.notify_one();
+  access_.requestReopen();
+  error_.requestReopen();
 }
 
-// Writer thread: open the paths again and swap. A path that fails keeps the
-// old descriptor, and the failure is logged to the error log.
-void Writer::reopen() {
-  for (Sink sink : {kAccess, kError}) {
-    const std::string& path = paths_[sink];
-    if (path.empty() || path == "/dev/stdout" || path == "/dev/stderr") continue;
-    auto fd = openSink(path);
-    if (!fd) {
-      std::string line = isoTime() + " [error] log reopen: " + fd.error().message + "\n";
-      [[maybe_unused]] ssize_t n = ::write(fds_[kError], line.data(), line.size());
-      continue;
-    }
-    ::close(fds_[sink]);
-    fds_[sink] = *fd;
-  }
-}
-
-void Writer::run() {
-  std::deque<std::pair<Sink, std::string>> batch;
-  for (;;) {
-    bool reopen_now = false;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || reopen_requested_ || !queue_.empty(); });
-      if (queue_.empty() && stopping_) return;
-      batch.swap(queue_);
-      queued_bytes_ = 0;
-      reopen_now = reopen_requested_;
-      reopen_requested_ = false;
-    }
-    for (auto& [sink, text] : batch) {
-      int fd = fds_[sink];
-      size_t off = 0;
-      while (off < text.size()) {
-        ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;  // a broken log sink must not stop the proxy
-        off += static_cast<size_t>(n);
-      }
-    }
-    batch.clear();
-    if (reopen_now) reopen();
-  }
-}
-
+// Both threads flush at the same time, so a stuck access log costs the
+// error log none of its share of the deadline.
 void Writer::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
+  const auto deadline = Sink::Clock::now() + kStopDeadline;
+  access_.requestStop();
+  error_.requestStop();
+  const bool access_done = access_.waitStopped(deadline);
+  error_.waitStopped(deadline);
+  if (!access_done) {
+    submitError(errorLine(Level::kWarn, "access log writer still blocked at exit; its queued lines are lost"));
   }
-  cv_.notify_one();
-  if (thread_.joinable()) thread_.join();
-  stopping_ = false;
 }
 
-void logf(Level level, const char* fmt, ...) {
+std::string Writer::dropReport(bool final) {
+  const auto now = Sink::Clock::now();
+  if (!final && last_report_ != Sink::Clock::time_point{} && now - last_report_ < kDropReportInterval) return {};
+  const uint64_t access = access_.droppedLines(), error = error_.droppedLines();
+  if (access == reported_access_ && error == reported_error_) return {};
+  char message[256];
+  std::snprintf(message, sizeof message,
+                "log queue full (%zu MiB): dropped %llu access-log and %llu error-log lines since the last report",
+                kMaxQueuedBytes >> 20, static_cast<unsigned long long>(access - reported_access_),
+                static_cast<unsigned long long>(error - reported_error_));
+  reported_access_ = access;
+  reported_error_ = error;
+  last_report_ = now;
+  return errorLine(Level::kWarn, message);
+}
+
+std::string errorLine(Level level, std::string_view message) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string line = isoTime();
   line += " [";
   line += levelName(level);
-  line += "] ";
+  line += "] weir[";
+  line += std::to_string(::getpid());
+  line += "]: ";
+  for (char ch : message) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      const char esc[4] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+      line.append(esc, 4);
+    } else {
+      line.push_back(ch);
+    }
+  }
+  line += '\n';
+  return line;
+}
+
+void logf(Level level, const char* fmt, ...) {
   char buf[1024];
   va_list ap;
   va_start(ap, fmt);
   int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  if (n > 0) line.append(buf, std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1));
-  line += '\n';
-  Writer::instance().submitError(std::move(line));
+  std::string_view message(buf, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1) : 0);
+  Writer::instance().submitError(errorLine(level, message));
 }
 
 void AccessLogBuffer::flush() {
@@ -159,20 +134,6 @@ void AccessLogBuffer::flush() {
   out.reserve(kBatchBytes * 2);
   out.swap(buf_);
   Writer::instance().submitAccess(std::move(out));
-}
-
-std::string_view commonLogTime() {
-  thread_local time_t cached_sec = 0;
-  thread_local char cached[40];
-  thread_local size_t cached_len = 0;
-  time_t now = ::time(nullptr);
-  if (now != cached_sec) {
-    tm t{};
-    gmtime_r(&now, &t);
-    cached_len = std::strftime(cached, sizeof cached, "[%d/%b/%Y:%H:%M:%S +0000]", &t);
-    cached_sec = now;
-  }
-  return {cached, cached_len};
 }
 
 std::string isoTime() {

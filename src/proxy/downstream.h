@@ -47,6 +47,8 @@ class Downstream final : public core::Deferred, private core::StreamHandler {
   bool trustedClient() const { return trusted_; }
   const http::RequestHead& request() const { return parser_.request(); }
   bool requestDone() const { return request_done_; }
+  // The request's head was parsed whole (its request line had a version).
+  bool requestHeadParsed() const { return !parser_.inHead(); }
   // True when what is left of the request body, if any, may be read and
   // dropped after the response so the connection can be kept.
   bool bodyDiscardable() const;

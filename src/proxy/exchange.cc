@@ -57,8 +57,11 @@ void Exchange::start(bool request_done) {
   resetFields();
   request_done_ = request_done;
   const http::RequestHead& req = client_.request();
+  WEIR_DEBUG("exchange %p: %s %s from %s (body %d, complete %d)", static_cast<void*>(this), req.method_name.c_str(),
+             req.target.c_str(), client_.address().c_str(), req.hasBody(), request_done);
   route_ = rt_->router.match(field(req, http::Token::kHost), req.target);
   if (route_ < 0) {
+    error_ = "no_route";
     respondError(404, "no route matches");
     return;
   }
@@ -68,6 +71,7 @@ void Exchange::start(bool request_done) {
   upstream_.reset(*rt_, pool_);
   writeRequestHead();
   if (!upstream_.connect()) {
+    error_ = "upstream_error";
     respondError(502, "no upstream server could be reached");
     return;
   }
@@ -382,6 +386,7 @@ void Exchange::upstreamFailed(FailureKind kind, int err, std::string_view what) 
   }
   const int status = kind == FailureKind::kResponseTimeout || kind == FailureKind::kSendTimeout ? 504 : 502;
   if (hooks_ != nullptr && hooks_->upstreamFailed(*this, status)) return;
+  error_ = status == 504 ? "upstream_timeout" : "upstream_error";
   respondError(status, status == 504 ? "upstream timed out" : "upstream failed before responding");
 }
 
@@ -430,6 +435,7 @@ void Exchange::respondError(int status, std::string_view why) {
 
 void Exchange::reject(int status, std::string_view reason) {
   resetFields();
+  error_ = status == 408 ? "client_timeout" : "invalid_request";
   writeErrorResponse(status, true);
   logAccess();
   active_ = false;
@@ -444,8 +450,8 @@ void Exchange::requestFailed(int status, std::string_view reason) {
     return;
   }
   upstream_.release(false);  // it saw at most an incomplete request
+  error_ = "invalid_request";
   if (head_sent_) {
-    error_ = "client_bad_body";
     logAccess();
     active_ = false;
     client_.exchangeAborted(Downstream::Abort::kFlush);
@@ -471,6 +477,7 @@ void Exchange::requestTimedOut() {
     return;
   }
   upstream_.release(false);
+  error_ = "client_timeout";
   writeErrorResponse(408, true);
   logAccess();
   active_ = false;

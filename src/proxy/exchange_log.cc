@@ -1,69 +1,71 @@
 // The access-log line of an exchange. Kept apart from the exchange's state
 // machine: it only reads what the exchange recorded.
-#include <cstdio>
-
 #include "proxy/downstream.h"
 #include "proxy/exchange.h"
+#include "weir/log/access_format.h"
 #include "weir/log/log.h"
 #include "weir/proxy/proxy_worker.h"
 #include "weir/proxy/runtime.h"
 
 namespace weir::proxy {
+namespace {
+
+std::string_view otherField(const http::RequestHead& req, std::string_view name) {
+  for (size_t i = 0; i < req.fields.size(); ++i) {
+    if (req.fields.field(i).token == http::Token::kOther && http::equalsIgnoreCase(req.fields.name(i), name)) {
+      return req.fields.value(i);
+    }
+  }
+  return {};
+}
+
+// RFC 9112 3.2.2: an absolute-form target's authority is the host.
+std::string_view effectiveHost(const http::RequestHead& req) {
+  std::string_view t = req.target;
+  size_t scheme = t.find("://");
+  if (scheme != std::string_view::npos && scheme > 0 && t.find_first_of("/?#") > scheme) {
+    std::string_view authority = t.substr(scheme + 3);
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+    size_t at = authority.rfind('@');
+    return at == std::string_view::npos ? authority : authority.substr(at + 1);
+  }
+  int h = req.fields.find(http::Token::kHost);
+  return h >= 0 ? req.fields.value(static_cast<size_t>(h)) : std::string_view();
+}
+
+}  // namespace
 
 void Exchange::logAccess() {
   if (!log::Writer::instance().accessEnabled()) return;
   const http::RequestHead& req = client_.request();
-  const bool json = rt_->access_log_json;
-  std::string& l = worker_.accessLog().line();
-  double total = elapsed(client_.requestStarted());
-  const uint64_t bytes = head_bytes_ + body_bytes_;
-  char num[128];
-  std::string_view upstream = upstream_.server() >= 0 ? upstream_.name() : std::string_view("-");
-  auto field = [&](std::string_view name) -> std::string_view {
-    for (size_t i = 0; i < req.fields.size(); ++i) {
-      if (http::equalsIgnoreCase(req.fields.name(i), name)) return req.fields.value(i);
-    }
-    return "-";
-  };
-  if (json) {
-    auto esc = [&](std::string_view v) {
-      for (char c : v) {
-        if (c == '"' || c == '\\') {
-          l.push_back('\\');
-          l.push_back(c);
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-          std::snprintf(num, sizeof num, "\\u%04x", c);
-          l.append(num);
-        } else {
-          l.push_back(c);
-        }
-      }
-    };
-    l.append("{\"time\":\"").append(log::isoTime()).append("\",\"client\":\"").append(client_.address());
-    l.append("\",\"method\":\"");
-    esc(req.method_name);
-    l.append("\",\"target\":\"");
-    esc(req.target);
-    std::snprintf(num, sizeof num, "\",\"status\":%d,\"bytes\":%llu,\"upstream\":\"", status_,
-                  static_cast<unsigned long long>(bytes));
-    l.append(num).append(upstream);
-    std::snprintf(num, sizeof num, "\",\"upstream_time\":%.3f,\"request_time\":%.3f}\n",
-                  header_time_ < 0 ? 0.0 : header_time_, total);
-    l.append(num);
+  timeval now;
+  event_base_gettimeofday_cached(worker_.base(), &now);
+  log::AccessRecord r;
+  r.client = client_.address();
+  r.method = req.method_name;  // empty until the parser has the method
+  r.target = req.target;       // what arrived of it, also for a rejected request
+  r.has_version = client_.requestHeadParsed();
+  r.version_major = req.version_major;
+  r.version_minor = req.version_minor;
+  r.host = effectiveHost(req);
+  r.referer = otherField(req, "referer");
+  r.user_agent = otherField(req, "user-agent");
+  r.authorization = otherField(req, "authorization");
+  r.status = status_;
+  r.body_bytes = body_bytes_;
+  r.request_bytes = request_bytes_;
+  if (upstream_.server() >= 0) r.upstream = upstream_.name();
+  r.upstream_connect_time = upstream_.connectTime();
+  r.upstream_header_time = header_time_;
+  r.request_time = elapsed(client_.requestStarted());
+  r.error = error_;
+  r.time_ms = static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_usec / 1000;
+  const log::LogTime tz = rt_->config->access_log.local_time ? log::LogTime::kLocal : log::LogTime::kUtc;
+  std::string& line = worker_.accessLog().line();
+  if (rt_->access_log_json) {
+    log::appendJson(r, tz, line);
   } else {
-    l.append(client_.address()).append(" - - ").append(log::commonLogTime()).append(" \"");
-    l.append(req.method_name).push_back(' ');
-    l.append(req.target);
-    std::snprintf(num, sizeof num, " HTTP/%u.%u\" %d %llu \"", req.version_major, req.version_minor, status_,
-                  static_cast<unsigned long long>(bytes));
-    l.append(num).append(field("referer")).append("\" \"");
-    l.append(field("user-agent")).append("\" upstream=").append(upstream);
-    if (header_time_ < 0) {
-      std::snprintf(num, sizeof num, " upstream_time=- request_time=%.3f\n", total);
-    } else {
-      std::snprintf(num, sizeof num, " upstream_time=%.3f request_time=%.3f\n", header_time_, total);
-    }
-    l.append(num);
+    log::appendCombined(r, tz, line);
   }
   worker_.accessLog().commit();
 }

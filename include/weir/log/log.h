@@ -1,71 +1,82 @@
 // Access and error logs. Event loops never block on a log write: lines are
-// formatted on the caller's thread and handed to one writer thread, which
-// does the write() calls. The queue is bounded (kMaxQueuedBytes); past it,
-// lines are dropped and counted rather than letting memory grow.
+// formatted on the caller's thread and handed to the log's own writer thread
+// (one Sink per log, sink.h), which does the write() calls. Each queue is
+// bounded (kMaxQueuedBytes of memory per log); past it, lines are dropped and
+// counted rather than letting memory grow, and the error log says so once
+// per kDropReportInterval. The error log never waits on the access log.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
+#include <chrono>
 #include <cstdint>
-#include <deque>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "weir/common/result.h"
+#include "weir/log/sink.h"
 
 namespace weir::log {
 
 enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
 // Process-wide writer. open() before workers start; stop() after they end.
+// The instance is never destroyed, so a writer thread that stop() had to
+// leave stuck in write() never touches freed memory while the process exits.
 class Writer {
  public:
   static Writer& instance();
-  // Paths: a file (appended, created 0644), "/dev/stdout" or "/dev/stderr".
-  // An empty access path disables the access log.
+  // Paths: a file (appended, created 0644), a FIFO that has a reader,
+  // "/dev/stdout" or "/dev/stderr". An empty access path disables the access
+  // log. Error: a message naming the path; nothing is started then.
   Status open(const std::string& access_path, const std::string& error_path, Level level);
+  // Writes what is queued, waiting at most kStopDeadline in all whatever the
+  // sinks do; a writer still blocked then is abandoned (its lines are lost).
+  // Later lines are written directly by the caller (or dropped for an
+  // abandoned log).
   void stop();
 
-  // Thread-safe: the writer thread reopens both files (log rotation).
+  // Thread-safe: each writer thread reopens its file (log rotation, SIGUSR1).
   void requestReopen();
 
-  bool accessEnabled() const { return access_enabled_; }
+  bool accessEnabled() const { return access_enabled_.load(std::memory_order_relaxed); }
   Level level() const { return level_.load(std::memory_order_relaxed); }
   // Thread-safe; the chunk holds whole lines.
-  void submitAccess(std::string&& chunk) { submit(kAccess, std::move(chunk)); }
-  void submitError(std::string&& chunk) { submit(kError, std::move(chunk)); }
-  uint64_t dropped() const { return dropped_.load(); }
+  void submitAccess(std::string&& chunk);
+  void submitError(std::string&& chunk);
+  // Lines dropped so far because a queue was full.
+  uint64_t droppedAccess() const { return access_.droppedLines(); }
+  uint64_t droppedError() const { return error_.droppedLines(); }
+  uint64_t dropped() const { return droppedAccess() + droppedError(); }
 
-  static constexpr size_t kMaxQueuedBytes = 64u << 20;
+  static constexpr size_t kMaxQueuedBytes = 64u << 20;  // per log
+  static constexpr std::chrono::milliseconds kStopDeadline{2000};
+  static constexpr std::chrono::seconds kDropReportInterval{10};
 
  private:
-  enum Sink { kAccess = 0, kError = 1 };
-  Writer() = default;
-  void submit(Sink sink, std::string&& chunk);
-  void run();
-  void reopen();
+  Writer();
+  ~Writer() = delete;
+  // Error writer thread: the line that reports drops, when one is due.
+  std::string dropReport(bool final);
 
-  // fds_ and paths_ are the writer thread's once it runs.
-  int fds_[2] = {-1, 2};
-  std::string paths_[2];
-  bool access_enabled_ = false;
-  bool reopen_requested_ = false;  // guarded by mu_
+  Sink access_{"access", kMaxQueuedBytes};
+  Sink error_{"error", kMaxQueuedBytes};
+  std::atomic<bool> access_enabled_{false};
   std::atomic<Level> level_{Level::kInfo};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<Sink, std::string>> queue_;
-  size_t queued_bytes_ = 0;
-  bool stopping_ = false;
-  std::thread thread_;
-  std::atomic<uint64_t> dropped_{0};
+  // The error writer thread's, for dropReport().
+  Sink::Clock::time_point last_report_{};
+  uint64_t reported_access_ = 0;
+  uint64_t reported_error_ = 0;
 };
 
 inline bool enabled(Level l) { return l >= Writer::instance().level(); }
 
-// An error-log line: "2026-11-23T04:41:06.123Z [warn] message".
+// An error-log line: "2026-11-23T04:41:06.123Z [warn] weir[1234]: message".
+// Control bytes in the message (from client input such as a target) are
+// written as \xHH, so a message is always one line. Long messages are cut at
+// about 1 KiB.
 void logf(Level level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+// The same line, formatted but not written (logf and the writer use it).
+std::string errorLine(Level level, std::string_view message);
 
 #define WEIR_LOG(level, ...)                                            \
   do {                                                                  \
@@ -93,10 +104,7 @@ class AccessLogBuffer {
   std::string buf_;
 };
 
-// "[23/Nov/2026:04:41:06 +0000]"-style local time for the access log, cached
-// per second per thread.
-std::string_view commonLogTime();
-// "2026-11-23T04:41:06.123Z" for the error log and JSON access log.
+// "2026-11-23T04:41:06.123Z" (UTC) for the error log.
 std::string isoTime();
 
 }  // namespace weir::log
