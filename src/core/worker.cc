@@ -22,8 +22,8 @@ constexpr int kAcceptBatch = 64;
 // queue before trying again. Each retry costs one failed accept().
 constexpr std::chrono::milliseconds kAcceptBackoff{100};
 // At the connection cap a wake-up arrives when a slot frees; this re-check
-// only covers a wake-up lost to a race.
-constexpr std::chrono::milliseconds kRoomRecheck{250};
+// is only a safety net should a wake-up ever be lost.
+constexpr std::chrono::milliseconds kRoomRecheck{1000};
 
 int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())

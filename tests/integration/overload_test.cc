@@ -96,8 +96,10 @@ TEST(Overload, OutOfDescriptorsBacksOffWithoutSpinningOrFlooding) {
   long before = cpuMs(weir.process().pid());
   std::this_thread::sleep_for(Ms(2000));
   long used = cpuMs(weir.process().pid()) - before;
+  long lines = weir.logLines();
+  std::cerr << "out of descriptors: " << used << " ms of CPU in 2 s, " << lines << " log lines\n";
   EXPECT_LT(used, 200) << "weir used " << used << " ms of CPU in 2 s while out of descriptors";
-  EXPECT_LT(weir.logLines(), 20) << "the log grows while out of descriptors";
+  EXPECT_LT(lines, 20) << "the log grows while out of descriptors";
   EXPECT_NE(weir.errorLog().find("Too many open files"), std::string::npos) << "no line says why accepts stopped";
   EXPECT_TRUE(weir.process().running());
   clients.clear();
@@ -157,7 +159,7 @@ TEST(Overload, ConnectionCapMakesTheNextConnectionWait) {
     auto waiting = std::make_unique<RawClient>(weir.port());
     ASSERT_TRUE(waiting->connected());
     ASSERT_TRUE(waiting->send(get("/")));
-    EXPECT_LT(waiting->readSome(Ms(700)), 0) << "a connection past the cap was answered";
+    EXPECT_LT(waiting->readSome(Ms(400)), 0) << "a connection past the cap was answered";
     EXPECT_FALSE(waiting->eof()) << "a connection past the cap was closed instead of left waiting";
     auto closedAt = Clock::now();
     open[static_cast<size_t>(round)]->close();
@@ -165,7 +167,9 @@ TEST(Overload, ConnectionCapMakesTheNextConnectionWait) {
     ASSERT_TRUE(r) << "the waiting connection was not served after one closed: " << waiting->lastError();
     EXPECT_EQ(r->status, 200);
     auto waited = std::chrono::duration_cast<Ms>(Clock::now() - closedAt).count();
-    EXPECT_LT(waited, 1000) << "served " << waited << " ms after a slot freed";
+    // The waiting worker is woken when the slot frees; its 1 s re-check
+    // alone would leave this at a random 0..1000 ms.
+    EXPECT_LT(waited, 250) << "served " << waited << " ms after a slot freed";
     std::cerr << "round " << round << ": served " << waited << " ms after a slot freed\n";
     open[static_cast<size_t>(round)] = std::move(waiting);
   }

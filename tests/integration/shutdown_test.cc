@@ -88,8 +88,9 @@ TEST_F(Shutdown, SigquitDrainsLikeSigterm) {
   auto code = weir().process().waitExit(Ms(5000));
   ASSERT_TRUE(code) << "weir did not exit after SIGQUIT";
   EXPECT_EQ(*code, 0) << "SIGQUIT must stop weir gracefully, not dump core";
-  EXPECT_TRUE(weir().waitForLogLine(weir().errorLogPath(),
-                                    [](const std::string& l) { return l.find("SIGQUIT: draining") != std::string::npos; }));
+  EXPECT_TRUE(weir().waitForLogLine(weir().errorLogPath(), [](const std::string& l) {
+    return l.find("SIGQUIT: draining") != std::string::npos;
+  }));
 }
 
 // Sends `sig`, then checks that weir still runs and serves and that the
