@@ -570,6 +570,32 @@ TEST(ConfigTest, DefaultConfigLoads) {
   EXPECT_EQ(config.error_log.level, LogLevel::kInfo);
 }
 
+// The sample under "A complete file" in conf/README.md stays loadable
+// (user and group are left out: their names differ between systems).
+TEST(ConfigTest, ReferenceCompleteFileLoads) {
+  std::ifstream in(std::string(WEIR_SOURCE_DIR) + "/conf/README.md");
+  std::string line;
+  std::string yaml;
+  bool section = false;
+  bool block = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("## ", 0) == 0) section = line == "## A complete file";
+    if (!section) continue;
+    if (line.rfind("```", 0) == 0) {
+      if (block) break;
+      block = line == "```yaml";
+      continue;
+    }
+    if (block && line.rfind("user:", 0) != 0 && line.rfind("group:", 0) != 0) yaml += line + "\n";
+  }
+  ASSERT_FALSE(yaml.empty()) << "no yaml block under \"## A complete file\"";
+  ConfigPtr config = mustLoad(yaml);
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->limits.connections, 0u);
+  EXPECT_EQ(config->pools[0].timeouts.upstream_idle, std::chrono::seconds(60));
+  EXPECT_EQ(config->timeouts.tunnel, std::chrono::hours(1));
+}
+
 TEST(ConfigTest, ExampleConfigsLoad) {
   std::vector<std::filesystem::path> files = yamlFilesIn(std::string(WEIR_SOURCE_DIR) + "/conf/examples");
   EXPECT_FALSE(files.empty());
