@@ -125,18 +125,24 @@ int Server::run(const HooksFactory& factory) {
   sigset_t mask = controlSignalSet();
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
 
-  std::vector<std::unique_ptr<Worker::Hooks>> hooks;
-  for (auto& w : workers_) {
-    hooks.push_back(factory(*w));
-    w->start(hooks.back().get());
-  }
-
+  // The control loop's descriptors are taken before any worker accepts:
+  // clients arriving at once could otherwise use up the last ones.
   ControlState st;
   st.base = event_base_new();
+  if (st.base == nullptr) {
+    WEIR_ERROR("cannot create the control loop: %s", std::strerror(errno));
+    return 1;
+  }
   std::vector<event*> sigs;
   for (const ControlSignal& s : controlSignals()) {
     sigs.push_back(evsignal_new(st.base, s.number, onSignal, &st));
     event_add(sigs.back(), nullptr);
+  }
+
+  std::vector<std::unique_ptr<Worker::Hooks>> hooks;
+  for (auto& w : workers_) {
+    hooks.push_back(factory(*w));
+    w->start(hooks.back().get());
   }
   pthread_sigmask(SIG_UNBLOCK, &mask, nullptr);
   WEIR_INFO("weir %s started: %s", WEIR_VERSION, describeListeners(opts_.listeners, opts_.workers).c_str());
