@@ -10,6 +10,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string_view>
 
 #include "config/sections.h"
 
@@ -32,7 +34,7 @@ ConfigPtr build(const YAML::Node& root, const std::string& name) {
   Item item = detail::rootItem(root);
   if (!root.IsMap()) item.fail("expected a map with listeners, pools and routes at the top level");
   MapReader map(item, {"workers", "listeners", "pools", "routes", "timeouts", "limits",
-                       "proxy_headers", "access_log", "error_log"});
+                       "proxy_headers", "access_log", "error_log", "user", "group"});
   auto config = std::make_shared<Config>();
   config->source = name;
   config->workers = detail::usableCpuCount();
@@ -45,6 +47,7 @@ ConfigPtr build(const YAML::Node& root, const std::string& name) {
   if (auto v = map.get("proxy_headers")) config->proxy_headers = detail::parseProxyHeaders(*v);
   if (auto v = map.get("access_log")) config->access_log = detail::parseAccessLog(*v);
   if (auto v = map.get("error_log")) config->error_log = detail::parseErrorLog(*v);
+  detail::parseRunAs(map.get("user"), map.get("group"), *config);
   return config;
 }
 
@@ -62,19 +65,68 @@ ConfigPtr parse(const std::string& yaml, const std::string& name) {
 // yaml-cpp marks are 0-based, and -1 when it has no position.
 int oneBased(int zero_based) { return zero_based < 0 ? 1 : zero_based + 1; }
 
+// The text of one 0-based line, or "" past the end.
+std::string_view lineAt(const std::string& yaml, int zero_based_line) {
+  if (zero_based_line < 0) return {};
+  size_t start = 0;
+  for (int line = 0; line < zero_based_line; ++line) {
+    start = yaml.find('\n', start);
+    if (start == std::string::npos) return {};
+    ++start;
+  }
+  size_t end = yaml.find('\n', start);
+  return std::string_view(yaml).substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
 // yaml-cpp's messages about tabs ("illegal block entry" and the like) do not
 // say that a tab is the problem; point it out when one indents that line.
-std::string syntaxHint(const std::string& yaml, int zero_based_line) {
-  size_t start = 0;
-  for (int line = 0; line < zero_based_line && start != std::string::npos; ++line) {
-    start = yaml.find('\n', start);
-    if (start != std::string::npos) ++start;
-  }
-  if (zero_based_line < 0 || start == std::string::npos) return "";
-  size_t text = yaml.find_first_not_of(" \t", start);
-  size_t tab = yaml.find('\t', start);
-  bool indented_by_tab = tab != std::string::npos && (text == std::string::npos || tab < text);
+std::string tabHint(std::string_view line) {
+  size_t text = line.find_first_not_of(" \t");
+  size_t tab = line.find('\t');
+  bool indented_by_tab = tab != std::string_view::npos && (text == std::string_view::npos || tab < text);
   return indented_by_tab ? " (YAML does not allow tabs for indentation)" : "";
+}
+
+bool isPortText(std::string_view text) {
+  return !text.empty() && text.size() <= 5 && text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// An address value written unquoted that YAML cannot read as a string:
+// "*:8080" (an alias) or "[::1]:8080" (a list followed by text). Found on
+// the line yaml-cpp blames, after a ": " or "- ", where a value starts.
+struct UnquotedAddress {
+  size_t column = 0;  // 0-based, in the line
+  std::string text;
+  char lead = 0;      // '*' or '['
+};
+
+std::optional<UnquotedAddress> findUnquotedAddress(std::string_view line) {
+  for (size_t pos = 0; pos < line.size(); ++pos) {
+    char c = line[pos];
+    if (c != '*' && c != '[') continue;
+    bool value_start = pos == 0 || line[pos - 1] == ' ' || line[pos - 1] == '{' || line[pos - 1] == ',';
+    if (!value_start) continue;
+    size_t end = line.find_first_of(" ,}#", pos);
+    std::string_view token = line.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    size_t port_colon = c == '*' ? 1 : token.find("]:");
+    if (c == '[' && port_colon != std::string_view::npos) ++port_colon;
+    if (port_colon == std::string_view::npos || port_colon >= token.size() || token[port_colon] != ':') continue;
+    if (!isPortText(token.substr(port_colon + 1))) continue;
+    return UnquotedAddress{pos, std::string(token), c};
+  }
+  return std::nullopt;
+}
+
+std::string yamlError(const std::string& name, const std::string& yaml, const YAML::Exception& e) {
+  std::string_view line = lineAt(yaml, e.mark.line);
+  if (std::optional<UnquotedAddress> address = findUnquotedAddress(line)) {
+    std::string why = address->lead == '*' ? "YAML reads an unquoted * as an alias"
+                                           : "YAML reads an unquoted [ as the start of a list";
+    return located(name, oneBased(e.mark.line), static_cast<int>(address->column) + 1, "",
+                   "invalid YAML: quote the address, as \"" + address->text + "\" (" + why + ")");
+  }
+  return located(name, oneBased(e.mark.line), oneBased(e.mark.column), "",
+                 "invalid YAML: " + e.msg + tabHint(line));
 }
 
 }  // namespace
@@ -92,8 +144,7 @@ Result<ConfigPtr> loadString(const std::string& yaml, const std::string& name) {
   } catch (const LoadError& e) {
     return Error{located(name, e.line(), e.column(), e.path(), e.what())};
   } catch (const YAML::Exception& e) {
-    return Error{located(name, oneBased(e.mark.line), oneBased(e.mark.column), "",
-                         "invalid YAML: " + e.msg + syntaxHint(yaml, e.mark.line))};
+    return Error{yamlError(name, yaml, e)};
   } catch (const std::exception& e) {
     return Error{name + ": cannot load: " + e.what()};
   } catch (...) {

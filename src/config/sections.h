@@ -18,9 +18,13 @@ std::vector<RouteConfig> parseRoutes(const Item& item, const Config& config);
 unsigned parseWorkers(const Item& item);
 unsigned usableCpuCount();
 Timeouts parseTimeouts(const Item& item);
+PoolTimeouts parsePoolTimeouts(const Item& item);  // pools.NAME.timeouts
 Limits parseLimits(const Item& item);
 ProxyHeaders parseProxyHeaders(const Item& item);
 AccessLogConfig parseAccessLog(const Item& item);
 ErrorLogConfig parseErrorLog(const Item& item);
+// user and group: looked up now (getpwnam/getgrnam), so a name that does not
+// exist is a load error with its position; fills user, group, uid and gid.
+void parseRunAs(const std::optional<Item>& user, const std::optional<Item>& group, Config& config);
 
 }  // namespace weir::config::detail

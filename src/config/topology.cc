@@ -36,11 +36,30 @@ struct Address {
   SocketAddress resolved;
 };
 
+// What an address looks like to YAML when it was not quoted: "[::1]:80"
+// arrives as a list, so say what to write instead of "expected a string".
+void requireAddressScalar(const Item& item) {
+  if (item.node.IsSequence() || item.node.IsMap()) {
+    item.fail("expected host:port; write IPv6 addresses in quotes, as \"[::1]:8080\" (YAML reads an "
+              "unquoted [ as the start of a list)");
+  }
+}
+
+// Listeners, as in nginx and HAProxy: "8080" (YAML hands over the integer's
+// text) and ":8080" mean every IPv4 address, port 8080.
+std::string listenerShorthand(const std::string& text) {
+  bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (digits) return "*:" + text;
+  if (text.size() > 1 && text[0] == ':' && text[1] != ':') return "*" + text;
+  return text;
+}
+
 // Reads "host:port" and resolves it; errors carry the item's position.
 Address readAddress(const Item& item, bool passive) {
+  requireAddressScalar(item);
   Address out;
   out.written = readString(item);
-  Result<HostPort> hp = splitHostPort(out.written);
+  Result<HostPort> hp = splitHostPort(passive ? listenerShorthand(out.written) : out.written);
   if (!hp) item.fail(hp.error().message);
   out.host_port = *hp;
   if (!passive && out.host_port.host == "*") {
@@ -64,10 +83,12 @@ ListenerConfig parseListener(const Item& item, std::optional<Item>& address) {
   return out;
 }
 
-ServerConfig parseServer(const Item& item) {
+// `address` receives the address item, for errors found later.
+ServerConfig parseServer(const Item& item, std::optional<Item>& address) {
   MapReader map(item, {"address", "weight"});
   ServerConfig out;
-  Address parsed = readAddress(map.require("address"), /*passive=*/false);
+  address = map.require("address");
+  Address parsed = readAddress(*address, /*passive=*/false);
   out.address = parsed.written;
   out.addr = parsed.resolved;
   if (auto v = map.get("weight")) out.weight = static_cast<uint32_t>(readInteger(*v, 1, 1000));
@@ -93,16 +114,34 @@ std::string readBalancer(const Item& item) {
   item.fail("unknown balancer \"" + text + "\" (accepted: " + accepted + ")");
 }
 
+// The same server twice in a pool silently doubles its share; weight says
+// that on purpose, so a repeat is a mistake.
+std::vector<ServerConfig> parseServers(const Item& servers) {
+  std::vector<ServerConfig> out;
+  for (const Item& entry : listItems(servers)) {
+    std::optional<Item> address;
+    ServerConfig server = parseServer(entry, address);
+    for (size_t j = 0; j < out.size(); ++j) {
+      if (sameAddress(out[j].addr, server.addr)) {
+        address->fail("duplicate server " + server.addr.toString() + " (same as servers[" +
+                      std::to_string(j) + "]); to send it more requests, raise its weight");
+      }
+    }
+    out.push_back(std::move(server));
+  }
+  if (out.empty()) servers.fail("at least one server is required");
+  return out;
+}
+
 PoolConfig parsePool(const std::string& name, const Item& item) {
-  MapReader map(item, {"servers", "keepalive", "retries", "balancer"});
+  MapReader map(item, {"servers", "keepalive", "retries", "balancer", "timeouts"});
   PoolConfig out;
   out.name = name;
-  Item servers = map.require("servers");
-  for (const Item& server : listItems(servers)) out.servers.push_back(parseServer(server));
-  if (out.servers.empty()) servers.fail("at least one server is required");
+  out.servers = parseServers(map.require("servers"));
   if (auto v = map.get("keepalive")) out.keepalive = static_cast<uint32_t>(readInteger(*v, 0, 100000));
   if (auto v = map.get("retries")) out.retries = static_cast<uint32_t>(readInteger(*v, 0, 100));
   if (auto v = map.get("balancer")) out.balancer = readBalancer(*v);
+  if (auto v = map.get("timeouts")) out.timeouts = parsePoolTimeouts(*v);
   return out;
 }
 
@@ -129,6 +168,24 @@ std::string readPathPrefix(const Item& item) {
     if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) item.fail("must not contain spaces or control characters");
   }
   return prefix;
+}
+
+// True if pattern `wide` matches every host that `narrow` matches. Both are
+// as readHostPattern stores them: "" (any), "name" or "*.suffix".
+bool hostCovers(std::string_view wide, std::string_view narrow) {
+  if (wide.empty() || wide == narrow) return true;
+  if (narrow.empty() || !wide.starts_with("*.")) return false;
+  std::string_view suffix = wide.substr(1);  // ".example.com"
+  if (narrow.starts_with("*.")) narrow.remove_prefix(1);
+  return narrow.size() > suffix.size() && narrow.ends_with(suffix);
+}
+
+// An earlier route `first` takes every request `later` would get (first
+// match wins), so `later` is dead. Path prefixes compare byte for byte, as
+// the router does.
+bool routeCovers(const RouteConfig& first, const RouteConfig& later) {
+  return hostCovers(first.host, later.host) &&
+         std::string_view(later.path_prefix).starts_with(first.path_prefix);
 }
 
 RouteConfig parseRoute(const Item& item, const Config& config) {
@@ -190,6 +247,15 @@ std::vector<RouteConfig> parseRoutes(const Item& item, const Config& config) {
   if (items.empty()) item.fail("at least one route is required");
   std::vector<RouteConfig> out;
   for (const Item& route : items) out.push_back(parseRoute(route, config));
+  for (size_t j = 1; j < out.size(); ++j) {
+    for (size_t i = 0; i < j; ++i) {
+      if (!routeCovers(out[i], out[j])) continue;
+      std::string why = "never matches: routes[" + std::to_string(i) + "] (line " +
+                        std::to_string(items[i].mark.line + 1) + ") matches every request it would";
+      if (out[i].host.empty() && out[i].path_prefix.empty()) why += "; put the catch-all route last";
+      items[j].fail(why);
+    }
+  }
   return out;
 }
 

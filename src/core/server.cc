@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "weir/core/signals.h"
 #include "weir/log/log.h"
 
 namespace weir::core {
@@ -54,10 +55,14 @@ Status Server::open() {
   for (const SocketAddress& addr : opts_.listeners) {
     if (auto st = probeFree(addr); !st) return st;
   }
+  gate_ = std::make_unique<ConnectionGate>(opts_.max_connections);
   for (unsigned i = 0; i < opts_.workers; ++i) workers_.push_back(std::make_unique<Worker>(i));
   std::vector<Worker*> all;
   for (auto& w : workers_) all.push_back(w.get());
-  for (auto& w : workers_) w->setPeers(all);
+  for (auto& w : workers_) {
+    w->setPeers(all);
+    w->setGate(gate_.get());
+  }
   for (size_t l = 0; l < opts_.listeners.size(); ++l) {
     for (auto& w : workers_) {
       auto fd = listenOn(opts_.listeners[l], opts_.backlogs[l]);
@@ -68,6 +73,12 @@ Status Server::open() {
   return Ok{};
 }
 
+std::string describeListeners(const std::vector<SocketAddress>& listeners, unsigned workers) {
+  std::string out = "listening on ";
+  for (size_t i = 0; i < listeners.size(); ++i) out += (i == 0 ? "" : ", ") + listeners[i].toString();
+  return out + "; " + std::to_string(workers) + (workers == 1 ? " worker" : " workers");
+}
+
 namespace {
 
 struct ControlState {
@@ -75,20 +86,34 @@ struct ControlState {
   int stop_signal = 0;
 };
 
-void onSignal(evutil_socket_t sig, short, void* arg) {
+void onSignal(evutil_socket_t fd, short, void* arg) {
   auto* st = static_cast<ControlState*>(arg);
-  if (sig == SIGUSR1) {
-    WEIR_INFO("SIGUSR1: reopening log files");
-    log::Writer::instance().requestReopen();
-    return;
+  int sig = static_cast<int>(fd);
+  std::string name = signalName(sig);
+  SignalAction action = SignalAction::kUnused;
+  for (const ControlSignal& s : controlSignals()) {
+    if (s.number == sig) action = s.action;
   }
-  if (sig == SIGHUP) {
-    WEIR_WARN("SIGHUP received: configuration reload is not supported yet; ignoring");
-    return;
-  }
-  if (st->stop_signal == 0) {
-    st->stop_signal = static_cast<int>(sig);
-    event_base_loopbreak(st->base);
+  switch (action) {
+    case SignalAction::kStop:
+      if (st->stop_signal == 0) {
+        st->stop_signal = sig;
+        event_base_loopbreak(st->base);
+      }
+      return;
+    case SignalAction::kReopenLogs:
+      WEIR_INFO("%s: reopening log files", name.c_str());
+      log::Writer::instance().requestReopen();
+      return;
+    case SignalAction::kReloadUnsupported:
+      WEIR_WARN("%s received: configuration reload is not supported yet; ignoring", name.c_str());
+      return;
+    case SignalAction::kUpgradeUnsupported:
+      WEIR_WARN("%s received: it is reserved for binary upgrade, which is not supported yet; ignoring", name.c_str());
+      return;
+    case SignalAction::kUnused:
+      WEIR_WARN("%s received: weir does not use this signal; ignoring", name.c_str());
+      return;
   }
 }
 
@@ -97,28 +122,34 @@ void onSignal(evutil_socket_t sig, short, void* arg) {
 int Server::run(const HooksFactory& factory) {
   std::signal(SIGPIPE, SIG_IGN);
   // Workers inherit this mask: only the control loop takes signals.
-  sigset_t mask;
-  sigemptyset(&mask);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&mask, sig);
+  sigset_t mask = controlSignalSet();
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+
+  // The control loop's descriptors are taken before any worker accepts:
+  // clients arriving at once could otherwise use up the last ones.
+  ControlState st;
+  st.base = event_base_new();
+  if (st.base == nullptr) {
+    WEIR_ERROR("cannot create the control loop: %s", std::strerror(errno));
+    return 1;
+  }
+  std::vector<event*> sigs;
+  for (const ControlSignal& s : controlSignals()) {
+    sigs.push_back(evsignal_new(st.base, s.number, onSignal, &st));
+    event_add(sigs.back(), nullptr);
+  }
 
   std::vector<std::unique_ptr<Worker::Hooks>> hooks;
   for (auto& w : workers_) {
     hooks.push_back(factory(*w));
     w->start(hooks.back().get());
   }
-
-  ControlState st;
-  st.base = event_base_new();
-  event* sigs[] = {evsignal_new(st.base, SIGTERM, onSignal, &st), evsignal_new(st.base, SIGINT, onSignal, &st),
-                   evsignal_new(st.base, SIGHUP, onSignal, &st), evsignal_new(st.base, SIGUSR1, onSignal, &st)};
-  for (event* e : sigs) event_add(e, nullptr);
   pthread_sigmask(SIG_UNBLOCK, &mask, nullptr);
-  WEIR_INFO("weir %s started: %u workers", WEIR_VERSION, opts_.workers);
+  WEIR_INFO("weir %s started: %s", WEIR_VERSION, describeListeners(opts_.listeners, opts_.workers).c_str());
 
   event_base_dispatch(st.base);
 
-  WEIR_INFO("signal %d: draining (up to %lld ms)", st.stop_signal,
+  WEIR_INFO("%s: draining (up to %lld ms)", signalName(st.stop_signal).c_str(),
             static_cast<long long>(opts_.drain_timeout.count()));
   for (auto& w : workers_) w->requestDrain(opts_.drain_timeout);
   for (auto& w : workers_) w->join();

@@ -4,10 +4,78 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+
+#include "weir/core/signals.h"
+#include "weir/log/log.h"
 
 namespace weir::core {
+namespace {
+
+// Accepts per readiness callback on one listener: the loop's other events
+// get their turn during a connection burst.
+constexpr int kAcceptBatch = 64;
+// Out of descriptors: how long to leave new connections in the listen
+// queue before trying again. Each retry costs one failed accept().
+constexpr std::chrono::milliseconds kAcceptBackoff{100};
+// At the connection cap a wake-up arrives when a slot frees; this re-check
+// is only a safety net should a wake-up ever be lost.
+constexpr std::chrono::milliseconds kRoomRecheck{1000};
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// One error-log line per interval for the whole process, however many
+// workers and accepts fail: the line counts what it stands for.
+class RateLimitedLine {
+ public:
+  explicit RateLimitedLine(int64_t interval_ms) : interval_ms_(interval_ms) {}
+  // Counts one event; returns the count to log (> 0) when a line is due.
+  uint64_t note() {
+    pending_.fetch_add(1);
+    int64_t now = nowMs();
+    int64_t last = last_ms_.load();
+    if (last != 0 && now - last < interval_ms_) return 0;
+    if (!last_ms_.compare_exchange_strong(last, now)) return 0;
+    return pending_.exchange(0);
+  }
+
+ private:
+  const int64_t interval_ms_;
+  std::atomic<int64_t> last_ms_{0};
+  std::atomic<uint64_t> pending_{0};
+};
+
+// " (12 failed accepts since the last such line)", or "" for one.
+std::string sinceLastLine(uint64_t count, const char* what) {
+  if (count <= 1) return "";
+  return " (" + std::to_string(count) + " " + what + " since the last such line)";
+}
+
+RateLimitedLine g_accept_failures(1000);
+RateLimitedLine g_at_cap(10000);
+
+// Errors that concern one connection (it was reset while queued, or a
+// firewall refused it), not the listener: try the next one.
+bool connectionOnlyError(int err) {
+  return err == EINTR || err == ECONNABORTED || err == EPROTO || err == EPERM || err == ENETDOWN ||
+         err == ENOPROTOOPT || err == EHOSTDOWN || err == ENONET || err == EHOSTUNREACH || err == EOPNOTSUPP ||
+         err == ENETUNREACH;
+}
+
+timeval toTimeval(std::chrono::milliseconds ms) {
+  timeval tv{};
+  tv.tv_sec = ms.count() / 1000;
+  tv.tv_usec = (ms.count() % 1000) * 1000;
+  return tv;
+}
+
+}  // namespace
 
 Worker::Worker(unsigned index) : index_(index) {
   event_config* cfg = event_config_new();
@@ -22,15 +90,18 @@ Worker::Worker(unsigned index) : index_(index) {
   event_add(wake_ev_, nullptr);
   reap_ev_ = event_new(base_, -1, 0, &Worker::onReap, this);
   drain_timer_ = evtimer_new(base_, &Worker::onDrainTimeout, this);
+  resume_timer_ = evtimer_new(base_, &Worker::onResumeTimer, this);
 }
 
 Worker::~Worker() {
   join();
   graveyard_.clear();
-  for (evconnlistener* l : listeners_) evconnlistener_free(l);
+  closeListeners();
+  for (int fd : listen_fds_) ::close(fd);
   event_free(wake_ev_);
   event_free(reap_ev_);
   event_free(drain_timer_);
+  event_free(resume_timer_);
   ::close(wake_fd_);
   event_base_free(base_);
 }
@@ -39,33 +110,43 @@ void Worker::addListener(int fd) { listen_fds_.push_back(fd); }
 
 void Worker::start(Hooks* hooks) {
   hooks_ = hooks;
+  if (gate_ == nullptr) {  // used alone, without a Server: no cap
+    own_gate_ = std::make_unique<ConnectionGate>(SIZE_MAX);
+    gate_ = own_gate_.get();
+  }
+  if (peers_.empty()) peers_.push_back(this);
   for (size_t i = 0; i < listen_fds_.size(); ++i) {
-    int fd = listen_fds_[i];
-    slots_.push_back(std::make_unique<ListenerSlot>(ListenerSlot{this, i}));
-    evconnlistener* l = evconnlistener_new(base_, &Worker::onAcceptCb, slots_.back().get(),
-                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-    if (l == nullptr) std::abort();
-    listeners_.push_back(l);
+    slots_.push_back(std::make_unique<ListenerSlot>(ListenerSlot{this, i, listen_fds_[i], nullptr}));
+    ListenerSlot* slot = slots_.back().get();
+    slot->ev = event_new(base_, slot->fd, EV_READ | EV_PERSIST, &Worker::onListenReadable, slot);
+    if (slot->ev == nullptr) std::abort();
+    event_add(slot->ev, nullptr);
   }
   listen_fds_.clear();
-  thread_ = std::thread([this] { event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY); });
+  thread_ = std::thread([this] {
+    AltSignalStack alt_stack;
+    event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY);
+  });
 }
 
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::requestDrain(std::chrono::milliseconds timeout) {
-  drain_timeout_ms_.store(timeout.count());
-  drain_requested_.store(true);
+void Worker::wake() {
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
 }
 
+void Worker::requestDrain(std::chrono::milliseconds timeout) {
+  drain_timeout_ms_.store(timeout.count());
+  drain_requested_.store(true);
+  wake();
+}
+
 void Worker::requestStop() {
   stop_requested_.store(true);
-  uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+  wake();
 }
 
 void Worker::onWake(evutil_socket_t fd, short, void* arg) {
@@ -84,22 +165,29 @@ void Worker::onWake(evutil_socket_t fd, short, void* arg) {
   for (const Handoff& h : adopted) {
     if (w->draining_) {
       ::close(h.fd);
-      w->load_.fetch_sub(1, std::memory_order_relaxed);
+      w->connectionClosed();
     } else {
       w->hooks_->onAccept(h.fd, reinterpret_cast<const sockaddr*>(&h.peer), h.len, h.listener);
     }
   }
   if (w->drain_requested_.load() && !w->draining_) w->beginDrain();
+  if (w->waiting_for_room_.load() && !w->gate_->full()) w->resumeAccepting();
+}
+
+void Worker::closeListeners() {
+  for (auto& slot : slots_) {
+    event_free(slot->ev);
+    ::close(slot->fd);
+  }
+  slots_.clear();
+  if (waiting_for_room_.exchange(false)) gate_->removeWaiter();
+  evtimer_del(resume_timer_);
 }
 
 void Worker::beginDrain() {
   draining_ = true;
-  for (evconnlistener* l : listeners_) evconnlistener_free(l);
-  listeners_.clear();
-  timeval tv{};
-  int64_t ms = drain_timeout_ms_.load();
-  tv.tv_sec = ms / 1000;
-  tv.tv_usec = (ms % 1000) * 1000;
+  closeListeners();
+  timeval tv = toTimeval(std::chrono::milliseconds(drain_timeout_ms_.load()));
   evtimer_add(drain_timer_, &tv);
   hooks_->onDrain();
   checkDrained();
@@ -113,11 +201,96 @@ void Worker::onDrainTimeout(evutil_socket_t, short, void* arg) {
   event_base_loopbreak(static_cast<Worker*>(arg)->base_);
 }
 
-void Worker::onAcceptCb(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int len, void* arg) {
+void Worker::onListenReadable(evutil_socket_t, short, void* arg) {
   auto* slot = static_cast<ListenerSlot*>(arg);
-  Handoff h{fd, {}, static_cast<socklen_t>(len), slot->index};
-  std::memcpy(&h.peer, addr, std::min(sizeof h.peer, static_cast<size_t>(len)));
-  slot->worker->place(h);
+  slot->worker->acceptFrom(*slot);
+}
+
+// Loop thread. A slot in the gate is taken before accept(), so the cap is
+// never exceeded, not even by workers accepting at the same moment.
+void Worker::acceptFrom(const ListenerSlot& slot) {
+  for (int i = 0; i < kAcceptBatch && !accept_paused_; ++i) {
+    if (!gate_->tryAcquire()) {
+      waitForRoom();
+      return;
+    }
+    Handoff h{};
+    h.len = sizeof h.peer;
+    h.listener = slot.index;
+    h.fd = ::accept4(slot.fd, reinterpret_cast<sockaddr*>(&h.peer), &h.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (h.fd >= 0) {
+      place(h);
+      continue;
+    }
+    int err = errno;
+    releaseSlot();
+    if (err == EAGAIN || err == EWOULDBLOCK) return;
+    if (connectionOnlyError(err)) continue;
+    // Out of descriptors (EMFILE, ENFILE) or kernel memory (ENOBUFS,
+    // ENOMEM): the listener stays readable, so retrying now would spin.
+    if (uint64_t count = g_accept_failures.note()) {
+      WEIR_ERROR("accept: %s; new connections wait in the listen queue, retrying every %lld ms%s", std::strerror(err),
+                 static_cast<long long>(kAcceptBackoff.count()), sinceLastLine(count, "failed accepts").c_str());
+    }
+    pauseAccepting(kAcceptBackoff);
+    return;
+  }
+}
+
+void Worker::pauseAccepting(std::chrono::milliseconds for_at_least) {
+  if (!accept_paused_) {
+    for (auto& slot : slots_) event_del(slot->ev);
+    accept_paused_ = true;
+  }
+  timeval tv = toTimeval(for_at_least);
+  evtimer_add(resume_timer_, &tv);
+}
+
+// The gate is full. Registering as a waiter before the last look at the
+// gate pairs with release(): either that look sees the freed slot, or the
+// releasing worker sees this one waiting and wakes it.
+void Worker::waitForRoom() {
+  if (!waiting_for_room_.exchange(true)) gate_->addWaiter();
+  if (!gate_->full()) {
+    resumeAccepting();
+    return;
+  }
+  if (uint64_t count = g_at_cap.note()) {
+    WEIR_WARN("limits.connections reached: %zu client connections open; new connections wait in the listen queue%s",
+              gate_->open(), sinceLastLine(count, "times").c_str());
+  }
+  pauseAccepting(kRoomRecheck);
+}
+
+void Worker::resumeAccepting() {
+  if (draining_) return;
+  if (waiting_for_room_.load()) {
+    if (gate_->full()) {
+      timeval tv = toTimeval(kRoomRecheck);
+      evtimer_add(resume_timer_, &tv);
+      return;
+    }
+    waiting_for_room_.store(false);
+    gate_->removeWaiter();
+  }
+  evtimer_del(resume_timer_);
+  if (!accept_paused_) return;
+  accept_paused_ = false;
+  for (auto& slot : slots_) event_add(slot->ev, nullptr);
+}
+
+void Worker::onResumeTimer(evutil_socket_t, short, void* arg) { static_cast<Worker*>(arg)->resumeAccepting(); }
+
+void Worker::connectionClosed() {
+  load_.fetch_sub(1, std::memory_order_relaxed);
+  releaseSlot();
+}
+
+void Worker::releaseSlot() {
+  if (!gate_->release()) return;
+  for (Worker* p : peers_) {
+    if (p->waiting_for_room_.load()) p->wake();
+  }
 }
 
 // SO_REUSEPORT spreads connections by a hash of their addresses, so with a
@@ -148,8 +321,7 @@ void Worker::adopt(const Handoff& h) {
     std::lock_guard<std::mutex> lock(handoff_mu_);
     handoffs_.push_back(h);
   }
-  uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+  wake();
 }
 
 void Worker::deleteLater(std::unique_ptr<Deferred> obj) {
@@ -166,6 +338,5 @@ void Worker::onReap(evutil_socket_t, short, void* arg) {
   dead.clear();
   if (!w->graveyard_.empty()) event_active(w->reap_ev_, EV_TIMEOUT, 0);
 }
-
 
 }  // namespace weir::core

@@ -83,7 +83,7 @@ routes:
     pool: b
   - match: { path_prefix: /api/ }
     pool: c
-  - match: { path_prefix: /api/v2/ }
+  - match: { path_prefix: /ap }   # also matches /api/..., where the route above wins
     pool: b
   - pool: a
 )",
@@ -95,6 +95,7 @@ routes:
   std::vector<Case> cases = {
       {"foo.example.com", "/api/x", "b"}, {"other.test", "/api/x", "c"}, {"foo.example.com", "/x", "a"},
       {"other.test", "/api/v2/x", "c"},   {"other.test", "/", "a"},       {"example.com", "/api/x", "c"},
+      {"other.test", "/apple", "b"},
   };
   for (const auto& k : cases) {
     auto r = rawRequest(weir.port(), get(k.path, "", k.host));

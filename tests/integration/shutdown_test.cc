@@ -1,7 +1,10 @@
-// Signals (graceful shutdown on SIGTERM/SIGINT, log reopening on SIGUSR1),
+// Signals (graceful shutdown on SIGTERM/SIGINT/SIGQUIT, log reopening on
+// SIGUSR1, signals logged and ignored, fatal signals named on stderr),
 // starting twice on one address, and client-side timeouts.
 #include <signal.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "harness.h"
@@ -66,6 +69,90 @@ TEST_F(Shutdown, SigintAlsoStopsGracefully) {
   auto code = weir().process().waitExit(Ms(5000));
   ASSERT_TRUE(code);
   EXPECT_EQ(*code, 0);
+}
+
+// SIGQUIT is nginx's graceful stop: the same drain as SIGTERM, exit 0.
+TEST_F(Shutdown, SigquitDrainsLikeSigterm) {
+  ASSERT_NO_FATAL_FAILURE(startProxy("", "timeouts: { drain: 10s }"));
+  RawClient c(weir().port());
+  ASSERT_TRUE(c.send(get("/bytes/10?delay=1500")));
+  std::this_thread::sleep_for(Ms(300));
+  weir().process().signal(SIGQUIT);
+  std::this_thread::sleep_for(Ms(300));
+  EXPECT_FALSE(portAccepts(weir().port())) << "weir still accepts connections after SIGQUIT";
+  auto r = c.readResponse(Ms(5000));
+  ASSERT_TRUE(r) << "in-flight request lost on SIGQUIT: " << c.lastError();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, pattern(10));
+  c.close();
+  auto code = weir().process().waitExit(Ms(5000));
+  ASSERT_TRUE(code) << "weir did not exit after SIGQUIT";
+  EXPECT_EQ(*code, 0) << "SIGQUIT must stop weir gracefully, not dump core";
+  EXPECT_TRUE(weir().waitForLogLine(weir().errorLogPath(), [](const std::string& l) {
+    return l.find("SIGQUIT: draining") != std::string::npos;
+  }));
+}
+
+// Sends `sig`, then checks that weir still runs and serves and that the
+// error log has a line naming the signal.
+void expectSignalLoggedAndIgnored(Weir& weir, int sig, const std::string& name) {
+  SCOPED_TRACE(name);
+  weir.process().signal(sig);
+  auto line = weir.waitForLogLine(weir.errorLogPath(), [&](const std::string& l) {
+    return l.find(name + " received") != std::string::npos && l.find("ignoring") != std::string::npos;
+  });
+  EXPECT_TRUE(line) << "no error-log line naming " << name;
+  EXPECT_TRUE(weir.process().running()) << name << " stopped weir";
+  EXPECT_EQ(curl(weir.url("/")).status, 200) << "weir does not serve after " << name;
+}
+
+// SIGUSR2 is reserved for binary upgrade and SIGHUP for reload: until those
+// exist, each is logged and ignored, never the default action (terminate).
+TEST_F(Shutdown, Sigusr2AndSighupAreLoggedAndIgnored) {
+  ASSERT_NO_FATAL_FAILURE(startProxy());
+  expectSignalLoggedAndIgnored(weir(), SIGUSR2, "SIGUSR2");
+  expectSignalLoggedAndIgnored(weir(), SIGHUP, "SIGHUP");
+  auto usr2 = weir().waitForLogLine(weir().errorLogPath(),
+                                    [](const std::string& l) { return l.find("SIGUSR2") != std::string::npos; });
+  ASSERT_TRUE(usr2);
+  EXPECT_NE(usr2->find("binary upgrade"), std::string::npos) << *usr2;
+}
+
+// Signals whose default is to terminate and that weir has no use for.
+TEST_F(Shutdown, UnusedSignalsDoNotKill) {
+  ASSERT_NO_FATAL_FAILURE(startProxy());
+  expectSignalLoggedAndIgnored(weir(), SIGALRM, "SIGALRM");
+  expectSignalLoggedAndIgnored(weir(), SIGVTALRM, "SIGVTALRM");
+  expectSignalLoggedAndIgnored(weir(), SIGPROF, "SIGPROF");
+  expectSignalLoggedAndIgnored(weir(), SIGPOLL, "SIGPOLL");  // also known as SIGIO
+  expectSignalLoggedAndIgnored(weir(), SIGPWR, "SIGPWR");
+  expectSignalLoggedAndIgnored(weir(), SIGRTMIN + 2, "SIGRTMIN+2");
+  EXPECT_EQ(weir().errorLog().find("draining"), std::string::npos) << "an unused signal started a drain";
+}
+
+// A fatal signal still ends weir with its default action, but leaves one
+// line on stderr that names it. (prlimit --core=0: no core file.)
+TEST(ShutdownFatal, FatalSignalIsNamedOnStderr) {
+  if (::access("/usr/bin/prlimit", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/prlimit (util-linux)";
+  for (auto [sig, name] : {std::pair{SIGSEGV, "SIGSEGV"}, std::pair{SIGABRT, "SIGABRT"}}) {
+    SCOPED_TRACE(name);
+    Origin origin("a");
+    ASSERT_TRUE(origin.ok()) << origin.error();
+    uint16_t port = freePort();
+    std::string config = testDir() + "/fatal-" + name + ".yaml";
+    writeFile(config, "workers: 1\nlisteners: [{ address: 127.0.0.1:" + std::to_string(port) +
+                          " }]\naccess_log: off\nerror_log: { path: " + testDir() + "/fatal-error.log }\n" +
+                          poolConfig({origin.address()}));
+    Process p({"/usr/bin/prlimit", "--core=0", WEIR_BIN, "-c", config}, std::string("weir-") + name);
+    ASSERT_TRUE(waitForPort(port, Ms(5000))) << p.stderrText();
+    p.signal(sig);
+    auto code = p.waitExit(Ms(5000));
+    ASSERT_TRUE(code) << "weir kept running after " << name;
+    EXPECT_EQ(*code, 128 + sig) << "the default action (termination by the signal) must still happen";
+    std::string err = p.stderrText();
+    EXPECT_NE(err.find("fatal signal " + std::string(name)), std::string::npos) << "stderr: " << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "one line expected, stderr: " << err;
+  }
 }
 
 // Log rotation: after the file is moved away, SIGUSR1 makes weir write to a

@@ -29,6 +29,13 @@ ConfigPtr mustLoad(const std::string& yaml) {
   return result.ok() ? *result : nullptr;
 }
 
+// The loaded config, or defaults after a recorded failure, so that one
+// failing case does not crash the rest of the suite.
+Config loadOrDefaults(const std::string& yaml) {
+  ConfigPtr config = mustLoad(yaml);
+  return config ? *config : Config{};
+}
+
 std::string errorOf(const std::string& yaml) {
   Result<ConfigPtr> result = loadString(yaml, "t.yaml");
   EXPECT_FALSE(result.ok()) << yaml;
@@ -124,7 +131,7 @@ routes:
     pool: alpha
   - match: { host: WWW.example.com }
     pool: zeta
-  - match: { host: "*" }
+  - match: { host: "*", path_prefix: /static/ }
     pool: alpha
   - match: {}
     pool: zeta
@@ -176,6 +183,7 @@ error_log: { path: /tmp/weir-error.log, level: debug }
   EXPECT_EQ(config->routes[1].host, "www.example.com");
   EXPECT_EQ(config->routes[1].pool_index, 0u);
   EXPECT_EQ(config->routes[2].host, "");  // "*" is any host
+  EXPECT_EQ(config->routes[2].path_prefix, "/static/");
   EXPECT_EQ(config->routes[3].host, "");
   EXPECT_EQ(config->routes[3].path_prefix, "");
 
@@ -206,10 +214,10 @@ TEST(ConfigTest, WorkersAutoIsUsableCpuCount) {
   CPU_ZERO(&set);
   ASSERT_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
   unsigned expected = std::min(static_cast<unsigned>(CPU_COUNT(&set)), 256u);
-  EXPECT_EQ(mustLoad(std::string("workers: auto\n") + kBase)->workers, expected);
-  EXPECT_EQ(mustLoad(kBase)->workers, expected);  // auto is the default
-  EXPECT_EQ(mustLoad(std::string("workers: 1\n") + kBase)->workers, 1u);
-  EXPECT_EQ(mustLoad(std::string("workers: 256\n") + kBase)->workers, 256u);
+  EXPECT_EQ(loadOrDefaults(std::string("workers: auto\n") + kBase).workers, expected);
+  EXPECT_EQ(loadOrDefaults(kBase).workers, expected);  // auto is the default
+  EXPECT_EQ(loadOrDefaults(std::string("workers: 1\n") + kBase).workers, 1u);
+  EXPECT_EQ(loadOrDefaults(std::string("workers: 256\n") + kBase).workers, 256u);
 }
 
 TEST(ConfigTest, AccessLogOff) {
@@ -257,6 +265,277 @@ routes: [{ pool: api-v2.internal_1 }]
 }
 
 // ---------------------------------------------------------------------------
+// Keys added by issue 5
+
+TEST(ConfigTest, Issue5TimeoutsAreRead) {
+  ConfigPtr config = mustLoad(std::string(kBase) +
+                              "timeouts: { client_body: 5s, upstream_send: 7s, upstream_idle: 9s, tunnel: 2h }\n");
+  ASSERT_TRUE(config);
+  using std::chrono::milliseconds;
+  EXPECT_EQ(config->timeouts.client_body, milliseconds(5000));
+  EXPECT_EQ(config->timeouts.upstream_send, milliseconds(7000));
+  EXPECT_EQ(config->timeouts.upstream_idle, milliseconds(9000));
+  EXPECT_EQ(config->timeouts.tunnel, milliseconds(7200000));
+  ConfigPtr defaults = mustLoad(kBase);
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->timeouts.client_body, std::chrono::seconds(60));
+  EXPECT_EQ(defaults->timeouts.upstream_send, std::chrono::seconds(30));
+  EXPECT_EQ(defaults->timeouts.upstream_idle, std::chrono::seconds(60));
+  EXPECT_EQ(defaults->timeouts.tunnel, std::chrono::hours(1));
+}
+
+TEST(ConfigTest, Issue5PoolTimeoutsOverrideOnlyWhatTheySet) {
+  ConfigPtr config = mustLoad(R"(listeners: [{ address: 127.0.0.1:8080 }]
+pools:
+  slow:
+    servers: [{ address: 127.0.0.1:9001 }]
+    timeouts: { upstream_connect: 100ms, upstream_response: 2m, upstream_send: 3s, upstream_idle: 4s }
+  plain:
+    servers: [{ address: 127.0.0.1:9002 }]
+    timeouts: { upstream_response: 1s }
+  bare:
+    servers: [{ address: 127.0.0.1:9003 }]
+routes: [{ pool: slow }]
+)");
+  ASSERT_TRUE(config);
+  using std::chrono::milliseconds;
+  const PoolTimeouts& slow = config->pools[0].timeouts;
+  EXPECT_EQ(slow.upstream_connect, milliseconds(100));
+  EXPECT_EQ(slow.upstream_response, milliseconds(120000));
+  EXPECT_EQ(slow.upstream_send, milliseconds(3000));
+  EXPECT_EQ(slow.upstream_idle, milliseconds(4000));
+  const PoolTimeouts& plain = config->pools[1].timeouts;
+  EXPECT_FALSE(plain.upstream_connect.has_value());
+  EXPECT_EQ(plain.upstream_response, milliseconds(1000));
+  EXPECT_FALSE(plain.upstream_send.has_value());
+  EXPECT_FALSE(plain.upstream_idle.has_value());
+  const PoolTimeouts& bare = config->pools[2].timeouts;
+  EXPECT_FALSE(bare.upstream_connect || bare.upstream_response || bare.upstream_send || bare.upstream_idle);
+}
+
+TEST(ConfigTest, Issue5LimitsConnections) {
+  EXPECT_EQ(loadOrDefaults(kBase).limits.connections, 0u);  // auto by default
+  EXPECT_EQ(loadOrDefaults(std::string(kBase) + "limits: { connections: auto }\n").limits.connections, 0u);
+  EXPECT_EQ(loadOrDefaults(std::string(kBase) + "limits: { connections: 5 }\n").limits.connections, 5u);
+  EXPECT_EQ(loadOrDefaults(std::string(kBase) + "limits: { connections: 10000000 }\n").limits.connections,
+            10000000u);
+}
+
+TEST(ConfigTest, Issue5ProxyHeaderTrustAndUnderscores) {
+  ConfigPtr config = mustLoad(std::string(kBase) +
+                              "proxy_headers:\n  trusted_clients: [10.0.0.0/8, \"::1\", 192.168.1.7, fe80::/10]\n"
+                              "  underscore_headers: reject\n");
+  ASSERT_TRUE(config);
+  const auto& nets = config->proxy_headers.trusted_clients;
+  ASSERT_EQ(nets.size(), 4u);
+  EXPECT_EQ(nets[0].toString(), "10.0.0.0/8");
+  EXPECT_EQ(nets[1].toString(), "::1/128");
+  EXPECT_EQ(nets[2].toString(), "192.168.1.7/32");
+  EXPECT_EQ(nets[3].toString(), "fe80::/10");
+  EXPECT_EQ(config->proxy_headers.underscore_headers, UnderscoreHeaders::kReject);
+  auto policy = [](const char* value) {
+    return loadOrDefaults(std::string(kBase) + "proxy_headers: { underscore_headers: " + value + " }\n")
+        .proxy_headers.underscore_headers;
+  };
+  EXPECT_EQ(policy("allow"), UnderscoreHeaders::kAllow);
+  EXPECT_EQ(policy("drop"), UnderscoreHeaders::kDrop);
+  Config defaults = loadOrDefaults(kBase);
+  EXPECT_TRUE(defaults.proxy_headers.trusted_clients.empty());
+  EXPECT_EQ(defaults.proxy_headers.underscore_headers, UnderscoreHeaders::kDrop);  // as nginx
+  EXPECT_TRUE(loadOrDefaults(std::string(kBase) + "proxy_headers: { trusted_clients: [] }\n")
+                  .proxy_headers.trusted_clients.empty());
+}
+
+TEST(ConfigTest, Issue5AccessLogTime) {
+  EXPECT_TRUE(loadOrDefaults(kBase).access_log.local_time);
+  EXPECT_TRUE(loadOrDefaults(std::string(kBase) + "access_log: { time: local }\n").access_log.local_time);
+  EXPECT_FALSE(loadOrDefaults(std::string(kBase) + "access_log: { time: utc }\n").access_log.local_time);
+}
+
+TEST(ConfigTest, Issue5UserAndGroupAreLookedUp) {
+  Config none = loadOrDefaults(kBase);
+  EXPECT_EQ(none.user, "");
+  EXPECT_EQ(none.group, "");
+  ConfigPtr root = mustLoad(std::string(kBase) + "user: root\n");
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->user, "root");
+  EXPECT_EQ(root->uid, 0u);
+  EXPECT_EQ(root->gid, 0u);
+  ConfigPtr both = mustLoad(std::string(kBase) + "user: root\ngroup: root\n");
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->group, "root");
+  EXPECT_EQ(both->gid, 0u);
+}
+
+TEST(ConfigTest, Issue5ListenerPortAloneMeansEveryAddress) {
+  for (const char* address : {"8080", "\":8080\"", ":8080", "\"8080\""}) {
+    SCOPED_TRACE(address);
+    ConfigPtr config = mustLoad(std::string("listeners:\n  - address: ") + address +
+                                "\npools: { app: { servers: [{ address: 127.0.0.1:9001 }] } }\n"
+                                "routes: [{ pool: app }]\n");
+    ASSERT_TRUE(config);
+    EXPECT_EQ(config->listeners[0].addr.toString(), "0.0.0.0:8080");
+  }
+}
+
+TEST(ConfigTest, Issue5Errors) {
+  expectErrors(
+      {
+          {"timeouts: { client_body: 0s }\n", "9:26: timeouts.client_body: must be greater than 0"},
+          {"timeouts: { upstream_send: soon }\n",
+           "9:28: timeouts.upstream_send: expected a duration such as 30s or 500ms"},
+          {"timeouts: { upstream_idle: -1s }\n",
+           "9:28: timeouts.upstream_idle: expected a duration such as 30s or 500ms"},
+          {"timeouts: { tunnel: 0 }\n", "9:21: timeouts.tunnel: must be greater than 0"},
+          {"timeouts: { tunel: 1h }\n", "9:13: timeouts.tunel: unknown key \"tunel\" (did you mean \"tunnel\"?)"},
+          {"limits: { connections: 0 }\n", "9:24: limits.connections: must be between 1 and 10000000"},
+          {"limits: { connections: many }\n",
+           "9:24: limits.connections: expected auto or a number between 1 and 10000000"},
+          {"limits: { connections: 1.5 }\n",
+           "9:24: limits.connections: expected auto or a number between 1 and 10000000"},
+          {"limits: { connections: 10000001 }\n", "9:24: limits.connections: must be between 1 and 10000000"},
+          {"limits: { connections: [5] }\n",
+           "9:24: limits.connections: expected auto or a number between 1 and 10000000"},
+          {"proxy_headers: { trusted_clients: 10.0.0.0/8 }\n",
+           "9:35: proxy_headers.trusted_clients: expected a list"},
+          {"proxy_headers: { trusted_clients: [10.0.0.0/33] }\n",
+           "9:36: proxy_headers.trusted_clients[0]: expected a network such as 10.0.0.0/8 or ::1/128 (got "
+           "\"10.0.0.0/33\")"},
+          {"proxy_headers: { trusted_clients: [10.0.0.0/8, office] }\n",
+           "9:48: proxy_headers.trusted_clients[1]: expected a network such as 10.0.0.0/8 or ::1/128 (got "
+           "\"office\")"},
+          {"proxy_headers: { trusted_clients: [[10.0.0.1]] }\n",
+           "9:36: proxy_headers.trusted_clients[0]: expected a network such as 10.0.0.0/8 or ::1/128"},
+          {"proxy_headers: { underscore_headers: keep }\n",
+           "9:38: proxy_headers.underscore_headers: expected one of: drop, allow, reject (got \"keep\")"},
+          {"access_log: { time: gmt }\n", "9:21: access_log.time: expected one of: local, utc (got \"gmt\")"},
+          {"user: no-such-user-weir\n", "9:7: user: no such user \"no-such-user-weir\" on this system"},
+          {"user: root\ngroup: no-such-group-weir\n",
+           "10:8: group: no such group \"no-such-group-weir\" on this system"},
+          {"group: root\n", "9:8: group: needs user as well (a group alone would leave weir running as root)"},
+          {"user: \"\"\n", "9:7: user: must not be empty"},
+          {"user: [root]\n", "9:7: user: expected a string"},
+      },
+      kBase);
+}
+
+TEST(ConfigTest, Issue5PoolTimeoutErrors) {
+  const std::string head = "listeners: [{ address: 127.0.0.1:8080 }]\nroutes: [{ pool: app }]\n";
+  std::vector<ErrorCase> cases = {
+      {"pools:\n  app:\n    servers: [{ address: 127.0.0.1:9001 }]\n    timeouts: { upstream_response: 0s }\n",
+       "6:36: pools.app.timeouts.upstream_response: must be greater than 0"},
+      {"pools:\n  app:\n    servers: [{ address: 127.0.0.1:9001 }]\n    timeouts: { client_idle: 1s }\n",
+       "6:17: pools.app.timeouts.client_idle: unknown key \"client_idle\""},
+      {"pools:\n  app:\n    servers: [{ address: 127.0.0.1:9001 }]\n    timeouts: 5s\n",
+       "6:15: pools.app.timeouts: expected a map"},
+  };
+  for (const ErrorCase& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    EXPECT_EQ(errorOf(head + c.yaml), std::string("t.yaml:") + c.expected);
+  }
+}
+
+// Mistakes that used to load and then misbehave without a word.
+TEST(ConfigTest, Issue5DuplicateServerInAPool) {
+  const std::string head = "listeners: [{ address: 127.0.0.1:8080 }]\nroutes: [{ pool: app }]\n";
+  std::vector<ErrorCase> cases = {
+      {"pools:\n  app:\n    servers:\n      - address: 127.0.0.1:9001\n      - address: 127.0.0.1:9001\n",
+       "7:18: pools.app.servers[1].address: duplicate server 127.0.0.1:9001 (same as servers[0]); to send it "
+       "more requests, raise its weight"},
+      {"pools:\n  app:\n    servers:\n      - address: 127.0.0.1:9001\n      - address: 127.0.0.1:9002\n"
+       "      - address: localhost:9002\n",
+       "8:18: pools.app.servers[2].address: duplicate server 127.0.0.1:9002 (same as servers[1]); to send it "
+       "more requests, raise its weight"},
+  };
+  for (const ErrorCase& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    std::string error = errorOf(head + c.yaml);
+    // localhost may resolve to ::1 first on some hosts; then it is not a duplicate.
+    if (std::string(c.yaml).find("localhost") != std::string::npos && error == "(loaded)") continue;
+    EXPECT_EQ(error, std::string("t.yaml:") + c.expected);
+  }
+  // The same address in two pools is fine, and so are two ports of one host.
+  mustLoad("listeners: [{ address: 127.0.0.1:8080 }]\nroutes: [{ match: { host: b.com }, pool: b }, { pool: a }]\n"
+           "pools:\n  a: { servers: [{ address: 127.0.0.1:9001 }, { address: 127.0.0.1:9002 }] }\n"
+           "  b: { servers: [{ address: 127.0.0.1:9001 }] }\n");
+}
+
+TEST(ConfigTest, Issue5UnreachableRoutes) {
+  const std::string head =
+      "listeners: [{ address: 127.0.0.1:8080 }]\n"
+      "pools: { app: { servers: [{ address: 127.0.0.1:9001 }] } }\n";
+  std::vector<ErrorCase> cases = {
+      {"routes:\n  - pool: app\n  - match: { host: a.com }\n    pool: app\n",
+       "5:5: routes[1]: never matches: routes[0] (line 4) matches every request it would; put the catch-all "
+       "route last"},
+      {"routes:\n  - match: { host: \"*\" }\n    pool: app\n  - match: { path_prefix: /x }\n    pool: app\n",
+       "6:5: routes[1]: never matches: routes[0] (line 4) matches every request it would; put the catch-all "
+       "route last"},
+      {"routes:\n  - match: { path_prefix: /api/ }\n    pool: app\n"
+       "  - match: { host: a.com, path_prefix: /api/v2/ }\n    pool: app\n",
+       "6:5: routes[1]: never matches: routes[0] (line 4) matches every request it would"},
+      {"routes:\n  - match: { host: \"*.example.com\" }\n    pool: app\n"
+       "  - match: { host: www.example.com, path_prefix: /a }\n    pool: app\n",
+       "6:5: routes[1]: never matches: routes[0] (line 4) matches every request it would"},
+      {"routes:\n  - match: { host: \"*.example.com\" }\n    pool: app\n"
+       "  - match: { host: \"*.eu.example.com\" }\n    pool: app\n",
+       "6:5: routes[1]: never matches: routes[0] (line 4) matches every request it would"},
+      {"routes:\n  - match: { host: A.com, path_prefix: /a }\n    pool: app\n"
+       "  - match: { host: b.com }\n    pool: app\n"
+       "  - match: { host: a.COM, path_prefix: /a }\n    pool: app\n",
+       "8:5: routes[2]: never matches: routes[0] (line 4) matches every request it would"},
+  };
+  for (const ErrorCase& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    EXPECT_EQ(errorOf(head + c.yaml), std::string("t.yaml:") + c.expected);
+  }
+  // Narrower routes before wider ones are the right order, and none of these shadow another.
+  mustLoad(head +
+           "routes:\n"
+           "  - { match: { host: www.example.com, path_prefix: /api/ }, pool: app }\n"
+           "  - { match: { host: \"*.example.com\", path_prefix: /api/ }, pool: app }\n"
+           "  - { match: { host: example.com }, pool: app }\n"
+           "  - { match: { path_prefix: /api }, pool: app }\n"
+           "  - { match: { host: www.example.com }, pool: app }\n"
+           "  - { match: { path_prefix: /ap }, pool: app }\n"
+           "  - { pool: app }\n");
+}
+
+// YAML gives * and [ a meaning of their own; an unquoted address fails to
+// parse, and the message must say what to do about it.
+TEST(ConfigTest, Issue5UnquotedAddressesSayToQuote) {
+  const std::string rest = "pools: { app: { servers: [{ address: 127.0.0.1:9001 }] } }\nroutes: [{ pool: app }]\n";
+  std::vector<ErrorCase> cases = {
+      {"listeners:\n  - address: *:8080\n",
+       "2:14: invalid YAML: quote the address, as \"*:8080\" (YAML reads an unquoted * as an alias)"},
+      {"listeners:\n  - address: [::1]:8080\n",
+       "2:14: invalid YAML: quote the address, as \"[::1]:8080\" (YAML reads an unquoted [ as the start of a "
+       "list)"},
+      {"listeners:\n  - address: [::]:8080\n    backlog: 5\n",
+       "2:14: invalid YAML: quote the address, as \"[::]:8080\" (YAML reads an unquoted [ as the start of a "
+       "list)"},
+      {"listeners:\n  - { address: [::1]:8080 }\n",
+       "2:16: invalid YAML: quote the address, as \"[::1]:8080\" (YAML reads an unquoted [ as the start of a "
+       "list)"},
+      {"listeners:\n  - { address: *:8080, backlog: 5 }\n",
+       "2:16: invalid YAML: quote the address, as \"*:8080\" (YAML reads an unquoted * as an alias)"},
+      {"listeners:\n  - address: \"[::1]\"\n", "2:14: listeners[0].address: expected host:port (the port is missing)"},
+  };
+  for (const ErrorCase& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    EXPECT_EQ(errorOf(c.yaml + rest), std::string("t.yaml:") + c.expected);
+  }
+  // A server written as [::1] (no port) is read by YAML as a list.
+  EXPECT_EQ(errorOf("listeners: [{ address: 127.0.0.1:8080 }]\nroutes: [{ pool: app }]\n"
+                    "pools:\n  app:\n    servers:\n      - address: [::1]\n"),
+            "t.yaml:6:18: pools.app.servers[0].address: expected host:port; write IPv6 addresses in quotes, as "
+            "\"[::1]:8080\" (YAML reads an unquoted [ as the start of a list)");
+  // Other YAML errors keep yaml-cpp's message.
+  EXPECT_EQ(errorOf("listeners:\n  - address: *anchor\n" + rest),
+            "t.yaml:2:14: invalid YAML: the referenced anchor is not defined");
+}
+
+// ---------------------------------------------------------------------------
 // Files shipped in conf/
 
 std::vector<std::filesystem::path> yamlFilesIn(const std::string& dir) {
@@ -289,6 +568,32 @@ TEST(ConfigTest, DefaultConfigLoads) {
   EXPECT_EQ(config.access_log.format, "combined");
   EXPECT_EQ(config.error_log.path, "/dev/stderr");
   EXPECT_EQ(config.error_log.level, LogLevel::kInfo);
+}
+
+// The sample under "A complete file" in conf/README.md stays loadable
+// (user and group are left out: their names differ between systems).
+TEST(ConfigTest, ReferenceCompleteFileLoads) {
+  std::ifstream in(std::string(WEIR_SOURCE_DIR) + "/conf/README.md");
+  std::string line;
+  std::string yaml;
+  bool section = false;
+  bool block = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("## ", 0) == 0) section = line == "## A complete file";
+    if (!section) continue;
+    if (line.rfind("```", 0) == 0) {
+      if (block) break;
+      block = line == "```yaml";
+      continue;
+    }
+    if (block && line.rfind("user:", 0) != 0 && line.rfind("group:", 0) != 0) yaml += line + "\n";
+  }
+  ASSERT_FALSE(yaml.empty()) << "no yaml block under \"## A complete file\"";
+  ConfigPtr config = mustLoad(yaml);
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->limits.connections, 0u);
+  EXPECT_EQ(config->pools[0].timeouts.upstream_idle, std::chrono::seconds(60));
+  EXPECT_EQ(config->timeouts.tunnel, std::chrono::hours(1));
 }
 
 TEST(ConfigTest, ExampleConfigsLoad) {

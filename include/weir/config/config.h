@@ -126,6 +126,8 @@ struct Config {
   ErrorLogConfig error_log;
   std::string user;   // after binding listeners, run as this user ("" = stay)
   std::string group;  // and this group ("" = the user's primary group)
+  uint32_t uid = 0;   // resolved at load when `user` is set
+  uint32_t gid = 0;   // `group`'s id, or the user's primary group
 
   // Index of the pool with this name, or -1.
   int poolIndex(std::string_view name) const;

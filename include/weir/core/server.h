@@ -1,19 +1,23 @@
-// The process: listening sockets, worker threads, and the control loop on
-// the main thread that owns signals.
+// The process: listening sockets, worker threads, the connection gate, and
+// the control loop on the main thread that owns signals.
 //
-// Signals: SIGTERM and SIGINT drain (stop accepting, finish in-flight
-// requests within timeouts.drain) and exit; SIGHUP is logged and ignored
-// until configuration reload lands; SIGUSR1 reopens the log files (for
-// rotation); SIGPIPE is ignored.
+// Signals (core/signals.h): SIGTERM, SIGINT and SIGQUIT drain (stop
+// accepting, finish in-flight requests within timeouts.drain) and exit 0;
+// SIGUSR1 reopens the log files (for rotation); SIGHUP (reload) and SIGUSR2
+// (binary upgrade) are logged and ignored until those land; other signals
+// that would terminate are logged and ignored; SIGPIPE is ignored.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <string>
 #include <functional>
 #include <memory>
 #include <vector>
 
 #include "weir/common/net_address.h"
 #include "weir/common/result.h"
+#include "weir/core/connection_gate.h"
 #include "weir/core/worker.h"
 
 namespace weir::core {
@@ -23,6 +27,7 @@ struct ServerOptions {
   std::vector<SocketAddress> listeners;
   std::vector<int> backlogs;
   std::chrono::milliseconds drain_timeout{30000};
+  size_t max_connections = SIZE_MAX;  // open client connections, all workers together
 };
 
 class Server {
@@ -41,8 +46,12 @@ class Server {
 
  private:
   ServerOptions opts_;
+  std::unique_ptr<ConnectionGate> gate_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
+
+// "listening on 127.0.0.1:8080, [::]:8080; 2 workers", for the start line.
+std::string describeListeners(const std::vector<SocketAddress>& listeners, unsigned workers);
 
 // Creates a bound, listening, non-blocking TCP socket with SO_REUSEPORT.
 Result<int> listenOn(const SocketAddress& addr, int backlog);

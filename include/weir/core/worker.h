@@ -1,13 +1,18 @@
 // A worker: one thread running one libevent loop, with its own SO_REUSEPORT
 // listening sockets. Everything a connection touches lives on one worker.
 //
+// Accepting stops for a while, and new connections wait in the kernel's
+// listen queue, when the process is out of descriptors (EMFILE/ENFILE: a
+// short back-off, one error-log line per second at most) and when the
+// ConnectionGate is full (limits.connections: until a connection of any
+// worker closes).
+//
 // Threading: constructed and configured on the main thread before start();
 // after that only requestDrain()/requestStop() may be called from other
 // threads. Everything else runs on the worker's own thread.
 #pragma once
 
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -16,6 +21,8 @@
 #include <memory>
 #include <thread>
 #include <vector>
+
+#include "weir/core/connection_gate.h"
 
 namespace weir::core {
 
@@ -49,10 +56,13 @@ class Worker {
   unsigned index() const { return index_; }
   event_base* base() const { return base_; }
 
-  // Before start(): listening socket fds (already bound and listening), and
-  // the other workers, among which accepted connections are balanced.
+  // Before start(): listening socket fds (already bound and listening; the
+  // worker closes them), the other workers, among which accepted
+  // connections are balanced, and the process's connection gate (not
+  // owned; outlives the worker).
   void addListener(int fd);
   void setPeers(std::vector<Worker*> peers) { peers_ = std::move(peers); }
+  void setGate(ConnectionGate* gate) { gate_ = gate; }
   void start(Hooks* hooks);
   void join();
 
@@ -64,7 +74,8 @@ class Worker {
   // Connections this worker serves; read by peers when they place a new one.
   size_t load() const { return load_.load(std::memory_order_relaxed); }
   // Loop thread only: a connection handed to Hooks::onAccept has closed.
-  void connectionClosed() { load_.fetch_sub(1, std::memory_order_relaxed); }
+  // Frees its slot in the gate, waking a worker that waits for room.
+  void connectionClosed();
 
   // Loop thread only.
   void deleteLater(std::unique_ptr<Deferred> obj);
@@ -72,17 +83,31 @@ class Worker {
   bool draining() const { return draining_; }
 
  private:
-  static void onAcceptCb(evconnlistener* l, evutil_socket_t fd, sockaddr* addr, int len, void* arg);
-  static void onWake(evutil_socket_t fd, short what, void* arg);
-  static void onReap(evutil_socket_t fd, short what, void* arg);
-  static void onDrainTimeout(evutil_socket_t fd, short what, void* arg);
-  void beginDrain();
+  struct ListenerSlot {
+    Worker* worker;
+    size_t index;
+    int fd;
+    event* ev;
+  };
   struct Handoff {
     int fd;
     sockaddr_storage peer;
     socklen_t len;
     size_t listener;
   };
+  static void onListenReadable(evutil_socket_t fd, short what, void* arg);
+  static void onWake(evutil_socket_t fd, short what, void* arg);
+  static void onReap(evutil_socket_t fd, short what, void* arg);
+  static void onDrainTimeout(evutil_socket_t fd, short what, void* arg);
+  static void onResumeTimer(evutil_socket_t fd, short what, void* arg);
+  void acceptFrom(const ListenerSlot& slot);
+  void pauseAccepting(std::chrono::milliseconds for_at_least);
+  void waitForRoom();
+  void resumeAccepting();
+  void closeListeners();
+  void releaseSlot();
+  void wake();
+  void beginDrain();
   void place(const Handoff& h);
   void serve(const Handoff& h);
   // Thread-safe: queue a connection accepted by a peer.
@@ -91,13 +116,15 @@ class Worker {
   unsigned index_;
   event_base* base_;
   Hooks* hooks_ = nullptr;
+  ConnectionGate* gate_ = nullptr;
+  std::unique_ptr<ConnectionGate> own_gate_;
   std::vector<int> listen_fds_;
-  struct ListenerSlot {
-    Worker* worker;
-    size_t index;
-  };
-  std::vector<evconnlistener*> listeners_;
   std::vector<std::unique_ptr<ListenerSlot>> slots_;
+  event* resume_timer_ = nullptr;
+  bool accept_paused_ = false;
+  // Set while this worker waits for room in the gate; read by the worker
+  // that frees a slot, to know whom to wake.
+  std::atomic<bool> waiting_for_room_{false};
   std::thread thread_;
   int wake_fd_ = -1;
   event* wake_ev_ = nullptr;
