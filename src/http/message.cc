@@ -1,5 +1,7 @@
 #include "weir/http/message.h"
 
+#include <cstring>
+
 namespace weir::http {
 
 int HeaderBlock::find(Token t) const {
@@ -26,26 +28,29 @@ void HeaderBlock::appendName(std::string_view piece) {
   f.name_length += static_cast<uint32_t>(piece.size());
 }
 
+// Until a value byte arrives the value starts at the end of the bytes: the
+// field itself says where it stands, so no flag can outlive clear().
 void HeaderBlock::appendValue(std::string_view piece) {
   Field& f = fields_.back();
-  if (!in_value_) {
-    f.value_offset = static_cast<uint32_t>(bytes_.size());
-    in_value_ = true;
-  }
+  if (f.value_length == 0) f.value_offset = static_cast<uint32_t>(bytes_.size());
   bytes_.append(piece);
   f.value_length += static_cast<uint32_t>(piece.size());
 }
 
 void HeaderBlock::endField() {
   Field& f = fields_.back();
-  if (!in_value_) f.value_offset = static_cast<uint32_t>(bytes_.size());
-  in_value_ = false;
+  if (f.value_length == 0) f.value_offset = static_cast<uint32_t>(bytes_.size());
   while (f.value_length > 0) {
     char c = bytes_[f.value_offset + f.value_length - 1];
     if (c != ' ' && c != '\t') break;
     --f.value_length;
   }
-  f.token = lookupToken(std::string_view(bytes_.data() + f.name_offset, f.name_length));
+  std::string_view name(bytes_.data() + f.name_offset, f.name_length);
+  f.token = lookupToken(name);
+  if (std::memchr(name.data(), '_', name.size()) != nullptr) {
+    f.underscore = true;
+    f.lookalike = lookalikeToken(name);
+  }
 }
 
 void HeaderBlock::add(std::string_view name, std::string_view value) {
@@ -59,6 +64,9 @@ void RequestHead::clear() {
   method = 0;
   method_name.clear();
   target.clear();
+  path.clear();
+  authority.clear();
+  absolute_form = false;
   version_major = 1;
   version_minor = 1;
   fields.clear();

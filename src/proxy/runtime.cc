@@ -1,6 +1,18 @@
 #include "weir/proxy/runtime.h"
 
 namespace weir::proxy {
+namespace {
+
+http::UnderscoreNames underscoreNames(config::UnderscoreHeaders u) {
+  switch (u) {
+    case config::UnderscoreHeaders::kAllow: return http::UnderscoreNames::kAllow;
+    case config::UnderscoreHeaders::kReject: return http::UnderscoreNames::kReject;
+    case config::UnderscoreHeaders::kDrop: break;
+  }
+  return http::UnderscoreNames::kDrop;
+}
+
+}  // namespace
 
 Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)), router(*config) {
   const config::Limits& l = config->limits;
@@ -9,7 +21,8 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)), router(*config
   response_limits = {std::max<uint64_t>(l.header_bytes, 64 * 1024), std::max<uint32_t>(l.headers, 200),
                      l.uri_bytes, UINT64_MAX};
   const config::ProxyHeaders& h = config->proxy_headers;
-  forward = {h.x_forwarded_for, h.x_forwarded_proto, h.x_forwarded_host, h.via};
+  forward = {h.x_forwarded_for, h.x_forwarded_proto, h.x_forwarded_host, h.via, underscoreNames(h.underscore_headers)};
+  request_limits.underscore_names = forward.underscore_names;
   access_log_json = config->access_log.format == "json";
   for (const auto& pool : config->pools) {
     balancers.push_back(upstream::findBalancer(pool.balancer));

@@ -66,6 +66,7 @@ Session::Session(ProxyWorker& owner, int fd, const sockaddr* peer, socklen_t)
       rt_(&owner.runtime()),
       client_(owner.base(), this),
       client_addr_(peerAddress(peer)),
+      trusted_client_(weir::anyContains(rt_->config->proxy_headers.trusted_clients, peer)),
       request_parser_(Parser::Kind::kRequest, rt_->request_limits),
       response_parser_(Parser::Kind::kResponse, rt_->response_limits),
       client_deadline_(owner.base(), &Session::onClientTimeout, this),
@@ -245,9 +246,7 @@ void Session::startExchange() {
   upstream_ready_ = false;
   plan_ = {};
 
-  int host = req.fields.find(http::Token::kHost);
-  route_ = rt_->router.match(host >= 0 ? req.fields.value(static_cast<size_t>(host)) : std::string_view(),
-                             req.target);
+  route_ = rt_->router.match(req.authority, req.path);
   if (route_ < 0) {
     respondError(404, !request_done_ || !req.keep_alive, "no route matches");
     return;
@@ -301,7 +300,7 @@ int Session::openConnection(size_t server) {
 
 void Session::sendRequestHead() {
   scratch_.clear();
-  http::writeRequestHead(request_parser_.request(), rt_->forward, client_addr_, "http", scratch_);
+  http::writeRequestHead(request_parser_.request(), rt_->forward, {client_addr_, "http", trusted_client_}, scratch_);
   evbuffer_add(upstream_->stream().output(), scratch_.data(), scratch_.size());
   if (upstream_ready_ && !upstream_->stream().flush()) {
     onUpstreamFailure(upstream_->stream().errorCode(), "write failed");

@@ -96,6 +96,7 @@ class Session final : public core::Deferred, private core::StreamHandler, privat
   const Runtime* rt_;
   core::Stream client_;
   std::string client_addr_;
+  bool trusted_client_;  // in proxy_headers.trusted_clients (fixed at accept)
   http::Parser request_parser_;
   http::Parser response_parser_;
   upstream::ConnectionPtr upstream_;
