@@ -1,8 +1,43 @@
 #include "weir/http/message.h"
 
+#include <cstdint>
 #include <cstring>
 
 namespace weir::http {
+namespace {
+
+// Runs for every field name of every message, so no call and no byte loop
+// for the usual lengths: a byte equal to '_' turns to zero after the xor,
+// and the classic zero-byte test finds it, over two overlapping words.
+inline bool wordHasUnderscore(uint64_t w) {
+  w ^= 0x5f5f5f5f5f5f5f5full;
+  return ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0;
+}
+
+inline bool hasUnderscore(const char* p, size_t n) {
+  if (n >= 8) {
+    uint64_t w;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&w, p + i, 8);
+      if (wordHasUnderscore(w)) return true;
+    }
+    std::memcpy(&w, p + n - 8, 8);
+    return wordHasUnderscore(w);
+  }
+  if (n >= 4) {
+    uint32_t a;
+    uint32_t b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    return wordHasUnderscore((uint64_t{a} << 32) | b);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] == '_') return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 int HeaderBlock::find(Token t) const {
   for (size_t i = 0; i < fields_.size(); ++i) {
@@ -37,7 +72,7 @@ void HeaderBlock::appendValue(std::string_view piece) {
   f.value_length += static_cast<uint32_t>(piece.size());
 }
 
-void HeaderBlock::endField() {
+void HeaderBlock::endField(bool note_underscore) {
   Field& f = fields_.back();
   if (f.value_length == 0) f.value_offset = static_cast<uint32_t>(bytes_.size());
   while (f.value_length > 0) {
@@ -47,7 +82,7 @@ void HeaderBlock::endField() {
   }
   std::string_view name(bytes_.data() + f.name_offset, f.name_length);
   f.token = lookupToken(name);
-  if (std::memchr(name.data(), '_', name.size()) != nullptr) {
+  if (note_underscore && hasUnderscore(name.data(), name.size())) {
     f.underscore = true;
     f.lookalike = lookalikeToken(name);
   }

@@ -14,7 +14,6 @@ constexpr const char* kPriReason = "HTTP/2 connection preface (h2 prior knowledg
 
 // Transfer-Encoding as a list over every field, in order (RFC 9112 6.1).
 struct Codings {
-  bool present = false;
   bool empty_field = false;  // a field with no coding at all ("", ",")
   unsigned chunked = 0;      // times chunked is listed
   bool chunked_last = false;
@@ -25,7 +24,6 @@ Codings codingsOf(const HeaderBlock& fields) {
   Codings c;
   for (size_t i = 0; i < fields.size(); ++i) {
     if (fields.field(i).token != Token::kTransferEncoding) continue;
-    c.present = true;
     bool any = false;
     forEachListElement(fields.value(i), [&](std::string_view coding) {
       any = true;
@@ -381,9 +379,10 @@ int Parser::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
 
 int Parser::onHeaderValueComplete(llhttp_t* p) {
   Parser* s = self(p);
-  if (!s->m_.field_open) return s->fail(s->failStatus(), "empty header field name");
-  s->m_.field_open = false;
-  if (!s->m_.in_trailers) s->fields().endField();
+  MessageState& m = s->m_;
+  if (!m.field_open) return s->fail(s->failStatus(), "empty header field name");
+  m.field_open = false;
+  if (!m.in_trailers) s->fields().endField(s->kind_ == Kind::kRequest);
   return 0;
 }
 
@@ -404,8 +403,29 @@ int Parser::requestHeadComplete() {
   if (r.version_major != 1) return fail(400, "unsupported HTTP version");
   if (r.method == HTTP_CONNECT) return fail(501, "CONNECT is not supported");
 
+  // One pass over the fields for everything the checks below need.
   bool underscore = false;
-  for (size_t i = 0; i < r.fields.size(); ++i) underscore |= r.fields.field(i).underscore;
+  bool transfer_encoding = false;
+  int hosts = 0;
+  int host_field = -1;
+  int expect_field = -1;
+  for (size_t i = 0; i < r.fields.size(); ++i) {
+    const Field& f = r.fields.field(i);
+    underscore |= f.underscore;
+    switch (f.token) {
+      case Token::kHost:
+        ++hosts;
+        host_field = static_cast<int>(i);
+        break;
+      case Token::kTransferEncoding: transfer_encoding = true; break;
+      case Token::kExpect:
+        if (expect_field < 0) expect_field = static_cast<int>(i);
+        break;
+      default: break;
+    }
+  }
+  if (hosts > 1) return fail(400, "several Host fields");
+  if (hosts == 0 && !r.isHttp10()) return fail(400, "missing Host field");
   if (underscore) {
     for (size_t i = 0; i < r.fields.size(); ++i) {
       const Field& f = r.fields.field(i);
@@ -416,10 +436,10 @@ int Parser::requestHeadComplete() {
       if (limits_.underscore_names == UnderscoreNames::kReject) return fail(400, "field name contains '_'");
     }
   }
-  if (int rc = requestTargetComplete(); rc != 0) return rc;
+  if (int rc = requestTargetComplete(host_field); rc != 0) return rc;
 
-  const Codings te = codingsOf(r.fields);
-  if (te.present) {
+  if (transfer_encoding) {
+    const Codings te = codingsOf(r.fields);
     // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty
     // framing; 6.3: a request whose last coding is not chunked has no length.
     if (r.isHttp10()) return fail(400, "Transfer-Encoding in an HTTP/1.0 request");
@@ -442,8 +462,8 @@ int Parser::requestHeadComplete() {
     parser_.upgrade = 0;
   }
   r.keep_alive = llhttp_should_keep_alive(&parser_) != 0;
-  int expect = r.fields.find(Token::kExpect);
-  r.expect_continue = expect >= 0 && equalsIgnoreCase(r.fields.value(expect), "100-continue");
+  r.expect_continue =
+      expect_field >= 0 && equalsIgnoreCase(r.fields.value(static_cast<size_t>(expect_field)), "100-continue");
   // Stop after the head only when a body follows; otherwise the same
   // execute() also reports the end of the message.
   return r.hasBody() ? HPE_PAUSED : 0;
@@ -451,16 +471,10 @@ int Parser::requestHeadComplete() {
 
 // Host and the request-target (RFC 9112 3.2): the effective authority and
 // the normal-form path that routes see and the upstream gets.
-int Parser::requestTargetComplete() {
+int Parser::requestTargetComplete(int host_field) {
   RequestHead& r = request_;
-  int host = -1;
-  for (size_t i = 0; i < r.fields.size(); ++i) {
-    if (r.fields.field(i).token != Token::kHost) continue;
-    if (host >= 0) return fail(400, "several Host fields");
-    host = static_cast<int>(i);
-  }
-  if (host < 0 && !r.isHttp10()) return fail(400, "missing Host field");
-  std::string_view host_value = host >= 0 ? r.fields.value(static_cast<size_t>(host)) : std::string_view();
+  std::string_view host_value =
+      host_field >= 0 ? r.fields.value(static_cast<size_t>(host_field)) : std::string_view();
   if (!isValidAuthority(host_value, true)) return fail(400, "invalid Host field");
 
   SplitTarget t;
@@ -472,7 +486,7 @@ int Parser::requestTargetComplete() {
     r.path.clear();
     r.path.push_back('*');
   } else if (!normalizePath(t.rest, r.path)) {
-    return fail(400, "malformed percent-escape in request path");
+    return fail(400, "malformed request path (bad percent-escape or a fragment)");
   }
   return 0;
 }
@@ -488,9 +502,11 @@ int Parser::responseHeadComplete() {
   r.has_content_length = (parser_.flags & F_CONTENT_LENGTH) != 0;
   r.content_length = r.has_content_length ? parser_.content_length : 0;
   r.until_close = !r.no_body && !r.chunked && !r.has_content_length;
-  if (!r.no_body) {
+  // llhttp flags every non-empty Transfer-Encoding; an empty one alone
+  // frames nothing and is not forwarded (weir writes the framing fields).
+  if (!r.no_body && (parser_.flags & F_TRANSFER_ENCODING)) {
     const Codings te = codingsOf(r.fields);
-    if (te.present) {
+    {
       if (r.version_major == 1 && r.version_minor == 0) return fail(502, "Transfer-Encoding in an HTTP/1.0 response");
       if (te.empty_field) return fail(502, "empty Transfer-Encoding field");
       // Chunked anywhere but last would be applied twice once re-framed.

@@ -14,6 +14,7 @@ enum CharClass : unsigned char {
   kUnreserved = 1,  // ALPHA DIGIT - . _ ~
   kHostOther = 2,   // sub-delims allowed in a host name: ! $ & ' ( ) * + ; =  (not ',')
   kHexDigit = 4,
+  kPathSpecial = 8,  // what the path scan stops at: % / ? #
 };
 
 constexpr std::array<unsigned char, 256> makeClasses() {
@@ -25,6 +26,7 @@ constexpr std::array<unsigned char, 256> makeClasses() {
   for (int c = 'A'; c <= 'F'; ++c) t[static_cast<size_t>(c)] |= kHexDigit;
   for (char c : {'-', '.', '_', '~'}) t[static_cast<unsigned char>(c)] |= kUnreserved;
   for (char c : {'!', '$', '&', '\'', '(', ')', '*', '+', ';', '='}) t[static_cast<unsigned char>(c)] |= kHostOther;
+  for (char c : {'%', '/', '?', '#'}) t[static_cast<unsigned char>(c)] |= kPathSpecial;
   return t;
 }
 constexpr std::array<unsigned char, 256> kClasses = makeClasses();
@@ -156,7 +158,7 @@ bool isValidAuthority(std::string_view a, bool allow_empty) {
 }
 
 bool splitTarget(std::string_view target, bool is_options, SplitTarget& out) {
-  if (target.empty() || std::memchr(target.data(), '#', target.size()) != nullptr) return false;
+  if (target.empty()) return false;
   if (target[0] == '/') {
     out.form = TargetForm::kOrigin;
     out.authority = {};
@@ -185,38 +187,43 @@ bool splitTarget(std::string_view target, bool is_options, SplitTarget& out) {
 }
 
 bool normalizePath(std::string_view in, std::string& out) {
-  const void* q = in.empty() ? nullptr : std::memchr(in.data(), '?', in.size());
-  const size_t path_len = q != nullptr ? static_cast<size_t>(static_cast<const char*>(q) - in.data()) : in.size();
+  // One scan of the path: it ends at '?', and anything that could change it
+  // is a '%', or a '/' or '.' right after a '/' ("/.well-known" takes the
+  // slow path and comes out the same). A fragment is refused anywhere.
+  const char* p = in.data();
+  const size_t n = in.size();
+  size_t path_len = 0;
+  bool simple = true;
+  for (; path_len < n; ++path_len) {
+    char c = p[path_len];
+    if (!is(c, kPathSpecial)) continue;
+    if (c == '?') break;
+    if (c == '#') return false;
+    if (c == '%') {
+      simple = false;
+    } else if (path_len + 1 < n && (p[path_len + 1] == '/' || p[path_len + 1] == '.')) {
+      simple = false;
+    }
+  }
+  std::string_view query = in.substr(path_len);
+  if (!query.empty() && std::memchr(query.data(), '#', query.size()) != nullptr) return false;
   if (path_len == 0) {
     out.clear();
     out.push_back('/');
-    out.append(in);
+    out.append(query);
     return true;
   }
-  if (in[0] != '/') return false;
-  // Fast scan: anything that could change the path is a '%', or a '/' or '.'
-  // right after a '/'. ("/.well-known" takes the slow path and comes out the same.)
-  const char* p = in.data();
-  bool simple = true;
-  char prev = 0;
-  for (size_t i = 0; i < path_len; ++i) {
-    char c = p[i];
-    if (c == '%' || (prev == '/' && (c == '/' || c == '.'))) {
-      simple = false;
-      break;
-    }
-    prev = c;
-  }
+  if (p[0] != '/') return false;
   if (simple) {
     out.assign(in);
     return true;
   }
   out.assign(in.substr(0, path_len));
-  size_t n = decodeEscapes(out.data(), out.size());
-  if (n == std::string::npos) return false;
-  n = removeDotSegments(out.data(), n);
-  out.resize(n);
-  out.append(in.substr(path_len));
+  size_t len = decodeEscapes(out.data(), out.size());
+  if (len == std::string::npos) return false;
+  len = removeDotSegments(out.data(), len);
+  out.resize(len);
+  out.append(query);
   return true;
 }
 

@@ -113,6 +113,12 @@ TEST(HttpTargetTest, MalformedEscapesAreInvalid) {
   }
 }
 
+TEST(HttpTargetTest, FragmentsAreInvalid) {
+  for (const char* p : {"/x#frag", "/#", "/a/../b#c", "/a?q#f", "?#", "/%61#"}) {
+    EXPECT_EQ(normalized(p), "<invalid>") << p;
+  }
+}
+
 TEST(HttpTargetTest, PathMustStartWithSlash) {
   EXPECT_EQ(normalized("a/b"), "<invalid>");
   EXPECT_EQ(normalized("*"), "<invalid>");
@@ -159,8 +165,8 @@ TEST(HttpTargetTest, SplitRejectsOtherForms) {
   SplitTarget t;
   for (const char* target : {"", "a.example:80", "a.example/x", "ftp://a.example/x", "http:/a/x", "http://",
                              "http:///x", "http://user@a.example/x", "http://u:p@a.example/x",
-                             "http://a b/x", "http://a.example:99999/x", "http://[::1/x", "//a.example/x#f",
-                             "/x#frag", "*x", "**"}) {
+                             "http://a b/x", "http://a.example:99999/x", "http://[::1/x", "http://a#f/x", "*x",
+                             "**"}) {
     EXPECT_FALSE(splitTarget(target, true, t)) << target;
   }
 }

@@ -21,7 +21,8 @@ struct Field {
   uint32_t value_length = 0;
   Token token = Token::kOther;
   // The name contains '_'; `lookalike` is its token with '_' read as '-'
-  // (kOther if none), e.g. kContentLength for "Content_Length".
+  // (kOther if none), e.g. kContentLength for "Content_Length". Set for
+  // request fields only (the parser leaves them false in responses).
   bool underscore = false;
   Token lookalike = Token::kOther;
 };
@@ -52,7 +53,9 @@ class HeaderBlock {
   void beginField() { fields_.push_back(Field{}); }
   void appendName(std::string_view piece);
   void appendValue(std::string_view piece);
-  void endField();  // trims trailing whitespace of the value, sets the token
+  // Trims trailing whitespace of the value and sets the token; with
+  // `note_underscore` (request fields), also `underscore` and `lookalike`.
+  void endField(bool note_underscore = true);
   void add(std::string_view name, std::string_view value);
 
  private:

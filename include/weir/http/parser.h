@@ -130,7 +130,7 @@ class Parser {
   int checkTrailerName();
   HeaderBlock& fields();
   int requestHeadComplete();
-  int requestTargetComplete();
+  int requestTargetComplete(int host_field);
   int responseHeadComplete();
   Step stepFrom(llhttp_errno_t err, const char* data, size_t len);
 

@@ -38,8 +38,7 @@ struct SplitTarget {
 
 // Classifies a request-target as sent. False for anything that is not
 // origin-form, absolute-form with scheme http/https and a valid authority
-// without userinfo, or "*" with `is_options`; also false for a target with a
-// fragment ('#'). Views point into `target`.
+// without userinfo, or "*" with `is_options`. Views point into `target`.
 bool splitTarget(std::string_view target, bool is_options, SplitTarget& out);
 
 // A Host field value or the authority of an absolute-form target:
@@ -54,8 +53,9 @@ bool isValidAuthority(std::string_view authority, bool allow_empty);
 // Writes the normal form of `path_and_query` (empty, or starting with '/'
 // or '?'; an empty path becomes "/") into `out`, replacing its contents.
 // Returns false, with `out` unspecified, on a malformed percent-escape in
-// the path or a path that does not start with '/'. The common case, a path with no escape, no "//" and no "/.",
-// is a single scan and a copy.
+// the path, a fragment ('#' anywhere: a request-target has none) or a path
+// that does not start with '/'. The common case, a path with no escape, no
+// "//" and no "/.", is a single scan and a copy.
 bool normalizePath(std::string_view path_and_query, std::string& out);
 
 }  // namespace weir::http
