@@ -277,7 +277,9 @@ TEST(HttpRules, AnEndlessRequestTrailerIs431AndBounded) {
   if (rss_before > 0 && rss_after > 0) {
     EXPECT_LT(rss_after - rss_before, 8 * 1024) << "KiB";
   }
-  EXPECT_TRUE(icontains(weir.errorLog(), "trailer section too large")) << weir.errorLog();
+  EXPECT_TRUE(weir.waitForLogLine(weir.errorLogPath(),
+                                  [](const std::string& l) { return icontains(l, "trailer section too large"); }))
+      << weir.errorLog();
 }
 
 // A chunked response whose trailer breaks the rules: its head and data may
@@ -597,6 +599,9 @@ TEST(HttpRules, ErrorLogNeverShowsParserInternals) {
     EXPECT_FALSE(icontains(e.response->body, "Pause")) << e.response->body;
   }
   ASSERT_TRUE(weir.waitForLogLine(weir.errorLogPath(), [](const std::string& l) { return icontains(l, "invalid method"); }))
+      << weir.errorLog();
+  ASSERT_TRUE(weir.waitForLogLine(weir.errorLogPath(),
+                                  [](const std::string& l) { return icontains(l, "malformed chunk-size line"); }))
       << weir.errorLog();
   std::string log = weir.errorLog();
   for (const char* internal : {"Pause on", "encountered", "Expected CRLF", "Invalid character", "Invalid header",
