@@ -526,9 +526,10 @@ int Parser::responseHeadComplete() {
     r.keep_alive = !r.until_close && llhttp_should_keep_alive(&parser_) != 0;
   }
   // A response that has no body (HEAD, 1xx, 204, 304) whatever its framing
-  // fields say: returning 1 makes llhttp skip the body. 101 keeps llhttp's
-  // own upgrade handling.
-  if (r.no_body) return r.status == 101 ? 0 : 1;
+  // fields say: returning 1 makes llhttp skip the body. After a 101 the
+  // bytes are the new protocol's, even with a Content-Length (llhttp would
+  // read that many as a body): 2 says no body, and the end of HTTP.
+  if (r.no_body) return r.status == 101 ? 2 : 1;
   if (r.has_content_length && r.content_length == 0) return 0;
   return HPE_PAUSED;
 }
@@ -560,7 +561,7 @@ int Parser::onBody(llhttp_t* p, const char* at, size_t len) {
 int Parser::onMessageComplete(llhttp_t* p) {
   Parser* s = self(p);
   s->m_.flags |= kMessageComplete;
-  if (p->upgrade) s->m_.flags |= kUpgrade;
+  if (p->upgrade || (s->kind_ == Kind::kResponse && s->response_.status == 101)) s->m_.flags |= kUpgrade;
   return HPE_PAUSED;
 }
 

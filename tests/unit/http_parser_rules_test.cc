@@ -510,6 +510,21 @@ TEST(HttpParserRulesTest, HttpTwoPriorKnowledgeIsACleanRefusal) {
   EXPECT_EQ(o.reason.find("Pause"), std::string::npos) << o.reason;
 }
 
+TEST(HttpParserRulesTest, SwitchingProtocolsLeavesTheNewProtocolsBytes) {
+  // Found by the fuzz target: with a Content-Length, llhttp read that many
+  // bytes of the tunnel as a body (and the proxy dropped them).
+  for (const char* fields : {"Upgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 4\r\n",
+                             "Content-Length: 4\r\n", "Transfer-Encoding: chunked\r\n"}) {
+    std::string head = std::string("HTTP/1.1 101 Switching Protocols\r\n") + fields + "\r\n";
+    std::string in = head + "abcdef";
+    Parser p(Kind::kResponse, {});
+    Step s = p.execute(in.data(), in.size());
+    EXPECT_EQ(s.flags, kHead | kDone | kUpgrade) << fields;
+    EXPECT_EQ(s.consumed, head.size()) << fields;
+    EXPECT_EQ(p.bodyBytes(), 0u) << fields;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // h2c upgrade offers
 
