@@ -72,7 +72,7 @@ void HeaderBlock::appendValue(std::string_view piece) {
   f.value_length += static_cast<uint32_t>(piece.size());
 }
 
-void HeaderBlock::endField(bool note_underscore) {
+void HeaderBlock::endField() {
   Field& f = fields_.back();
   if (f.value_length == 0) f.value_offset = static_cast<uint32_t>(bytes_.size());
   while (f.value_length > 0) {
@@ -80,12 +80,21 @@ void HeaderBlock::endField(bool note_underscore) {
     if (c != ' ' && c != '\t') break;
     --f.value_length;
   }
-  std::string_view name(bytes_.data() + f.name_offset, f.name_length);
-  f.token = lookupToken(name);
-  if (note_underscore && hasUnderscore(name.data(), name.size())) {
+  f.token = lookupToken(std::string_view(bytes_.data() + f.name_offset, f.name_length));
+}
+
+// (A memchr over all the bytes first would not pay: values such as
+// "x86_64" in User-Agent or "_ga" cookies put a '_' in most heads.)
+bool HeaderBlock::markUnderscoreNames() {
+  bool any = false;
+  const char* bytes = bytes_.data();
+  for (Field& f : fields_) {
+    if (!hasUnderscore(bytes + f.name_offset, f.name_length)) continue;
     f.underscore = true;
-    f.lookalike = lookalikeToken(name);
+    f.lookalike = lookalikeToken({bytes + f.name_offset, f.name_length});
+    any = true;
   }
+  return any;
 }
 
 void HeaderBlock::add(std::string_view name, std::string_view value) {

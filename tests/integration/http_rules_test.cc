@@ -518,7 +518,7 @@ TEST(HttpRules, RequestLineWithoutVersionIsAnsweredAtOnce) {
   EXPECT_TRUE(e.closed);
   EXPECT_LT(Clock::now() - start, Ms(2500)) << "answered only at the header timeout";
   EXPECT_TRUE(weir.waitForLogLine(weir.errorLogPath(), [](const std::string& l) {
-    return icontains(l, "request line has no HTTP version");
+    return icontains(l, "request line has no HTTP/1.x version");
   })) << weir.errorLog();
 }
 

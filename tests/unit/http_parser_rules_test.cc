@@ -485,11 +485,11 @@ TEST(HttpParserRulesTest, RequestLineWithoutVersionFailsWhenTheLineEnds) {
     Outcome o = feed(p, "GET /x\r\n", piece);
     EXPECT_TRUE(o.flags & kError) << "piece " << piece;  // at once, no second CRLF needed
     EXPECT_EQ(o.status, 400);
-    EXPECT_EQ(o.reason, "request line has no HTTP version");
+    EXPECT_EQ(o.reason, "request line has no HTTP/1.x version");
   }
   Outcome o = parse(Kind::kRequest, "GET /x\r\nHost: a\r\n\r\n");
   EXPECT_EQ(o.status, 400);
-  EXPECT_EQ(o.reason, "request line has no HTTP version");
+  EXPECT_EQ(o.reason, "request line has no HTTP/1.x version");
   // Before the line ends, nothing is decided.
   Parser p(Kind::kRequest, {});
   EXPECT_FALSE(p.execute("GET /x", 6).flags & kError);

@@ -21,8 +21,8 @@ struct Field {
   uint32_t value_length = 0;
   Token token = Token::kOther;
   // The name contains '_'; `lookalike` is its token with '_' read as '-'
-  // (kOther if none), e.g. kContentLength for "Content_Length". Set for
-  // request fields only (the parser leaves them false in responses).
+  // (kOther if none), e.g. kContentLength for "Content_Length". Set by
+  // HeaderBlock::markUnderscoreNames() (the parser: request heads only).
   bool underscore = false;
   Token lookalike = Token::kOther;
 };
@@ -53,9 +53,11 @@ class HeaderBlock {
   void beginField() { fields_.push_back(Field{}); }
   void appendName(std::string_view piece);
   void appendValue(std::string_view piece);
-  // Trims trailing whitespace of the value and sets the token; with
-  // `note_underscore` (request fields), also `underscore` and `lookalike`.
-  void endField(bool note_underscore = true);
+  void endField();  // trims trailing whitespace of the value, sets the token
+  // Sets `underscore` and `lookalike` on every field whose name has '_';
+  // true if any has. Once, after the last field (the parser does it for
+  // requests only).
+  bool markUnderscoreNames();
   void add(std::string_view name, std::string_view value);
 
  private:

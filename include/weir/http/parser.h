@@ -111,7 +111,6 @@ class Parser {
   static int onMessageBegin(llhttp_t* p);
   static int onUrl(llhttp_t* p, const char* at, size_t len);
   static int onStatus(llhttp_t* p, const char* at, size_t len);
-  static int onVersionComplete(llhttp_t* p);
   static int onHeaderField(llhttp_t* p, const char* at, size_t len);
   static int onHeaderFieldComplete(llhttp_t* p);
   static int onHeaderValue(llhttp_t* p, const char* at, size_t len);
@@ -143,7 +142,6 @@ class Parser {
     bool paused = false;
     bool in_name = false;       // inside a field name (it may arrive in pieces)
     bool field_open = false;    // a field has a name and its value is not complete
-    bool saw_version = false;   // requests: the request line had an HTTP version
     bool last_chunk = false;    // the zero-size chunk line was just parsed
     bool in_trailers = false;   // parsing the trailer section
     unsigned flags = 0;         // collected by callbacks during one execute()
