@@ -124,21 +124,19 @@ void appendCodings(std::string& out, const HeaderBlock& f, bool chunked) {
   }
 }
 
-}  // namespace
+// What the client sent of the fields weir may add itself.
+struct ClientSent {
+  bool host = false;
+  bool proto = false;  // X-Forwarded-Proto, passed on (trusted client)
+  bool forwarded_host = false;
+};
 
-void writeRequestHead(const RequestHead& req, const ForwardOptions& opts, const RequestContext& ctx,
-                      std::string& out) {
-  out.append(req.method_name);
-  out.push_back(' ');
-  out.append(req.path);
-  out.append(" HTTP/1.1\r\n", 11);
-
+// Copies the request's end-to-end fields, leaving out what weir writes or
+// never forwards.
+ClientSent copyRequestFields(const RequestHead& req, const ForwardOptions& opts, bool trusted, std::string& out) {
   const HeaderBlock& f = req.fields;
-  const bool trusted = ctx.trusted_client;
   ConnectionOptions connection(f);
-  bool host_seen = false;
-  bool client_proto = false;
-  bool client_host = false;
+  ClientSent sent;
   for (size_t i = 0; i < f.size(); ++i) {
     const Field& field = f.field(i);
     Token t = field.token;
@@ -149,13 +147,13 @@ void writeRequestHead(const RequestHead& req, const ForwardOptions& opts, const 
     switch (t) {
       case Token::kContentLength:
       case Token::kTransferEncoding:
-        continue;  // ours below
+        continue;  // ours
       case Token::kHost:
-        host_seen = true;
+        sent.host = true;
         if (req.absolute_form) continue;
         break;
       case Token::kXForwardedFor:
-        if (!trusted || opts.x_forwarded_for) continue;  // replaced, or merged below
+        if (!trusted || opts.x_forwarded_for) continue;  // replaced, or merged by the caller
         break;
       case Token::kForwarded:
       case Token::kXRealIp:
@@ -163,11 +161,11 @@ void writeRequestHead(const RequestHead& req, const ForwardOptions& opts, const 
         break;
       case Token::kXForwardedProto:
         if (!trusted) continue;
-        client_proto = true;
+        sent.proto = true;
         break;
       case Token::kXForwardedHost:
         if (!trusted) continue;
-        client_host = true;
+        sent.forwarded_host = true;
         break;
       case Token::kVia:
         if (opts.via) continue;
@@ -180,8 +178,23 @@ void writeRequestHead(const RequestHead& req, const ForwardOptions& opts, const 
     }
     appendField(out, f.name(i), f.value(i));
   }
+  return sent;
+}
+
+}  // namespace
+
+void writeRequestHead(const RequestHead& req, const ForwardOptions& opts, const RequestContext& ctx,
+                      std::string& out) {
+  out.append(req.method_name);
+  out.push_back(' ');
+  out.append(req.path);
+  out.append(" HTTP/1.1\r\n", 11);
+
+  const HeaderBlock& f = req.fields;
+  const bool trusted = ctx.trusted_client;
+  const ClientSent sent = copyRequestFields(req, opts, trusted, out);
   // HTTP/1.1 requires Host; an HTTP/1.0 client may have sent none.
-  if (req.absolute_form || !host_seen) appendField(out, "Host", req.authority);
+  if (req.absolute_form || !sent.host) appendField(out, "Host", req.authority);
   if (req.has_content_length) {
     out.append("Content-Length: ");
     appendNumber(out, req.content_length);
@@ -195,8 +208,8 @@ void writeRequestHead(const RequestHead& req, const ForwardOptions& opts, const 
       appendField(out, "X-Forwarded-For", ctx.client_address);
     }
   }
-  if (opts.x_forwarded_proto && !client_proto) appendField(out, "X-Forwarded-Proto", ctx.scheme);
-  if (opts.x_forwarded_host && !client_host && !req.authority.empty()) {
+  if (opts.x_forwarded_proto && !sent.proto) appendField(out, "X-Forwarded-Proto", ctx.scheme);
+  if (opts.x_forwarded_host && !sent.forwarded_host && !req.authority.empty()) {
     appendField(out, "X-Forwarded-Host", req.authority);
   }
   if (opts.via) appendMerged(out, f, Token::kVia, "Via", viaValue(req.version_major, req.version_minor));

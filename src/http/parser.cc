@@ -422,28 +422,11 @@ int Parser::requestHeadComplete() {
   if (hosts > 1) return fail(400, "several Host fields");
   if (hosts == 0 && !r.isHttp10()) return fail(400, "missing Host field");
   if (underscore) {
-    for (size_t i = 0; i < r.fields.size(); ++i) {
-      const Field& f = r.fields.field(i);
-      if (!f.underscore) continue;
-      if (f.lookalike == Token::kContentLength || f.lookalike == Token::kTransferEncoding) {
-        return fail(400, "Content-Length or Transfer-Encoding spelled with '_'");
-      }
-      if (limits_.underscore_names == UnderscoreNames::kReject) return fail(400, "field name contains '_'");
-    }
+    if (int rc = requestUnderscoreNames(); rc != 0) return rc;
   }
   if (int rc = requestTargetComplete(host_field); rc != 0) return rc;
-
   if (transfer_encoding) {
-    const Codings te = codingsOf(r.fields);
-    // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty
-    // framing; 6.3: a request whose last coding is not chunked has no length.
-    if (r.isHttp10()) return fail(400, "Transfer-Encoding in an HTTP/1.0 request");
-    if (te.empty_field) return fail(400, "empty Transfer-Encoding field");
-    if (te.chunked > 1) return fail(400, "chunked listed more than once in Transfer-Encoding");
-    if (!te.chunked_last) return fail(400, "Transfer-Encoding does not end with chunked");
-    if (te.other) return fail(501, "unsupported transfer coding");
-    // Ours and llhttp's reading must agree, or the body is framed two ways.
-    if (!(parser_.flags & F_CHUNKED)) return fail(400, "Transfer-Encoding not understood");
+    if (int rc = requestTransferEncoding(); rc != 0) return rc;
   }
   r.chunked = (parser_.flags & F_CHUNKED) != 0;
   r.has_content_length = (parser_.flags & F_CONTENT_LENGTH) != 0;
@@ -462,6 +445,33 @@ int Parser::requestHeadComplete() {
   // Stop after the head only when a body follows; otherwise the same
   // execute() also reports the end of the message.
   return r.hasBody() ? HPE_PAUSED : 0;
+}
+
+int Parser::requestUnderscoreNames() {
+  const HeaderBlock& fields = request_.fields;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const Field& f = fields.field(i);
+    if (!f.underscore) continue;
+    if (f.lookalike == Token::kContentLength || f.lookalike == Token::kTransferEncoding) {
+      return fail(400, "Content-Length or Transfer-Encoding spelled with '_'");
+    }
+    if (limits_.underscore_names == UnderscoreNames::kReject) return fail(400, "field name contains '_'");
+  }
+  return 0;
+}
+
+// RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty
+// framing; 6.3: a request whose last coding is not chunked has no length.
+int Parser::requestTransferEncoding() {
+  if (request_.isHttp10()) return fail(400, "Transfer-Encoding in an HTTP/1.0 request");
+  const Codings te = codingsOf(request_.fields);
+  if (te.empty_field) return fail(400, "empty Transfer-Encoding field");
+  if (te.chunked > 1) return fail(400, "chunked listed more than once in Transfer-Encoding");
+  if (!te.chunked_last) return fail(400, "Transfer-Encoding does not end with chunked");
+  if (te.other) return fail(501, "unsupported transfer coding");
+  // Ours and llhttp's reading must agree, or the body is framed two ways.
+  if (!(parser_.flags & F_CHUNKED)) return fail(400, "Transfer-Encoding not understood");
+  return 0;
 }
 
 // Host and the request-target (RFC 9112 3.2): the effective authority and

@@ -129,7 +129,9 @@ class Parser {
   int checkTrailerName();
   HeaderBlock& fields();
   int requestHeadComplete();
+  int requestUnderscoreNames();
   int requestTargetComplete(int host_field);
+  int requestTransferEncoding();
   int responseHeadComplete();
   Step stepFrom(llhttp_errno_t err, const char* data, size_t len);
 
