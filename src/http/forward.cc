@@ -81,40 +81,141 @@ std::string_view viaValue(uint8_t major, uint8_t minor) {
   return (major == 1 && minor == 0) ? std::string_view("1.0 weir") : std::string_view("1.1 weir");
 }
 
+// Writes "Upgrade: p1, p2" with every protocol offered except h2c.
+void appendUpgradeWithoutH2c(std::string& out, const HeaderBlock& f) {
+  out.append("Upgrade: ");
+  bool first = true;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (f.field(i).token != Token::kUpgrade) continue;
+    forEachListElement(f.value(i), [&](std::string_view proto) {
+      if (equalsIgnoreCase(proto, "h2c")) return;
+      if (!first) out.append(", ", 2);
+      out.append(proto);
+      first = false;
+    });
+  }
+  out.append("\r\n", 2);
+}
+
+// "Transfer-Encoding: <the upstream's codings other than chunked>[, chunked]",
+// or nothing when that list is empty.
+void appendCodings(std::string& out, const HeaderBlock& f, bool chunked) {
+  size_t at = out.size();
+  out.append("Transfer-Encoding: ");
+  bool any = false;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (f.field(i).token != Token::kTransferEncoding) continue;
+    forEachListElement(f.value(i), [&](std::string_view coding) {
+      if (equalsIgnoreCase(coding, "chunked")) return;
+      if (any) out.append(", ", 2);
+      out.append(coding);
+      any = true;
+    });
+  }
+  if (chunked) {
+    if (any) out.append(", ", 2);
+    out.append("chunked");
+    any = true;
+  }
+  if (any) {
+    out.append("\r\n", 2);
+  } else {
+    out.resize(at);
+  }
+}
+
+// What the client sent of the fields weir may add itself.
+struct ClientSent {
+  bool host = false;
+  bool proto = false;  // X-Forwarded-Proto, passed on (trusted client)
+  bool forwarded_host = false;
+};
+
+// Copies the request's end-to-end fields, leaving out what weir writes or
+// never forwards.
+ClientSent copyRequestFields(const RequestHead& req, const ForwardOptions& opts, bool trusted, std::string& out) {
+  const HeaderBlock& f = req.fields;
+  ConnectionOptions connection(f);
+  ClientSent sent;
+  for (size_t i = 0; i < f.size(); ++i) {
+    const Field& field = f.field(i);
+    Token t = field.token;
+    if (isHopByHop(t)) continue;
+    if (field.underscore && (field.lookalike != Token::kOther || opts.underscore_names != UnderscoreNames::kAllow)) {
+      continue;
+    }
+    switch (t) {
+      case Token::kContentLength:
+      case Token::kTransferEncoding:
+        continue;  // ours
+      case Token::kHost:
+        sent.host = true;
+        if (req.absolute_form) continue;
+        break;
+      case Token::kXForwardedFor:
+        if (!trusted || opts.x_forwarded_for) continue;  // replaced, or merged by the caller
+        break;
+      case Token::kForwarded:
+      case Token::kXRealIp:
+        if (!trusted) continue;
+        break;
+      case Token::kXForwardedProto:
+        if (!trusted) continue;
+        sent.proto = true;
+        break;
+      case Token::kXForwardedHost:
+        if (!trusted) continue;
+        sent.forwarded_host = true;
+        break;
+      case Token::kVia:
+        if (opts.via) continue;
+        break;
+      case Token::kOther:
+        if (connection.names(f.name(i))) continue;
+        break;
+      default:
+        break;
+    }
+    appendField(out, f.name(i), f.value(i));
+  }
+  return sent;
+}
+
 }  // namespace
 
-void writeRequestHead(const RequestHead& req, const ForwardOptions& opts,
-                      std::string_view client_address, std::string_view scheme, std::string& out) {
+void writeRequestHead(const RequestHead& req, const ForwardOptions& opts, const RequestContext& ctx,
+                      std::string& out) {
   out.append(req.method_name);
   out.push_back(' ');
-  out.append(req.target);
+  out.append(req.path);
   out.append(" HTTP/1.1\r\n", 11);
 
   const HeaderBlock& f = req.fields;
-  ConnectionOptions connection(f);
-  int host = -1;
-  for (size_t i = 0; i < f.size(); ++i) {
-    Token t = f.field(i).token;
-    if (isHopByHop(t)) continue;
-    if (t == Token::kHost) host = static_cast<int>(i);
-    if ((t == Token::kXForwardedFor && opts.x_forwarded_for) ||
-        (t == Token::kXForwardedProto && opts.x_forwarded_proto) ||
-        (t == Token::kXForwardedHost && opts.x_forwarded_host) || (t == Token::kVia && opts.via)) {
-      continue;
-    }
-    if (t == Token::kOther && connection.names(f.name(i))) continue;
-    appendField(out, f.name(i), f.value(i));
-  }
+  const bool trusted = ctx.trusted_client;
+  const ClientSent sent = copyRequestFields(req, opts, trusted, out);
   // HTTP/1.1 requires Host; an HTTP/1.0 client may have sent none.
-  if (host < 0) out.append("Host: \r\n", 8);
-  if (opts.x_forwarded_for) appendMerged(out, f, Token::kXForwardedFor, "X-Forwarded-For", client_address);
-  if (opts.x_forwarded_proto) appendField(out, "X-Forwarded-Proto", scheme);
-  if (opts.x_forwarded_host && host >= 0) appendField(out, "X-Forwarded-Host", f.value(static_cast<size_t>(host)));
+  if (req.absolute_form || !sent.host) appendField(out, "Host", req.authority);
+  if (req.has_content_length) {
+    out.append("Content-Length: ");
+    appendNumber(out, req.content_length);
+    out.append("\r\n", 2);
+  }
+  if (req.chunked) out.append("Transfer-Encoding: chunked\r\n");
+  if (opts.x_forwarded_for) {
+    if (trusted) {
+      appendMerged(out, f, Token::kXForwardedFor, "X-Forwarded-For", ctx.client_address);
+    } else {
+      appendField(out, "X-Forwarded-For", ctx.client_address);
+    }
+  }
+  if (opts.x_forwarded_proto && !sent.proto) appendField(out, "X-Forwarded-Proto", ctx.scheme);
+  if (opts.x_forwarded_host && !sent.forwarded_host && !req.authority.empty()) {
+    appendField(out, "X-Forwarded-Host", req.authority);
+  }
   if (opts.via) appendMerged(out, f, Token::kVia, "Via", viaValue(req.version_major, req.version_minor));
   if (req.upgrade) {
-    int up = f.find(Token::kUpgrade);
     out.append("Connection: upgrade\r\n");
-    if (up >= 0) appendField(out, "Upgrade", f.value(static_cast<size_t>(up)));
+    appendUpgradeWithoutH2c(out, f);
   }
   out.append("\r\n", 2);
 }
@@ -155,23 +256,42 @@ void writeResponseHead(const RequestHead& req, const ResponseHead& resp, const R
 
   const HeaderBlock& f = resp.fields;
   ConnectionOptions connection(f);
-  const bool reframed = plan.body == BodyMode::kChunkWrap || plan.body == BodyMode::kDechunk;
+  // A response without a body (HEAD, 1xx, 204, 304) keeps its framing
+  // fields as sent: they describe the representation, not this message.
+  const bool framed = !resp.no_body;
   for (size_t i = 0; i < f.size(); ++i) {
     Token t = f.field(i).token;
     if (isHopByHop(t)) continue;
-    if (t == Token::kTransferEncoding && reframed) continue;
+    if (framed && (t == Token::kTransferEncoding || t == Token::kContentLength)) continue;
     if (t == Token::kVia && opts.via) continue;
     if (t == Token::kOther && connection.names(f.name(i))) continue;
     appendField(out, f.name(i), f.value(i));
   }
   if (opts.via) appendMerged(out, f, Token::kVia, "Via", viaValue(resp.version_major, resp.version_minor));
-  if (plan.body == BodyMode::kChunkWrap) {
-    // Codings the upstream applied (a body read until close may still be,
-    // say, gzip-coded) stay listed, with chunked added last.
-    std::string codings = f.joined(Token::kTransferEncoding);
-    out.append("Transfer-Encoding: ");
-    if (!codings.empty()) out.append(codings).append(", ");
-    out.append("chunked\r\n");
+  if (framed) {
+    switch (plan.body) {
+      case BodyMode::kAsIs:
+        if (resp.chunked) {
+          appendCodings(out, f, true);
+        } else if (resp.has_content_length) {
+          out.append("Content-Length: ");
+          appendNumber(out, resp.content_length);
+          out.append("\r\n", 2);
+        } else {
+          appendCodings(out, f, false);  // until close: the codings the upstream applied
+        }
+        break;
+      case BodyMode::kChunkWrap:
+        // Codings the upstream applied (a body read until close may still
+        // be, say, gzip-coded) stay listed, with chunked added last.
+        appendCodings(out, f, true);
+        break;
+      case BodyMode::kDechunk:
+        appendCodings(out, f, false);
+        break;
+      case BodyMode::kNone:
+        break;
+    }
   }
   if (plan.upgrade) {
     int up = f.find(Token::kUpgrade);

@@ -1,5 +1,6 @@
 #include "weir/http/token.h"
 
+#include <cstring>
 
 namespace weir::http {
 namespace {
@@ -24,6 +25,10 @@ Token lookupToken(std::string_view name) {
     case 3: return is("via", Token::kVia);
     case 4: return is("host", Token::kHost);
     case 6: return is("expect", Token::kExpect);
+    case 9: {
+      Token t = is("forwarded", Token::kForwarded);
+      return t != Token::kOther ? t : is("x-real-ip", Token::kXRealIp);
+    }
     case 7: {
       Token t = is("upgrade", Token::kUpgrade);
       return t != Token::kOther ? t : is("trailer", Token::kTrailer);
@@ -32,7 +37,10 @@ Token lookupToken(std::string_view name) {
       Token t = is("connection", Token::kConnection);
       return t != Token::kOther ? t : is("keep-alive", Token::kKeepAlive);
     }
-    case 14: return is("content-length", Token::kContentLength);
+    case 14: {
+      Token t = is("content-length", Token::kContentLength);
+      return t != Token::kOther ? t : is("http2-settings", Token::kHttp2Settings);
+    }
     case 15: return is("x-forwarded-for", Token::kXForwardedFor);
     case 16: {
       Token t = is("x-forwarded-host", Token::kXForwardedHost);
@@ -44,6 +52,14 @@ Token lookupToken(std::string_view name) {
     }
     default: return Token::kOther;
   }
+}
+
+Token lookalikeToken(std::string_view name) {
+  // Every token with a '-' is shorter than this; longer names cannot match.
+  char buf[24];
+  if (name.size() > sizeof buf || std::memchr(name.data(), '_', name.size()) == nullptr) return Token::kOther;
+  for (size_t i = 0; i < name.size(); ++i) buf[i] = name[i] == '_' ? '-' : name[i];
+  return lookupToken({buf, name.size()});
 }
 
 }  // namespace weir::http

@@ -18,11 +18,6 @@ using http::Parser;
 // an endless stream of them would keep the exchange alive for ever.
 constexpr unsigned kMaxInterim = 16;
 
-std::string_view field(const http::RequestHead& req, http::Token t) {
-  int i = req.fields.find(t);
-  return i >= 0 ? req.fields.value(static_cast<size_t>(i)) : std::string_view();
-}
-
 }  // namespace
 
 Exchange::Exchange(Downstream& client)
@@ -59,7 +54,7 @@ void Exchange::start(bool request_done) {
   const http::RequestHead& req = client_.request();
   WEIR_DEBUG("exchange %p: %s %s from %s (body %d, complete %d)", static_cast<void*>(this), req.method_name.c_str(),
              req.target.c_str(), client_.address().c_str(), req.hasBody(), request_done);
-  route_ = rt_->router.match(field(req, http::Token::kHost), req.target);
+  route_ = rt_->router.match(req.authority, req.path);
   if (route_ < 0) {
     error_ = "no_route";
     respondError(404, "no route matches");
@@ -80,7 +75,8 @@ void Exchange::start(bool request_done) {
 
 void Exchange::writeRequestHead() {
   held_head_.clear();
-  http::writeRequestHead(client_.request(), rt_->forward, client_.address(), "http", held_head_);
+  http::writeRequestHead(client_.request(), rt_->forward, {client_.address(), "http", client_.trustedClient()},
+                         held_head_);
 }
 
 // See the header: the head waits until what follows it is known good.
@@ -182,7 +178,9 @@ void Exchange::upstreamReadable() {
     const bool in_head = response_parser_.inHead();
     Parser::Step step = response_parser_.execute(data, len);
     if (step.flags & Parser::kError) {
-      upstreamFailed(FailureKind::kInvalidResponse, 0, response_parser_.errorReason());
+      std::string what = "invalid response: ";
+      what += response_parser_.errorReason();
+      upstreamFailed(FailureKind::kInvalidResponse, 0, what);
       return;
     }
     if (in_head) {
@@ -220,7 +218,8 @@ bool Exchange::handleResponseHead() {
   const http::RequestHead& req = client_.request();
   const http::ResponseHead& resp = response_parser_.response();
   if (resp.status == 101 && !req.upgrade) {
-    upstreamFailed(FailureKind::kInvalidResponse, 0, "101 Switching Protocols to a request that did not ask to upgrade");
+    upstreamFailed(FailureKind::kInvalidResponse, 0,
+                   "invalid response: 101 Switching Protocols to a request that did not ask to upgrade");
     return false;
   }
   if (resp.status < 200 && resp.status != 101) return relayInterim();
@@ -245,7 +244,7 @@ bool Exchange::handleResponseHead() {
 
 bool Exchange::relayInterim() {
   if (++interim_ > kMaxInterim) {
-    upstreamFailed(FailureKind::kInvalidResponse, 0, "too many interim (1xx) responses");
+    upstreamFailed(FailureKind::kInvalidResponse, 0, "invalid response: too many interim (1xx) responses");
     return false;
   }
   const http::RequestHead& req = client_.request();
@@ -416,7 +415,7 @@ void Exchange::respondError(int status, std::string_view why) {
   }
   upstream_.release(false);
   const http::RequestHead& req = client_.request();
-  const std::string_view host = field(req, http::Token::kHost);
+  const std::string_view host = req.authority;
   if (status >= 500) {
     WEIR_WARN("%d for %s %s (host %.*s) from %s: %.*s", status, req.method_name.c_str(), req.target.c_str(),
               static_cast<int>(host.size()), host.data(), client_.address().c_str(), static_cast<int>(why.size()),

@@ -19,8 +19,11 @@ std::string_view otherField(const http::RequestHead& req, std::string_view name)
   return {};
 }
 
-// RFC 9112 3.2.2: an absolute-form target's authority is the host.
+// RFC 9112 3.2.2: an absolute-form target's authority is the host. The
+// parser sets `authority` for every request it accepted; a rejected one may
+// still show its Host.
 std::string_view effectiveHost(const http::RequestHead& req) {
+  if (!req.authority.empty()) return req.authority;
   std::string_view t = req.target;
   size_t scheme = t.find("://");
   if (scheme != std::string_view::npos && scheme > 0 && t.find_first_of("/?#") > scheme) {

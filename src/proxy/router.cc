@@ -29,26 +29,15 @@ Router::Router(const config::Config& cfg) {
   }
 }
 
-int Router::match(std::string_view host, std::string_view target) const {
-  // absolute-form ("http://authority/path"): the authority replaces Host
-  // (RFC 9112 3.2.2) and the path is what prefixes match.
-  if (!target.empty() && target.front() != '/') {
-    size_t scheme = target.find("://");
-    if (scheme != std::string_view::npos) {
-      std::string_view rest = target.substr(scheme + 3);
-      size_t slash = rest.find_first_of("/?");
-      host = rest.substr(0, slash);
-      target = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
-    }
-  }
+int Router::match(std::string_view authority, std::string_view path) const {
   thread_local std::string h;
   bool normalized = false;
   for (size_t i = 0; i < entries_.size(); ++i) {
     const Entry& e = entries_[i];
-    if (!e.prefix.empty() && target.compare(0, e.prefix.size(), e.prefix) != 0) continue;
+    if (!e.prefix.empty() && path.compare(0, e.prefix.size(), e.prefix) != 0) continue;
     if (!e.host.empty()) {
       if (!normalized) {
-        normalizeHost(host, h);
+        normalizeHost(authority, h);
         normalized = true;
       }
       if (e.wildcard) {

@@ -9,6 +9,15 @@ UpstreamTimeouts poolTimeouts(const config::Timeouts& global, const config::Pool
           own.upstream_send.value_or(global.upstream_send), own.upstream_idle.value_or(global.upstream_idle)};
 }
 
+http::UnderscoreNames underscoreNames(config::UnderscoreHeaders u) {
+  switch (u) {
+    case config::UnderscoreHeaders::kAllow: return http::UnderscoreNames::kAllow;
+    case config::UnderscoreHeaders::kReject: return http::UnderscoreNames::kReject;
+    case config::UnderscoreHeaders::kDrop: break;
+  }
+  return http::UnderscoreNames::kDrop;
+}
+
 }  // namespace
 
 Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)), router(*config) {
@@ -18,7 +27,8 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)), router(*config
   response_limits = {std::max<uint64_t>(l.header_bytes, 64 * 1024), std::max<uint32_t>(l.headers, 200),
                      l.uri_bytes, UINT64_MAX};
   const config::ProxyHeaders& h = config->proxy_headers;
-  forward = {h.x_forwarded_for, h.x_forwarded_proto, h.x_forwarded_host, h.via};
+  forward = {h.x_forwarded_for, h.x_forwarded_proto, h.x_forwarded_host, h.via, underscoreNames(h.underscore_headers)};
+  request_limits.underscore_names = forward.underscore_names;
   access_log_json = config->access_log.format == "json";
   const config::Timeouts& t = config->timeouts;
   client_timeouts = {t.client_header, t.client_idle, t.client_body, t.send, t.tunnel, t.drain};

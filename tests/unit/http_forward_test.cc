@@ -83,10 +83,11 @@ Serialized split(const std::string& head) {
 }
 
 Serialized forwardRequest(const std::string& in, const ForwardOptions& opts = {},
-                          std::string_view client = "192.0.2.7", std::string_view scheme = "http") {
+                          std::string_view client = "192.0.2.7", std::string_view scheme = "http",
+                          bool trusted = false) {
   RequestHead req = parseRequest(in);
   std::string out;
-  writeRequestHead(req, opts, client, scheme, out);
+  writeRequestHead(req, opts, {client, scheme, trusted}, out);
   Serialized s = split(out);
   EXPECT_TRUE(s.well_formed) << out;
   return s;
@@ -106,14 +107,15 @@ TEST(HttpForwardTest, EndToEndFieldsKeptInOrder) {
   Serialized s = forwardRequest(
       "POST /x HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\nCookie: a=1\r\n"
       "Content-Length: 3\r\nX-Custom: y\r\nCookie: b=2\r\n\r\n");
-  ASSERT_GE(s.fields.size(), 6u);
-  Fields first(s.fields.begin(), s.fields.begin() + 6);
+  ASSERT_GE(s.fields.size(), 5u);
+  Fields first(s.fields.begin(), s.fields.begin() + 5);
   EXPECT_EQ(first, (Fields{{"Host", "example.com"},
                            {"Accept", "*/*"},
                            {"Cookie", "a=1"},
-                           {"Content-Length", "3"},
                            {"X-Custom", "y"},
                            {"Cookie", "b=2"}}));
+  // Framing fields are weir's own, written after the end-to-end ones.
+  EXPECT_EQ(s.values("Content-Length"), std::vector<std::string>{"3"});
 }
 
 TEST(HttpForwardTest, HopByHopFieldsAreStripped) {
@@ -148,14 +150,14 @@ TEST(HttpForwardTest, ManyConnectionOptionsAreAllStripped) {
   EXPECT_TRUE(s.has("X-Kept"));
 }
 
-TEST(HttpForwardTest, XForwardedForIsAppended) {
-  Serialized s = forwardRequest("GET / HTTP/1.1\r\nHost: a\r\n\r\n", {}, "192.0.2.7");
+TEST(HttpForwardTest, XForwardedForIsAppendedForATrustedClient) {
+  Serialized s = forwardRequest("GET / HTTP/1.1\r\nHost: a\r\n\r\n", {}, "192.0.2.7", "http", true);
   EXPECT_EQ(s.values("X-Forwarded-For"), std::vector<std::string>{"192.0.2.7"});
 
   s = forwardRequest(
       "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\nx-forwarded-for: 198.51.100.2, "
       "198.51.100.3\r\n\r\n",
-      {}, "2001:db8::1");
+      {}, "2001:db8::1", "http", true);
   EXPECT_EQ(s.values("X-Forwarded-For"),
             std::vector<std::string>{"198.51.100.1, 198.51.100.2, 198.51.100.3, 2001:db8::1"});
 }
@@ -192,31 +194,35 @@ TEST(HttpForwardTest, OptionsTurnEachFieldOff) {
   const std::string in =
       "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\nX-Forwarded-Proto: https\r\n"
       "X-Forwarded-Host: b\r\nVia: 1.1 cdn\r\n\r\n";
+  // From a trusted client (untrusted ones: ClientClaimsAreReplacedFromAnUntrustedClient).
+  auto forwardTrusted = [](const std::string& req, const ForwardOptions& o) {
+    return forwardRequest(req, o, "192.0.2.7", "http", true);
+  };
   ForwardOptions all_on;
-  Serialized on = forwardRequest(in, all_on);
+  Serialized on = forwardTrusted(in, all_on);
   EXPECT_EQ(on.values("X-Forwarded-For"), std::vector<std::string>{"198.51.100.1, 192.0.2.7"});
 
   ForwardOptions no_xff;
   no_xff.x_forwarded_for = false;
-  Serialized s = forwardRequest(in, no_xff);
+  Serialized s = forwardTrusted(in, no_xff);
   EXPECT_EQ(s.values("X-Forwarded-For"), std::vector<std::string>{"198.51.100.1"});  // passed on untouched
-  EXPECT_EQ(s.values("X-Forwarded-Proto"), std::vector<std::string>{"http"});
+  EXPECT_EQ(s.values("X-Forwarded-Proto"), std::vector<std::string>{"https"});  // the trusted client's
 
   ForwardOptions no_xfp;
   no_xfp.x_forwarded_proto = false;
-  s = forwardRequest(in, no_xfp);
+  s = forwardTrusted(in, no_xfp);
   EXPECT_EQ(s.values("X-Forwarded-Proto"), std::vector<std::string>{"https"});
-  EXPECT_EQ(s.values("X-Forwarded-Host"), std::vector<std::string>{"a"});
+  EXPECT_EQ(s.values("X-Forwarded-Host"), std::vector<std::string>{"b"});  // the trusted client's
 
   ForwardOptions no_xfh;
   no_xfh.x_forwarded_host = false;
-  s = forwardRequest(in, no_xfh);
+  s = forwardTrusted(in, no_xfh);
   EXPECT_EQ(s.values("X-Forwarded-Host"), std::vector<std::string>{"b"});
   EXPECT_EQ(s.values("Via"), std::vector<std::string>{"1.1 cdn, 1.1 weir"});
 
   ForwardOptions no_via;
   no_via.via = false;
-  s = forwardRequest(in, no_via);
+  s = forwardTrusted(in, no_via);
   EXPECT_EQ(s.values("Via"), std::vector<std::string>{"1.1 cdn"});
 
   ForwardOptions none{false, false, false, false};
@@ -248,7 +254,7 @@ TEST(HttpForwardTest, ForwardedRequestParsesBackToTheSameMessage) {
   RequestHead req = parseRequest(in);
   std::string out;
   out = "stale";  // output is appended to
-  writeRequestHead(req, {}, "192.0.2.7", "http", out);
+  writeRequestHead(req, {}, {"192.0.2.7", "http", false}, out);
   ASSERT_EQ(out.rfind("stale", 0), 0u);
   out.erase(0, 5);
   Parser p(Parser::Kind::kRequest, {});

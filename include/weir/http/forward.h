@@ -3,12 +3,21 @@
 // response body is framed towards the client. Pure functions over heads;
 // output is appended to a caller-owned string (reused, so no allocation once
 // warm).
+//
+// Framing fields are never copied: weir writes its own, exactly
+// "Content-Length: N" and "Transfer-Encoding: chunked" (after the upstream's
+// other codings, for a response), so no peer can read the framing another
+// way than weir did. Fields named with '_' for '-' that look like a
+// hop-by-hop or proxy-set field (Keep_Alive, X_Forwarded_For, X_Real_IP,
+// HTTP2_Settings...) are never forwarded; other '_' names follow
+// `underscore_names`.
 #pragma once
 
 #include <string>
 #include <string_view>
 
 #include "weir/http/message.h"
+#include "weir/http/types.h"
 
 namespace weir::http {
 
@@ -17,13 +26,30 @@ struct ForwardOptions {
   bool x_forwarded_proto = true;
   bool x_forwarded_host = true;
   bool via = true;
+  // Request fields with '_' in the name (not look-alikes, see above): kAllow
+  // forwards them; kDrop (and kReject, which the parser enforces) drops them.
+  UnderscoreNames underscore_names = UnderscoreNames::kDrop;
+};
+
+// Per request: who sent it and how.
+struct RequestContext {
+  std::string_view client_address;  // the client's IP as text
+  std::string_view scheme;          // "http" or "https"
+  // The client is in a trusted network: its X-Forwarded-For is appended to,
+  // and its Forwarded, X-Real-IP, X-Forwarded-Proto and X-Forwarded-Host are
+  // passed on (weir sets the last two only when absent). From any other
+  // client those five fields are removed, and weir writes its own
+  // X-Forwarded-For (the client address alone), -Proto and -Host as
+  // `ForwardOptions` says.
+  bool trusted_client = false;
 };
 
 // The request head sent upstream, always as HTTP/1.1 with persistent
-// connection semantics. `client_address` is the client's IP as text;
-// `scheme` is "http" or "https".
-void writeRequestHead(const RequestHead& req, const ForwardOptions& opts,
-                      std::string_view client_address, std::string_view scheme, std::string& out);
+// connection semantics: the request line carries `req.path` (normal form);
+// for an absolute-form target, Host is `req.authority` instead of the
+// client's. An h2c upgrade offer and HTTP2-Settings are dropped.
+void writeRequestHead(const RequestHead& req, const ForwardOptions& opts, const RequestContext& ctx,
+                      std::string& out);
 
 enum class BodyMode : uint8_t {
   kNone,         // no body (HEAD, 1xx, 204, 304)

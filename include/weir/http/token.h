@@ -12,7 +12,9 @@ enum class Token : uint8_t {
   kConnection,
   kContentLength,
   kExpect,
+  kForwarded,
   kHost,
+  kHttp2Settings,
   kKeepAlive,
   kProxyConnection,
   kTE,
@@ -23,15 +25,22 @@ enum class Token : uint8_t {
   kXForwardedFor,
   kXForwardedHost,
   kXForwardedProto,
+  kXRealIp,
 };
 
 Token lookupToken(std::string_view name);
 
-// Hop-by-hop by definition (RFC 9110 7.6.1), whatever Connection says.
-// Transfer-Encoding is not listed: it is kept when the body is relayed as is.
+// For a name containing '_': the token it would be with each '_' read as
+// '-' (servers that map fields to CGI/WSGI variables read them the same), so
+// "Content_Length" gives kContentLength. kOther for any other name.
+Token lookalikeToken(std::string_view name);
+
+// Hop-by-hop by definition (RFC 9110 7.6.1), whatever Connection says, and
+// HTTP2-Settings (connection-specific, RFC 9113 3.2; weir never upgrades to
+// h2c). Transfer-Encoding is not listed: the forwarders write their own.
 inline bool isHopByHop(Token t) {
   return t == Token::kConnection || t == Token::kKeepAlive || t == Token::kProxyConnection ||
-         t == Token::kTE || t == Token::kTrailer || t == Token::kUpgrade;
+         t == Token::kTE || t == Token::kTrailer || t == Token::kUpgrade || t == Token::kHttp2Settings;
 }
 
 // ASCII case-insensitive equality.

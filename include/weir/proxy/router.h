@@ -13,10 +13,12 @@ namespace weir::proxy {
 class Router {
  public:
   explicit Router(const config::Config& cfg);
-  // Index into Config::routes, or -1 when nothing matches. `host` is the
-  // Host field as sent (a port and letter case are ignored); `target` is the
-  // request-target (the query is ignored).
-  int match(std::string_view host, std::string_view target) const;
+  // Index into Config::routes, or -1 when nothing matches. `authority` is
+  // the request's effective host (http::RequestHead::authority: the
+  // absolute-form target's authority, else Host; a port and letter case are
+  // ignored); `path` is the normal-form origin-form target
+  // (http::RequestHead::path), matched by prefix.
+  int match(std::string_view authority, std::string_view path) const;
 
  private:
   struct Entry {
