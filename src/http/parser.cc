@@ -95,6 +95,20 @@ Parser::Parser(Kind kind, const ParserLimits& limits) : kind_(kind), limits_(lim
   parser_.data = this;
 }
 
+bool Parser::notePartialRequestLine() {
+  if (kind_ != Kind::kRequest) return false;
+  if (!m_.head_done) {
+    if (request_.target.empty()) return false;
+    if (request_.method_name.empty()) {
+      request_.method_name = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
+    }
+    if (parser_.http_major == 0) return false;
+    request_.version_major = parser_.http_major;
+    request_.version_minor = parser_.http_minor;
+  }
+  return request_.version_major != 0;
+}
+
 void Parser::reset() {
   // A full llhttp reset, not only a resume: after llhttp_finish() (a body
   // ended by close) llhttp accepts nothing more, and the next message may

@@ -202,6 +202,7 @@ bool Downstream::readHead() {
 
 void Downstream::beginRequest() {
   state_ = State::kReadHead;
+  line_had_version_ = false;
   request_done_ = false;
   discarded_ = 0;
   event_base_gettimeofday_cached(owner_.base(), &started_);
@@ -347,6 +348,7 @@ void Downstream::nextRequest() {
 void Downstream::rejectRequest(int status, std::string_view reason) {
   WEIR_INFO("%d for client %s: %.*s", status, client_addr_.c_str(), static_cast<int>(reason.size()), reason.data());
   state_ = State::kExchange;
+  line_had_version_ = parser_.notePartialRequestLine();
   exchange_.reject(status, reason);
 }
 

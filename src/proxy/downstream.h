@@ -47,8 +47,9 @@ class Downstream final : public core::Deferred, private core::StreamHandler {
   bool trustedClient() const { return trusted_; }
   const http::RequestHead& request() const { return parser_.request(); }
   bool requestDone() const { return request_done_; }
-  // The request's head was parsed whole (its request line had a version).
-  bool requestHeadParsed() const { return !parser_.inHead(); }
+  // The request line had a version (its head was parsed whole, or a
+  // refused request got that far).
+  bool requestHadVersion() const { return !parser_.inHead() || line_had_version_; }
   // True when what is left of the request body, if any, may be read and
   // dropped after the response so the connection can be kept.
   bool bodyDiscardable() const;
@@ -114,7 +115,8 @@ class Downstream final : public core::Deferred, private core::StreamHandler {
   bool linger_ = false;
   bool body_paused_ = false;        // the upstream is not taking the body: client reading stopped
   bool waiting_for_output_ = false; // answers queued above the high-water mark: next request waits
-  bool in_input_ = false;           // processInput() is on the stack: it takes the next request itself
+  bool in_input_ = false;
+  bool line_had_version_ = false;   // a refused request's line was read to its version           // processInput() is on the stack: it takes the next request itself
 };
 
 }  // namespace weir::proxy

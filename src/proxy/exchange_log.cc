@@ -47,7 +47,7 @@ void Exchange::logAccess() {
   r.client = client_.address();
   r.method = req.method_name;  // empty until the parser has the method
   r.target = req.target;       // what arrived of it, also for a rejected request
-  r.has_version = client_.requestHeadParsed();
+  r.has_version = client_.requestHadVersion();
   r.version_major = req.version_major;
   r.version_minor = req.version_minor;
   r.host = effectiveHost(req);

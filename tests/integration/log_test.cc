@@ -91,6 +91,23 @@ TEST_F(Logs, GarbageRequestLogsDashForTheRequest) {
       << *line;
 }
 
+// Issue 5: a refused request logs what it had of its request line.
+TEST_F(Logs, RefusedRequestLogsWhatArrivedOfItsRequestLine) {
+  ASSERT_NO_FATAL_FAILURE(startProxy());
+  auto r = rawRequest(weir().port(), "GET /big?x=1 HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(40000, 'b') + "\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 431);
+  auto r2 = rawRequest(weir().port(), "GET /bad HTTP/1.1\r\nHost: t\r\nBad Name: x\r\n\r\n");
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->status, 400);
+  auto big = weir().waitForLogLine(weir().accessLogPath(), [](const std::string& l) { return l.find(" 431 ") != std::string::npos; });
+  ASSERT_TRUE(big) << weir().accessLog();
+  EXPECT_NE(big->find("\"GET /big?x=1 HTTP/1.1\" 431 "), std::string::npos) << *big;
+  auto bad = weir().waitForLogLine(weir().accessLogPath(), [](const std::string& l) { return l.find(" 400 ") != std::string::npos; });
+  ASSERT_TRUE(bad) << weir().accessLog();
+  EXPECT_NE(bad->find("\"GET /bad HTTP/1.1\" 400 "), std::string::npos) << *bad;
+}
+
 // access_log.time defaults to local time, with the zone's real offset.
 TEST(LogsTime, CombinedTimeIsLocalWithItsOffset) {
   const char* old = std::getenv("TZ");

@@ -84,6 +84,11 @@ class Parser {
   // Prepares for the next message, on the same stream or another: clears
   // every per-message state, also after a message cut short or an error.
   void reset();
+  // Requests only, for logging a request refused before its head was
+  // complete: fills request().method_name (known once any of the target
+  // arrived) and the version (once the request line ended) from what llhttp
+  // has read. True when the version is known. Not for the hot path.
+  bool notePartialRequestLine();
 
   // Per-message settings, cleared by reset().
   // Responses only: the request was HEAD, so the response has no body.
