@@ -14,6 +14,7 @@
 #include <ostream>
 
 #include "harness.h"
+#include "scripted_upstream.h"
 
 namespace weir::itest {
 namespace {
@@ -53,35 +54,12 @@ struct Answer {
 };
 
 // Serves answers[i] to the i-th complete request it receives (the last one
-// repeats), on any connection. Records everything received.
+// repeats), on any connection. Records everything received, as it arrives.
 class ListUpstream {
  public:
-  explicit ListUpstream(std::vector<Answer> answers) : answers_(std::move(answers)) {
-    listen_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(listen_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(listen_, 64) != 0) {
-      ADD_FAILURE() << "bind/listen: " << std::strerror(errno);
-      return;
-    }
-    socklen_t len = sizeof sa;
-    ::getsockname(listen_, reinterpret_cast<sockaddr*>(&sa), &len);
-    port_ = ntohs(sa.sin_port);
-    if (::pipe2(stop_, O_CLOEXEC | O_NONBLOCK) != 0) return;
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~ListUpstream() {
-    if (thread_.joinable()) {
-      char c = 'x';
-      [[maybe_unused]] ssize_t w = ::write(stop_[1], &c, 1);
-      thread_.join();
-    }
-    for (int fd : {listen_, stop_[0], stop_[1]}) {
-      if (fd >= 0) ::close(fd);
-    }
-  }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  explicit ListUpstream(std::vector<Answer> answers)
+      : answers_(std::move(answers)), up_([this](UpstreamConn& conn, int) { serve(conn); }) {}
+  std::string address() const { return up_.address(); }
   std::string received() const {
     std::lock_guard<std::mutex> lock(mu_);
     return received_;
@@ -89,78 +67,28 @@ class ListUpstream {
   int requests() const { return served_.load(); }
 
  private:
-  void loop() {
-    struct Conn {
-      int fd;
-      std::string pending;
-    };
-    std::vector<Conn> conns;
+  void serve(UpstreamConn& conn) {
     for (int round = 0; round < 100000; ++round) {
-      std::vector<pollfd> fds = {{stop_[0], POLLIN, 0}, {listen_, POLLIN, 0}};
-      for (auto& c : conns) fds.push_back({c.fd, POLLIN, 0});
-      if (::poll(fds.data(), fds.size(), 200) < 0 && errno != EINTR) break;
-      if (fds[0].revents) break;
-      if (fds[1].revents & POLLIN) {
-        for (int fd; (fd = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0;) {
-          conns.push_back({fd, {}});
-        }
+      size_t n = completeRequest(conn.buffer());
+      if (n == 0) {
+        size_t had = conn.buffer().size();
+        if (conn.readMore(Ms(10000)) <= 0) return;
+        std::lock_guard<std::mutex> lock(mu_);
+        received_.append(conn.buffer(), had, std::string::npos);
+        continue;
       }
-      std::vector<Conn> keep;
-      for (size_t i = 0; i < conns.size(); ++i) {
-        Conn& c = conns[i];
-        bool open = true;
-        if (fds[i + 2].revents & (POLLIN | POLLHUP | POLLERR)) {
-          char buf[65536];
-          ssize_t r = ::recv(c.fd, buf, sizeof buf, 0);
-          if (r > 0) {
-            std::lock_guard<std::mutex> lock(mu_);
-            received_.append(buf, static_cast<size_t>(r));
-            c.pending.append(buf, static_cast<size_t>(r));
-          } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-            open = false;
-          }
-        }
-        for (size_t n; open && (n = completeRequest(c.pending)) > 0;) {
-          c.pending.erase(0, n);
-          int i_answer = served_++;
-          const Answer& a = answers_[std::min(static_cast<size_t>(i_answer), answers_.size() - 1)];
-          sendAll(c.fd, a.bytes);
-          if (a.close) open = false;
-        }
-        if (open) {
-          keep.push_back(c);
-        } else {
-          ::close(c.fd);
-        }
-      }
-      conns.swap(keep);
-    }
-    for (auto& c : conns) ::close(c.fd);
-  }
-  static void sendAll(int fd, const std::string& data) {
-    size_t off = 0;
-    auto deadline = Clock::now() + Ms(5000);
-    while (off < data.size() && Clock::now() < deadline) {
-      ssize_t w = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-      if (w > 0) {
-        off += static_cast<size_t>(w);
-      } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
-        pollfd p{fd, POLLOUT, 0};
-        ::poll(&p, 1, 100);
-      } else {
-        return;
-      }
+      conn.buffer().erase(0, n);
+      int i = served_++;
+      const Answer& a = answers_[std::min(static_cast<size_t>(i), answers_.size() - 1)];
+      if (!conn.send(a.bytes) || a.close) return;
     }
   }
 
   std::vector<Answer> answers_;
-  int listen_ = -1;
-  int stop_[2] = {-1, -1};
-  uint16_t port_ = 0;
   std::atomic<int> served_{0};
   mutable std::mutex mu_;
   std::string received_;
-  std::thread thread_;
+  ScriptedUpstream up_;  // last: its threads stop before the members they use go
 };
 
 const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";

@@ -33,6 +33,8 @@ class UpstreamConn {
   std::string readUntilEof(Ms timeout = Ms(5000));
   // True when the peer closed within the timeout (bytes before it are kept).
   bool waitEof(Ms timeout);
+  // Reads once more into buffer(); bytes read, 0 on EOF or error, -1 on timeout.
+  long readMore(Ms timeout) { return readSome(timeout); }
   bool send(std::string_view data, Ms timeout = Ms(5000));
   void shutdownWrite();
   // Closes with a TCP reset.
