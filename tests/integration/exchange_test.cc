@@ -401,3 +401,34 @@ TEST(ClientTimeouts2, IncompleteHeadGets408) {
 
 }  // namespace
 }  // namespace weir::itest
+
+namespace weir::itest {
+namespace {
+
+// proxy_headers.trusted_clients: a trusted client's X-Forwarded-For is
+// appended to and its other claims passed on; the default trusts nobody.
+TEST(ClientClaims, TrustedClientsClaimsArePassedOn) {
+  FakeUpstream up(FakeUpstream::Mode::kScripted, kOk);
+  Weir weir(poolConfig({up.address()}, "", "proxy_headers: { trusted_clients: [127.0.0.0/8] }"));
+  ASSERT_TRUE(weir.ok()) << weir.error();
+  auto r = rawRequest(weir.port(), get("/", "X-Forwarded-For: 203.0.113.5\r\nX-Real-IP: 203.0.113.5\r\n"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  std::string seen = up.received();
+  EXPECT_TRUE(icontains(seen, "X-Forwarded-For: 203.0.113.5, 127.0.0.1\r\n")) << seen;
+  EXPECT_TRUE(icontains(seen, "X-Real-IP: 203.0.113.5\r\n")) << seen;
+}
+
+TEST(ClientClaims, UntrustedNetworkDoesNotCover127) {
+  FakeUpstream up(FakeUpstream::Mode::kScripted, kOk);
+  Weir weir(poolConfig({up.address()}, "", "proxy_headers: { trusted_clients: [10.0.0.0/8] }"));
+  ASSERT_TRUE(weir.ok()) << weir.error();
+  auto r = rawRequest(weir.port(), get("/", "X-Forwarded-For: 203.0.113.5\r\nX-Real-IP: 203.0.113.5\r\n"));
+  ASSERT_TRUE(r);
+  std::string seen = up.received();
+  EXPECT_TRUE(icontains(seen, "X-Forwarded-For: 127.0.0.1\r\n")) << seen;
+  EXPECT_FALSE(icontains(seen, "203.0.113.5")) << seen;
+}
+
+}  // namespace
+}  // namespace weir::itest
