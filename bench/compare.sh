@@ -6,7 +6,10 @@
 #
 # Environment (all optional):
 #   TARGETS="direct weir nginx haproxy"  what to measure; "direct" is the origin
-#                                        itself, measured once per workload
+#                                        itself, measured once per workload;
+#                                        "weir_base" is a second weir binary,
+#                                        WEIR_BASE_BIN (e.g. the last release),
+#                                        to compare a change with in one run
 #   DURATION=10   seconds per wrk run          ROUNDS=3   rounds per proxy
 #   WARMUP=2      seconds of discarded warm-up per proxy and workload
 #   WRK_THREADS=2 WRK_CONNECTIONS=64           wrk -t / -c
@@ -142,6 +145,15 @@ start_weir() {
   wait_ready weir "$1" $! || { tail -n 5 "$WORK/weir.log" >&2; return 1; }
 }
 
+# Another weir binary (WEIR_BASE_BIN), same config: new against old in one run.
+start_weir_base() {
+  [ -n "${WEIR_BASE_BIN:-}" ] && [ -x "$WEIR_BASE_BIN" ] || { log "weir_base: set WEIR_BASE_BIN"; return 1; }
+  render "$TEMPLATES/weir.yaml.in" "$WORK/weir-base.yaml" "$1"
+  "$WEIR_BASE_BIN" -c "$WORK/weir-base.yaml" >"$WORK/weir-base.log" 2>&1 &
+  PIDS+=($!)
+  wait_ready weir_base "$1" $! || { tail -n 5 "$WORK/weir-base.log" >&2; return 1; }
+}
+
 start_nginx() {
   command -v nginx >/dev/null || { log "nginx: not installed"; return 1; }
   render "$TEMPLATES/nginx.conf.in" "$WORK/nginx.conf" "$1"
@@ -189,14 +201,14 @@ warm_up() {  # warm_up WORKLOAD TARGET
 start_origin
 PORT[direct]=$ORIGIN_PORT
 
-read -r -a ports <<<"$(free_ports 3)"
-declare -A PROXY_PORT=([weir]=${ports[0]} [nginx]=${ports[1]} [haproxy]=${ports[2]})
+read -r -a ports <<<"$(free_ports 4)"
+declare -A PROXY_PORT=([weir]=${ports[0]} [nginx]=${ports[1]} [haproxy]=${ports[2]} [weir_base]=${ports[3]})
 measure_direct=0
 proxies=()
 for target in $TARGETS; do
   case "$target" in
     direct) measure_direct=1 ;;
-    weir | nginx | haproxy)
+    weir | nginx | haproxy | weir_base)
       if "start_$target" "${PROXY_PORT[$target]}"; then
         PORT[$target]=${PROXY_PORT[$target]}
         proxies+=("$target")
@@ -205,7 +217,7 @@ for target in $TARGETS; do
         log "skipping $target"
       fi
       ;;
-    *) die "unknown target '$target' (use direct, weir, nginx, haproxy)" ;;
+    *) die "unknown target '$target' (use direct, weir, nginx, haproxy, weir_base)" ;;
   esac
 done
 

@@ -5,7 +5,8 @@ Usage: summarize.py RESULTS_DIR WORKLOADS TARGETS
 Reads RESULTS_DIR/<workload>__<target>__r<round>.txt (raw `wrk --latency`
 output) and prints, per workload and target: median requests/s over rounds,
 median p99 latency, total errors (socket errors + non-2xx/3xx responses), and
-the ratios weir/nginx and weir/haproxy of the medians.
+the ratios weir/nginx and weir/haproxy of the medians (and weir/weir_base when
+a second weir binary was measured).
 """
 import pathlib
 import re
@@ -66,8 +67,11 @@ def main():
             lines.append(f"{workload:<10} {target:<9} {len(runs):>4} {medians[target]:>15.0f} "
                          f"{min(rps):>10.0f} {max(rps):>10.0f} {p99:>16.2f} {errors:>7}")
         weir = medians.get("weir")
-        lines.append(f"{workload:<10} ratios    weir/nginx = {ratio(weir, medians.get('nginx'))}"
-                     f"   weir/haproxy = {ratio(weir, medians.get('haproxy'))}")
+        line = (f"{workload:<10} ratios    weir/nginx = {ratio(weir, medians.get('nginx'))}"
+                f"   weir/haproxy = {ratio(weir, medians.get('haproxy'))}")
+        if "weir_base" in medians:
+            line += f"   weir/weir_base = {ratio(weir, medians.get('weir_base'))}"
+        lines.append(line)
         lines.append("")
     print("\n".join(lines).rstrip())
 
