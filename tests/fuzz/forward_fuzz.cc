@@ -177,24 +177,8 @@ const Parser& reparse(Parser& again, const std::string& out) {
   return again;
 }
 
-void checkRequest(const RequestHead& req, const Options& o) {
-  std::string out;
-  // The lead adapts this call when writeRequestHead takes a context.
-  weir::http::writeRequestHead(req, o.forward, o.client, o.scheme, out);
-  Parser again(Parser::Kind::kRequest, generous());
-  const RequestHead& r = reparse(again, out).request();
-  const HeaderBlock& f = r.fields;
-
-  check(r.version_major == 1 && r.version_minor == 1, "request not sent as HTTP/1.1");
-  check(r.method_name == req.method_name, "method changed");
-  if (isOriginForm(req.target)) check(r.target == req.target, "origin-form target changed");
-
-  check(count(f, Token::kHost) == 1, "forwarded request without exactly one Host");
-  if (isOriginForm(req.target) && req.fields.find(Token::kHost) >= 0) {
-    check(only(f, Token::kHost) == only(req.fields, Token::kHost), "Host changed");
-  }
-
-  checkNoFixedHopByHop(f);
+// Upgrade and Connection go upstream only for an upgrade, and together.
+void checkRequestConnection(const RequestHead& req, const HeaderBlock& f) {
   const bool upgrade_sent = count(f, Token::kUpgrade) > 0;
   const size_t connections = count(f, Token::kConnection);
   check(!upgrade_sent || req.upgrade, "Upgrade forwarded without an upgrade");
@@ -204,8 +188,10 @@ void checkRequest(const RequestHead& req, const Options& o) {
     check(connections == 1 && weir::http::equalsIgnoreCase(only(f, Token::kConnection), "upgrade"),
           "Connection other than \"upgrade\" sent upstream");
   }
-  checkConnectionNamed(f, connectionNames(req.fields), o.forward);
+}
 
+// The fields weir writes itself when the option is on: once each.
+void checkRequestOwnFields(const RequestHead& req, const HeaderBlock& f, const Options& o) {
   if (o.forward.x_forwarded_for) {
     check(count(f, Token::kXForwardedFor) == 1, "not exactly one X-Forwarded-For");
     check(lastElement(only(f, Token::kXForwardedFor)) == o.client, "X-Forwarded-For does not end with the client");
@@ -222,34 +208,39 @@ void checkRequest(const RequestHead& req, const Options& o) {
     check(lastElement(only(f, Token::kVia)) == (req.isHttp10() ? "1.0 weir" : "1.1 weir"),
           "Via does not end with weir's own element");
   }
+}
+
+void checkRequest(const RequestHead& req, const Options& o) {
+  std::string out;
+  // The lead adapts this call when writeRequestHead takes a context.
+  weir::http::writeRequestHead(req, o.forward, o.client, o.scheme, out);
+  Parser again(Parser::Kind::kRequest, generous());
+  const RequestHead& r = reparse(again, out).request();
+  const HeaderBlock& f = r.fields;
+
+  check(r.version_major == 1 && r.version_minor == 1, "request not sent as HTTP/1.1");
+  check(r.method_name == req.method_name, "method changed");
+  if (isOriginForm(req.target)) check(r.target == req.target, "origin-form target changed");
+  check(count(f, Token::kHost) == 1, "forwarded request without exactly one Host");
+  if (isOriginForm(req.target) && req.fields.find(Token::kHost) >= 0) {
+    check(only(f, Token::kHost) == only(req.fields, Token::kHost), "Host changed");
+  }
+
+  checkNoFixedHopByHop(f);
+  checkRequestConnection(req, f);
+  checkConnectionNamed(f, connectionNames(req.fields), o.forward);
+  checkRequestOwnFields(req, f, o);
 
   check(r.chunked == req.chunked, "request chunked framing changed");
   check(r.has_content_length == req.has_content_length && r.content_length == req.content_length,
         "request Content-Length changed");
 }
 
-void checkResponse(const RequestHead& req, const ResponseHead& resp, const ResponsePlan& plan, const Options& o) {
-  std::string out;
-  weir::http::writeResponseHead(req, resp, plan, o.forward, out);
-  Parser again(Parser::Kind::kResponse, generous());
-  again.setNoBodyExpected(req.method == HTTP_HEAD);
-  const ResponseHead& r = reparse(again, out).response();
-  const HeaderBlock& f = r.fields;
-
-  check(r.version_major == 1 && r.version_minor == 1, "response not sent as HTTP/1.1");
-  check(r.status == resp.status, "status changed");
-  checkNoFixedHopByHop(f);
-  checkConnectionNamed(f, connectionNames(resp.fields), o.forward);
-  if (o.forward.via) {
-    check(count(f, Token::kVia) == 1, "not exactly one Via on the response");
-    check(lastElement(only(f, Token::kVia)) == ((resp.version_major == 1 && resp.version_minor == 0) ? "1.0 weir" : "1.1 weir"),
-          "response Via does not end with weir's own element");
-  }
-
+// Connection towards the client says what the plan decided, nothing else.
+void checkResponseConnection(const RequestHead& req, const ResponsePlan& plan, const HeaderBlock& f) {
   const size_t connections = count(f, Token::kConnection);
   std::string_view connection = only(f, Token::kConnection);
   if (plan.upgrade) {
-    check(resp.status == 101 && req.upgrade, "tunnel planned without a 101 to an upgrade request");
     check(count(f, Token::kUpgrade) >= 1, "101 sent without Upgrade");
     check(connections == 1 && weir::http::equalsIgnoreCase(connection, "upgrade"), "101 without Connection: upgrade");
     return;
@@ -263,15 +254,19 @@ void checkResponse(const RequestHead& req, const ResponseHead& resp, const Respo
   } else {
     check(connections == 0, "Connection sent to an HTTP/1.1 client that is kept");
   }
+}
 
+// `r` is the written head parsed back; its framing must be the plan's.
+void checkResponseFraming(const RequestHead& req, const ResponseHead& resp, const ResponsePlan& plan,
+                          const ResponseHead& r) {
   switch (plan.body) {
     case BodyMode::kNone:
       check(resp.no_body, "no body planned for a response that has one");
       // Relayed as they are: a HEAD or 304 response announces the length
       // the resource would have.
-      check(f.joined(Token::kContentLength) == resp.fields.joined(Token::kContentLength),
+      check(r.fields.joined(Token::kContentLength) == resp.fields.joined(Token::kContentLength),
             "Content-Length changed on a response without a body");
-      check(f.joined(Token::kTransferEncoding) == resp.fields.joined(Token::kTransferEncoding),
+      check(r.fields.joined(Token::kTransferEncoding) == resp.fields.joined(Token::kTransferEncoding),
             "Transfer-Encoding changed on a response without a body");
       return;
     case BodyMode::kAsIs:
@@ -291,6 +286,29 @@ void checkResponse(const RequestHead& req, const ResponseHead& resp, const Respo
   }
   if (req.isHttp10()) check(!r.chunked, "chunked body sent to an HTTP/1.0 client");
   if (r.until_close) check(plan.close, "body delimited by close on a connection kept open");
+}
+
+void checkResponse(const RequestHead& req, const ResponseHead& resp, const ResponsePlan& plan, const Options& o) {
+  std::string out;
+  weir::http::writeResponseHead(req, resp, plan, o.forward, out);
+  Parser again(Parser::Kind::kResponse, generous());
+  again.setNoBodyExpected(req.method == HTTP_HEAD);
+  const ResponseHead& r = reparse(again, out).response();
+  const HeaderBlock& f = r.fields;
+
+  check(r.version_major == 1 && r.version_minor == 1, "response not sent as HTTP/1.1");
+  check(r.status == resp.status, "status changed");
+  if (plan.upgrade) check(resp.status == 101 && req.upgrade, "tunnel planned without a 101 to an upgrade request");
+  checkNoFixedHopByHop(f);
+  checkConnectionNamed(f, connectionNames(resp.fields), o.forward);
+  if (o.forward.via) {
+    const bool http10 = resp.version_major == 1 && resp.version_minor == 0;
+    check(count(f, Token::kVia) == 1, "not exactly one Via on the response");
+    check(lastElement(only(f, Token::kVia)) == (http10 ? "1.0 weir" : "1.1 weir"),
+          "response Via does not end with weir's own element");
+  }
+  checkResponseConnection(req, plan, f);
+  if (!plan.upgrade) checkResponseFraming(req, resp, plan, r);
 }
 
 // Reads the upstream's answers after `req` as the proxy does: interim
