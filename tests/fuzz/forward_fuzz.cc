@@ -128,7 +128,12 @@ void checkNoFixedHopByHop(const HeaderBlock& f) {
   check(count(f, Token::kTrailer) == 0, "Trailer forwarded");
   check(count(f, Token::kProxyConnection) == 0, "Proxy-Connection forwarded");
   check(count(f, Token::kContentLength) <= 1, "several Content-Length fields written");
-  // RFC 9112 7: chunked is applied at most once.
+}
+
+// RFC 9112 7: chunked is applied at most once to a body. (Not checked on
+// responses without a body, whose fields are relayed as the upstream sent
+// them.)
+void checkChunkedOnce(const HeaderBlock& f) {
   int chunked = 0;
   weir::http::forEachListElement(f.joined(Token::kTransferEncoding), [&](std::string_view coding) {
     chunked += weir::http::equalsIgnoreCase(coding, "chunked");
@@ -227,6 +232,7 @@ void checkRequest(const RequestHead& req, const Options& o) {
   }
 
   checkNoFixedHopByHop(f);
+  checkChunkedOnce(f);
   checkRequestConnection(req, f);
   checkConnectionNamed(f, connectionNames(req.fields), o.forward);
   checkRequestOwnFields(req, f, o);
@@ -270,16 +276,19 @@ void checkResponseFraming(const RequestHead& req, const ResponseHead& resp, cons
             "Transfer-Encoding changed on a response without a body");
       return;
     case BodyMode::kAsIs:
+      checkChunkedOnce(r.fields);
       check(r.chunked == resp.chunked && r.has_content_length == resp.has_content_length &&
                 r.content_length == resp.content_length && r.until_close == resp.until_close,
             "response relayed as is with other framing");
       break;
     case BodyMode::kChunkWrap:
+      checkChunkedOnce(r.fields);
       check(resp.until_close, "chunk-wrapping a body that has a length");
       check(!req.isHttp10(), "chunk-wrapping for an HTTP/1.0 client");
       check(r.chunked && !r.has_content_length, "chunk-wrapped response not announced as chunked alone");
       break;
     case BodyMode::kDechunk:
+      checkChunkedOnce(r.fields);
       check(resp.chunked, "de-chunking a body that is not chunked");
       check(r.until_close && !r.chunked && !r.has_content_length, "de-chunked response not delimited by close");
       break;
