@@ -125,13 +125,16 @@ stage_fuzz() {
   return $rc
 }
 
-declare -A result seconds
-failed=0
 for s in "${stages[@]}"; do
   if ! declare -F "stage_$s" >/dev/null; then
     echo "test.sh: unknown stage \"$s\" (release, asan, tsan, fuzz)" >&2
     exit 2
   fi
+done
+
+declare -A result seconds
+failed=0
+for s in "${stages[@]}"; do
   say "stage $s"
   start=$(date +%s)
   if "stage_$s"; then result[$s]=passed; else result[$s]=FAILED; failed=1; fi
