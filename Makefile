@@ -1,11 +1,15 @@
 # Thin wrapper over CMake for the README's two commands.
 #   make run   - install missing packages, build Release, start the demo origins and weir on conf/weir.yaml
-#   make test  - install missing packages, build Release with tests, run the whole CTest suite
+#   make test  - install missing packages, then scripts/test.sh: the whole CTest suite in a
+#                Release build, again under ASan+UBSan and under TSan, then the fuzz targets
+#                (WEIR_TEST_QUICK=1 make test: the Release stage only)
+#   make test-release | test-asan | test-tsan | test-fuzz  - one stage
 BUILD ?= build
 JOBS ?= $(shell nproc)
 MAKEFLAGS += --no-print-directory
+export BUILD JOBS
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test test-release test-asan test-tsan test-fuzz bench clean
 deps:
 	@scripts/deps.sh
 
@@ -18,12 +22,15 @@ run: deps
 	@cmake --build $(BUILD) -j $(JOBS) --target weir weir-origin
 	@scripts/run-demo.sh $(BUILD)
 
-test: build
-	@cd $(BUILD) && ctest --output-on-failure --timeout 300 -j $(JOBS)
+test: deps
+	@scripts/test.sh
+
+test-release test-asan test-tsan test-fuzz: deps
+	@scripts/test.sh $(@:test-%=%)
 
 bench: build
 	@WEIR_BENCH_DEPS=1 scripts/deps.sh
 	@bench/compare.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Weir needs to build, run and test, when missing.
+# Installs the Debian packages Weir needs to build, run and test (all of
+# make test's stages), when missing.
 # Runs apt-get directly as root, through sudo otherwise. Safe to run repeatedly.
 set -euo pipefail
 
@@ -8,6 +9,12 @@ packages=(
   libevent-dev libssl-dev libyaml-cpp-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev node-llhttp
   curl python3 procps
+  # make test: GCC's sanitizer runtimes (ASan, UBSan, TSan; g++ pulls them
+  # in, listed so the test stages' needs are explicit) and, for the fuzz
+  # targets, clang with libFuzzer (libclang-rt-14-dev) and llvm-symbolizer
+  # (llvm-14) for readable reports.
+  libasan8 libubsan1 libtsan2
+  clang-14 libclang-rt-14-dev llvm-14
 )
 if [ "${WEIR_BENCH_DEPS:-0}" = 1 ]; then
   packages+=(wrk nginx-light haproxy)

@@ -11,9 +11,11 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <sstream>
 #include <string_view>
 
 #include "config/sections.h"
+#include "yaml-cpp/eventhandler.h"
 
 namespace weir::config {
 namespace {
@@ -51,19 +53,49 @@ ConfigPtr build(const YAML::Node& root, const std::string& name) {
   return config;
 }
 
-ConfigPtr parse(const std::string& yaml, const std::string& name) {
-  std::vector<YAML::Node> documents = YAML::LoadAll(yaml);
-  if (documents.empty()) {
-    throw LoadError(1, 1, "", "the file is empty; it needs at least listeners, pools and routes");
-  }
-  if (documents.size() > 1) {
-    detail::rootItem(documents[1]).fail("only one YAML document is allowed per file");
-  }
-  return build(documents[0], name);
-}
-
 // yaml-cpp marks are 0-based, and -1 when it has no position.
 int oneBased(int zero_based) { return zero_based < 0 ? 1 : zero_based + 1; }
+
+// Counts the documents of a stream (events are ignored) and notes where
+// each starts.
+class DocumentCounter final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+  std::vector<YAML::Mark> starts;
+};
+
+// YAML::LoadAll is not used: yaml-cpp 0.7 loops for ever, allocating, on
+// some invalid input (a lone ","; upstream issue jbeder/yaml-cpp#1040). At
+// most two documents are read here, and a second one that starts where the
+// first did means the parser cannot move on: the input is not valid YAML.
+ConfigPtr parse(const std::string& yaml, const std::string& name) {
+  std::istringstream stream(yaml);
+  YAML::Parser parser(stream);
+  DocumentCounter counter;
+  while (counter.starts.size() < 2 && parser.HandleNextDocument(counter)) {
+  }
+  if (counter.starts.empty()) {
+    throw LoadError(1, 1, "", "the file is empty; it needs at least listeners, pools and routes");
+  }
+  if (counter.starts.size() > 1) {
+    const YAML::Mark& second = counter.starts[1];
+    if (second.pos <= counter.starts[0].pos) {
+      throw LoadError(oneBased(second.line), oneBased(second.column), "",
+                      "invalid YAML: unexpected character (not the start of a value)");
+    }
+    throw LoadError(oneBased(second.line), oneBased(second.column), "", "only one YAML document is allowed per file");
+  }
+  return build(YAML::Load(yaml), name);
+}
+
 
 // The text of one 0-based line, or "" past the end.
 std::string_view lineAt(const std::string& yaml, int zero_based_line) {

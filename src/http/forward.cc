@@ -151,31 +151,28 @@ ClientSent copyRequestFields(const RequestHead& req, const ForwardOptions& opts,
       case Token::kHost:
         sent.host = true;
         if (req.absolute_form) continue;
-        break;
+        appendField(out, f.name(i), f.value(i));
+        continue;  // kept even when Connection names it: the request needs it
       case Token::kXForwardedFor:
         if (!trusted || opts.x_forwarded_for) continue;  // replaced, or merged by the caller
         break;
       case Token::kForwarded:
       case Token::kXRealIp:
-        if (!trusted) continue;
-        break;
       case Token::kXForwardedProto:
-        if (!trusted) continue;
-        sent.proto = true;
-        break;
       case Token::kXForwardedHost:
         if (!trusted) continue;
-        sent.forwarded_host = true;
         break;
       case Token::kVia:
         if (opts.via) continue;
         break;
-      case Token::kOther:
-        if (connection.names(f.name(i))) continue;
-        break;
       default:
         break;
     }
+    // Whatever Connection names is hop-by-hop (RFC 9110 7.6.1), well-known
+    // or not.
+    if (connection.names(f.name(i))) continue;
+    sent.proto |= t == Token::kXForwardedProto;
+    sent.forwarded_host |= t == Token::kXForwardedHost;
     appendField(out, f.name(i), f.value(i));
   }
   return sent;
@@ -264,7 +261,7 @@ void writeResponseHead(const RequestHead& req, const ResponseHead& resp, const R
     if (isHopByHop(t)) continue;
     if (framed && (t == Token::kTransferEncoding || t == Token::kContentLength)) continue;
     if (t == Token::kVia && opts.via) continue;
-    if (t == Token::kOther && connection.names(f.name(i))) continue;
+    if (t != Token::kContentLength && t != Token::kTransferEncoding && connection.names(f.name(i))) continue;
     appendField(out, f.name(i), f.value(i));
   }
   if (opts.via) appendMerged(out, f, Token::kVia, "Via", viaValue(resp.version_major, resp.version_minor));

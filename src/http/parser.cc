@@ -516,6 +516,8 @@ int Parser::responseHeadComplete() {
   r.version_major = parser_.http_major;
   r.version_minor = parser_.http_minor;
   if (r.status < 100) return fail(502, "status code below 100");
+  // RFC 9110 15.2.2: a 101 names the protocol switched to.
+  if (r.status == 101 && r.fields.find(Token::kUpgrade) < 0) return fail(502, "101 Switching Protocols without Upgrade");
   r.no_body = m_.no_body_expected || r.status < 200 || r.status == 204 || r.status == 304;
   r.chunked = !r.no_body && (parser_.flags & F_CHUNKED) != 0;
   r.has_content_length = (parser_.flags & F_CONTENT_LENGTH) != 0;

@@ -112,9 +112,14 @@ void checkForwardedResponse(const weir::http::ResponseHead& resp, const Options&
   const weir::http::ResponseHead& r = again.response();
   check(r.status == resp.status, "forwarded status changed");
   switch (plan.body) {
-    case weir::http::BodyMode::kChunkWrap:
+    case weir::http::BodyMode::kChunkWrap: {
       check(r.chunked, "chunk-wrapped response not announced as chunked");
+      int chunked = 0;  // RFC 9112 7: at most once
+      weir::http::forEachListElement(r.fields.joined(weir::http::Token::kTransferEncoding),
+                                     [&](std::string_view c) { chunked += weir::http::equalsIgnoreCase(c, "chunked"); });
+      check(chunked == 1, "chunk-wrapped response lists chunked more than once");
       break;
+    }
     case weir::http::BodyMode::kDechunk:
       check(r.until_close && !r.keep_alive, "de-chunked response not delimited by close");
       break;
@@ -168,7 +173,6 @@ void run(Parser::Kind kind, std::string_view stream, size_t split, const Options
           checkForwardedResponse(p.response(), o);
         }
       }
-      if (s.flags & Parser::kUpgrade) return;
       if (s.flags & Parser::kMessageComplete) {
         if (kind == Parser::Kind::kRequest) {
           const weir::http::RequestHead& r = p.request();
@@ -182,6 +186,9 @@ void run(Parser::Kind kind, std::string_view stream, size_t split, const Options
         sink_start = sink.bytes();
         prepare();
       }
+      // The rest of the stream is the upgraded protocol; the checks above
+      // made sure none of it was taken as a body.
+      if (s.flags & Parser::kUpgrade) return;
     }
   }
   Parser::Step end = p.finish();

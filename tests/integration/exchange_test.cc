@@ -18,6 +18,7 @@ using Pipelining2 = ProxyTest;
 // Issue 5: a client that pipelines requests and never reads grew weir by
 // 1.7 GB in 15 s; the next exchange now waits while answers pile up.
 TEST_F(Pipelining2, ClientThatNeverReadsKeepsRssBounded) {
+  WEIR_SKIP_RSS_TEST_UNDER_SANITIZER();
   ASSERT_NO_FATAL_FAILURE(startProxy());
   for (int i = 0; i < 3; ++i) rawRequest(weir().port(), get("/bytes/8000"));
   long base = weir().rssKiB();
@@ -52,6 +53,7 @@ TEST_F(Pipelining2, ClientThatNeverReadsKeepsRssBounded) {
 // Errors that weir answers itself end exchanges at once; they obey the same
 // bound (and the loop over pipelined requests does not recurse).
 TEST(PipeliningErrors, ManyPipelined404sKeepRssBoundedAndOrder) {
+  WEIR_SKIP_RSS_TEST_UNDER_SANITIZER();
   Origin o("a");
   ASSERT_TRUE(o.ok()) << o.error();
   Weir weir("pools:\n  app:\n    servers:\n      - address: " + o.address() +

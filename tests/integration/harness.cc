@@ -1058,4 +1058,14 @@ std::string get(const std::string& target, const std::string& extra, const std::
   return "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" + extra + "\r\n";
 }
 
+// WEIR_SANITIZE_BUILD is defined by tests/CMakeLists.txt from the
+// WEIR_SANITIZE option, so the answer follows the build, not the environment.
+#ifdef WEIR_SANITIZE_BUILD
+bool underSanitizer() { return true; }
+const char* sanitizers() { return WEIR_SANITIZE_BUILD; }
+#else
+bool underSanitizer() { return false; }
+const char* sanitizers() { return ""; }
+#endif
+
 }  // namespace weir::itest

@@ -358,4 +358,21 @@ class ProxyTest : public ::testing::Test {
   std::unique_ptr<Weir> weir_;  // declared last: stopped first
 };
 
+// --- sanitizer builds -----------------------------------------------------------------------
+
+// True when weir and the tests were built with WEIR_SANITIZE (make test's
+// build-asan and build-tsan directories). Memory figures are then the
+// sanitizer's, not weir's: ASan keeps freed memory in quarantine and adds
+// redzones and shadow, TSan adds shadow for every byte touched.
+bool underSanitizer();
+// What was given to -fsanitize= ("address,undefined", "thread"), or "".
+const char* sanitizers();
+
 }  // namespace weir::itest
+
+// For a test that asserts on weir's RSS: skips it (from the test body, first
+// line) in sanitizer builds, where RSS does not measure weir's own memory.
+#define WEIR_SKIP_RSS_TEST_UNDER_SANITIZER()          \
+  if (!::weir::itest::underSanitizer()) {             \
+  } else                                              \
+    GTEST_SKIP() << "RSS bounds are not checked under -fsanitize=" << ::weir::itest::sanitizers()

@@ -134,9 +134,7 @@ TEST_F(AccessLogSink, BlockedAccessLogStopsNeitherProxyNorErrorLogNorShutdown) {
 // README: "the access-log queue [is bounded] by 64 MiB (past it lines are
 // dropped, never memory)". About 100 MiB of lines go to a blocked sink.
 TEST_F(AccessLogSink, BlockedAccessLogDropsPast64MiBAndSaysSo) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "RSS bounds are not checked under sanitizers";
-#endif
+  WEIR_SKIP_RSS_TEST_UNDER_SANITIZER();
   ASSERT_NO_FATAL_FAILURE(start("error_log: { path: ${TMP}/error-info.log, level: info }\n"));
   const std::string error_log = testDir() + "/error-info.log";
   RawClient c(weir_->port());

@@ -57,6 +57,7 @@ long baselineRss(Weir& weir) {
 using Streaming = ProxyTest;
 
 TEST_F(Streaming, SlowClientOneGiBDownloadKeepsRssBounded) {
+  WEIR_SKIP_RSS_TEST_UNDER_SANITIZER();
   ASSERT_NO_FATAL_FAILURE(startProxy());
   long base = baselineRss(weir());
   ASSERT_GT(base, 0);
@@ -212,11 +213,13 @@ void expectBoundedUpload(Weir& w, bool chunked) {
 }
 
 TEST_F(Streaming, LargeChunkedUploadKeepsRssBounded) {
+  WEIR_SKIP_RSS_TEST_UNDER_SANITIZER();
   ASSERT_NO_FATAL_FAILURE(startProxy());
   expectBoundedUpload(weir(), true);
 }
 
 TEST_F(Streaming, LargeContentLengthUploadKeepsRssBounded) {
+  WEIR_SKIP_RSS_TEST_UNDER_SANITIZER();
   ASSERT_NO_FATAL_FAILURE(startProxy());
   expectBoundedUpload(weir(), false);
 }

@@ -187,6 +187,26 @@ TEST(HttpForwardRulesTest, ClientClaimsArePassedOnFromATrustedClient) {
   EXPECT_EQ(h.values("X-Forwarded-Host"), std::vector<std::string>{"a.example"});
 }
 
+// Found by the header-rules fuzz target: a well-known field that Connection
+// names is hop-by-hop too (RFC 9110 7.6.1) and is not passed on.
+TEST(HttpForwardRulesTest, WellKnownFieldsNamedByConnectionAreNotForwarded) {
+  ForwardOptions no_via;
+  no_via.via = false;
+  Head h = forward("GET / HTTP/1.1\r\nHost: a\r\nConnection: X-Real-IP, via, x-forwarded-proto\r\n"
+                   "X-Real-IP: 10.0.0.1\r\nVia: 1.0 front\r\nX-Forwarded-Proto: http\r\n\r\n",
+                   no_via, true);
+  EXPECT_FALSE(h.has("X-Real-IP")) << h.raw;
+  EXPECT_FALSE(h.has("Via")) << h.raw;
+  EXPECT_EQ(h.values("X-Forwarded-Proto"), std::vector<std::string>{"https"}) << "weir's own, since the client's went";
+  Parser p(Parser::Kind::kResponse, {});
+  const std::string resp = "HTTP/1.1 200 OK\r\nConnection: via\r\nVia: 1.0 other\r\nContent-Length: 0\r\n\r\n";
+  p.execute(resp.data(), resp.size());
+  RequestHead req = parseRequest("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::string out;
+  writeResponseHead(req, p.response(), planResponse(req, p.response(), false), no_via, out);
+  EXPECT_EQ(out.find("Via"), std::string::npos) << out;
+}
+
 // ---------------------------------------------------------------------------
 // Target and Host
 

@@ -514,7 +514,7 @@ TEST(HttpParserRulesTest, SwitchingProtocolsLeavesTheNewProtocolsBytes) {
   // Found by the fuzz target: with a Content-Length, llhttp read that many
   // bytes of the tunnel as a body (and the proxy dropped them).
   for (const char* fields : {"Upgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 4\r\n",
-                             "Content-Length: 4\r\n", "Transfer-Encoding: chunked\r\n"}) {
+                             "Upgrade: x\r\nContent-Length: 4\r\n", "Upgrade: x\r\nTransfer-Encoding: chunked\r\n"}) {
     std::string head = std::string("HTTP/1.1 101 Switching Protocols\r\n") + fields + "\r\n";
     std::string in = head + "abcdef";
     Parser p(Kind::kResponse, {});
@@ -633,6 +633,22 @@ TEST(HttpParserRulesTest, RefusedMessagesNeverCarryLlhttpWords) {
     EXPECT_EQ(o.status, 502);
     EXPECT_FALSE(soundsLikeLlhttp(o.reason)) << in << " -> " << o.reason;
   }
+}
+
+}  // namespace
+}  // namespace weir::http
+
+namespace weir::http {
+namespace {
+
+// Found by the header-rules fuzz target: a 101 without Upgrade was relayed.
+TEST(HttpParserRulesTest, SwitchingProtocolsWithoutUpgradeIsInvalid) {
+  Parser p(Parser::Kind::kResponse, {});
+  const std::string in = "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n\r\n";
+  Parser::Step s = p.execute(in.data(), in.size());
+  EXPECT_TRUE(s.flags & Parser::kError);
+  EXPECT_EQ(p.errorStatus(), 502);
+  EXPECT_EQ(p.errorReason(), "101 Switching Protocols without Upgrade");
 }
 
 }  // namespace
