@@ -13,11 +13,11 @@ namespace {
 
 const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
-using Pipelining2 = ProxyTest;
+using PipelineBound = ProxyTest;
 
 // Issue 5: a client that pipelines requests and never reads grew weir by
 // 1.7 GB in 15 s; the next exchange now waits while answers pile up.
-TEST_F(Pipelining2, ClientThatNeverReadsKeepsRssBounded) {
+TEST_F(PipelineBound, ClientThatNeverReadsKeepsRssBounded) {
   WEIR_SKIP_RSS_TEST_UNDER_SANITIZER();
   ASSERT_NO_FATAL_FAILURE(startProxy());
   for (int i = 0; i < 3; ++i) rawRequest(weir().port(), get("/bytes/8000"));
@@ -388,7 +388,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Rejection>& info) { return std::string(info.param.name); });
 
 // The 408 itself (not only the close) for a head that never completes.
-TEST(ClientTimeouts2, IncompleteHeadGets408) {
+TEST(RequestHeadTimeout, IncompleteHeadGets408) {
   Origin o("a");
   ASSERT_TRUE(o.ok()) << o.error();
   Weir weir(poolConfig({o.address()}, "", "timeouts: { client_header: 1s }"));
