@@ -39,7 +39,10 @@ name=$(basename "$binary")
 seeds=$(find "$work/corpus" -type f | wc -l)
 echo "fuzz-run: $name for ${seconds}s from $seeds seeds"
 status=0
-"$binary" "${args[@]}" "$work/corpus" > "$work/fuzz.log" 2>&1 || status=$?
+# A backstop: libFuzzer can hang after reporting a timeout (its alarm handler
+# interrupts an allocation), so the run is killed a minute past its time.
+timeout --kill-after=10 $((seconds + 60)) "$binary" "${args[@]}" "$work/corpus" > "$work/fuzz.log" 2>&1 || status=$?
+[ "$status" -eq 124 ] || [ "$status" -eq 137 ] && echo "fuzz-run: $name did not stop by itself; killed" >&2
 found=$(find "$work/artifacts" -type f | wc -l)
 # Figures from libFuzzer's final statistics (-print_final_stats) and its last
 # status line ("#RUNS ... cov: N ft: N corp: N/SIZE ..."), also after a finding.
