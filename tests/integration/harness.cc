@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -90,6 +91,10 @@ const std::string& testDir() {
   auto it = dirs.find(name);
   if (it != dirs.end()) return it->second;
   std::string dir = "/tmp/weir-itest/" + name + "-" + std::to_string(::getpid());
+  // A pid comes round again across runs: what an earlier run left under
+  // this name (logs a test polls for a line) must not be read as this run's.
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
   mkdirs(dir);
   return dirs.emplace(name, dir).first->second;
 }
