@@ -203,12 +203,23 @@ void checkRequestOwnFields(const RequestHead& req, const HeaderBlock& f, const O
     check(count(f, Token::kXForwardedFor) == 1, "not exactly one X-Forwarded-For");
     check(lastElement(only(f, Token::kXForwardedFor)) == o.client, "X-Forwarded-For does not end with the client");
   }
+  // A trusted client's own X-Forwarded-Proto and -Host pass as it sent them
+  // (weir adds its own only when there is none); an untrusted client's are
+  // replaced by weir's.
   if (o.forward.x_forwarded_proto) {
-    check(count(f, Token::kXForwardedProto) == 1 && only(f, Token::kXForwardedProto) == o.scheme,
-          "X-Forwarded-Proto is not the scheme");
+    if (o.trusted) {
+      check(count(f, Token::kXForwardedProto) >= 1, "no X-Forwarded-Proto");
+    } else {
+      check(count(f, Token::kXForwardedProto) == 1 && only(f, Token::kXForwardedProto) == o.scheme,
+            "X-Forwarded-Proto is not the scheme");
+    }
   }
   if (o.forward.x_forwarded_host && !req.authority.empty()) {
-    check(count(f, Token::kXForwardedHost) == 1, "not exactly one X-Forwarded-Host");
+    if (o.trusted) {
+      check(count(f, Token::kXForwardedHost) >= 1, "no X-Forwarded-Host");
+    } else {
+      check(count(f, Token::kXForwardedHost) == 1, "not exactly one X-Forwarded-Host");
+    }
   }
   if (!o.trusted) {
     check(count(f, Token::kXRealIp) == 0 && count(f, Token::kForwarded) == 0,

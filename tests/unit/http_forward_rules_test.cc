@@ -7,59 +7,16 @@
 #include <utility>
 #include <vector>
 
+#include "serialized_head.h"
 #include "weir/http/forward.h"
 #include "weir/http/parser.h"
 
 namespace weir::http {
 namespace {
 
-using Fields = std::vector<std::pair<std::string, std::string>>;
-
-struct Head {
-  std::string first_line;
-  Fields fields;
-  std::string raw;
-
-  std::vector<std::string> values(std::string_view name) const {
-    std::vector<std::string> out;
-    for (const auto& [n, v] : fields) {
-      if (equalsIgnoreCase(n, name)) out.push_back(v);
-    }
-    return out;
-  }
-  bool has(std::string_view name) const { return !values(name).empty(); }
-};
-
-Head split(const std::string& raw) {
-  Head h;
-  h.raw = raw;
-  size_t pos = 0;
-  bool first = true;
-  for (int guard = 0; guard < 1000; ++guard) {
-    size_t end = raw.find("\r\n", pos);
-    if (end == std::string::npos || end == pos) break;
-    std::string line = raw.substr(pos, end - pos);
-    pos = end + 2;
-    if (first) {
-      h.first_line = line;
-      first = false;
-      continue;
-    }
-    size_t colon = line.find(':');
-    std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
-    if (!value.empty() && value[0] == ' ') value.erase(0, 1);
-    h.fields.emplace_back(line.substr(0, colon), value);
-  }
-  return h;
-}
-
-RequestHead parseRequest(const std::string& in, const ParserLimits& limits = {}) {
-  Parser p(Parser::Kind::kRequest, limits);
-  Parser::Step s = p.execute(in.data(), in.size());
-  EXPECT_TRUE(s.flags & Parser::kHeadComplete) << in << "\n" << p.errorReason();
-  EXPECT_FALSE(s.flags & Parser::kError) << in << "\n" << p.errorReason();
-  return p.request();
-}
+using testing::parseRequest;
+using testing::split;
+using Head = testing::Serialized;
 
 Head forward(const std::string& in, const ForwardOptions& opts = {}, bool trusted = false,
              std::string_view client = "192.0.2.7") {

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "serialized_head.h"
 #include "weir/http/parser.h"
 #include "weir/http/token.h"
 
@@ -15,72 +16,11 @@ namespace {
 constexpr unsigned kHead = Parser::kHeadComplete;
 constexpr unsigned kDone = Parser::kMessageComplete;
 
-RequestHead parseRequest(const std::string& in) {
-  Parser p(Parser::Kind::kRequest, {});
-  Parser::Step s = p.execute(in.data(), in.size());
-  EXPECT_TRUE(s.flags & kHead) << in << "\n" << p.errorReason();
-  EXPECT_FALSE(s.flags & Parser::kError) << in << "\n" << p.errorReason();
-  return p.request();
-}
-
-ResponseHead parseResponse(const std::string& in, bool head_request = false) {
-  Parser p(Parser::Kind::kResponse, {});
-  p.setNoBodyExpected(head_request);
-  Parser::Step s = p.execute(in.data(), in.size());
-  EXPECT_TRUE(s.flags & kHead) << in << "\n" << p.errorReason();
-  EXPECT_FALSE(s.flags & Parser::kError) << in << "\n" << p.errorReason();
-  return p.response();
-}
-
-using Fields = std::vector<std::pair<std::string, std::string>>;
-
-// Splits a serialized head into its first line and fields, checking that
-// every line ends with CRLF and the head with an empty line.
-struct Serialized {
-  std::string first_line;
-  Fields fields;
-  bool well_formed = false;
-
-  std::vector<std::string> values(std::string_view name) const {
-    std::vector<std::string> out;
-    for (const auto& [n, v] : fields) {
-      if (equalsIgnoreCase(n, name)) out.push_back(v);
-    }
-    return out;
-  }
-  bool has(std::string_view name) const { return !values(name).empty(); }
-  std::vector<std::string> names() const {
-    std::vector<std::string> out;
-    for (const auto& f : fields) out.push_back(f.first);
-    return out;
-  }
-};
-
-Serialized split(const std::string& head) {
-  Serialized s;
-  size_t pos = 0;
-  bool first = true;
-  while (true) {
-    size_t end = head.find("\r\n", pos);
-    if (end == std::string::npos) return s;
-    std::string line = head.substr(pos, end - pos);
-    pos = end + 2;
-    if (line.empty()) {
-      s.well_formed = pos == head.size();
-      return s;
-    }
-    if (first) {
-      s.first_line = line;
-      first = false;
-      continue;
-    }
-    size_t colon = line.find(':');
-    if (colon == std::string::npos) return s;
-    std::string value = line.substr(colon + 1);
-    if (!value.empty() && value[0] == ' ') value.erase(0, 1);
-    s.fields.emplace_back(line.substr(0, colon), value);
-  }
-}
+using testing::Fields;
+using testing::parseRequest;
+using testing::parseResponse;
+using testing::Serialized;
+using testing::split;
 
 Serialized forwardRequest(const std::string& in, const ForwardOptions& opts = {},
                           std::string_view client = "192.0.2.7", std::string_view scheme = "http",
