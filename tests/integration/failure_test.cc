@@ -129,6 +129,15 @@ routes:
   EXPECT_EQ(miss.status, 404) << miss.describe();
   EXPECT_FALSE(miss.body.empty());
   EXPECT_FALSE(miss.header("X-Origin")) << "the 404 must come from weir, not the origin";
+  // The error-log line names the host and the path, so an operator can tell
+  // which route is missing.
+  const std::string host = "127.0.0.1:" + std::to_string(weir.port());
+  auto line = weir.waitForLogLine(weir.errorLogPath(), [&](const std::string& l) {
+    return l.find("404 for GET /other") != std::string::npos;
+  });
+  ASSERT_TRUE(line) << tailFile(weir.errorLogPath());
+  EXPECT_NE(line->find("(host " + host + ")"), std::string::npos) << *line;
+  EXPECT_NE(line->find("no route matches"), std::string::npos) << *line;
   CurlResult hit = curl(weir.url("/api/x"));
   EXPECT_EQ(hit.header("X-Origin").value_or("<missing>"), "a") << hit.describe();
 }
