@@ -100,8 +100,28 @@ void Stream::onEvent(evutil_socket_t, short what, void* arg) {
       s->handler_->onStreamHangup(*s);
       return;
     }
+    if (!s->reading_ && s->watch_paused_ && s->connected_ && s->resetWhilePaused()) {
+      s->handler_->onStreamHangup(*s);
+      return;
+    }
     s->handleRead();
   }
+}
+
+// A reset comes as EPOLLERR|EPOLLHUP, which libevent reports as EV_READ |
+// EV_WRITE without EV_CLOSED: while reading is paused, a look at the
+// socket (one peeked byte, nothing taken) tells a reset from new bytes.
+bool Stream::resetWhilePaused() {
+  char byte;
+  ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n >= 0 || errno == EAGAIN || errno == EINTR) {
+    if (n == 0) peer_closed_ = true;  // a FIN seen without EPOLLRDHUP
+    return n == 0;
+  }
+  error_ = errno;
+  write_failed_ = false;
+  peer_closed_ = true;
+  return true;
 }
 
 void Stream::finishConnect() {

@@ -232,6 +232,8 @@ Parser::Step Parser::stepFrom(llhttp_errno_t err, const char* data, size_t len) 
       // get ours too, never its internal messages.
       if (err == HPE_PAUSED_H2_UPGRADE) {
         fail(400, kPriReason);
+      } else if (err == HPE_UNEXPECTED_CONTENT_LENGTH && !(parser_.flags & F_TRANSFER_ENCODING)) {
+        fail(failStatus(), "Content-Length given more than once");  // llhttp's code for both cases
       } else {
         fail(failStatus(), describeError(err, kind_, m_.head_done));
       }
@@ -516,6 +518,9 @@ int Parser::responseHeadComplete() {
   r.version_major = parser_.http_major;
   r.version_minor = parser_.http_minor;
   if (r.status < 100) return fail(502, "status code below 100");
+  // RFC 9110 15: codes outside 100..599 are invalid (600..999 are used
+  // inside some libraries for their own errors, never meant for a client).
+  if (r.status > 599) return fail(502, "status code above 599");
   // RFC 9110 15.2.2: a 101 names the protocol switched to.
   if (r.status == 101 && r.fields.find(Token::kUpgrade) < 0) return fail(502, "101 Switching Protocols without Upgrade");
   r.no_body = m_.no_body_expected || r.status < 200 || r.status == 204 || r.status == 304;

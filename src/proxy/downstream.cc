@@ -42,6 +42,7 @@ Downstream::Downstream(ProxyWorker& owner, int fd, const sockaddr* peer, socklen
       timer_(owner.base(), &Downstream::onTimer, this) {
   client_.setLowWater(kLowWater);
   client_.setWriteTimeout(rt_->client_timeouts.send);
+  client_.watchWhilePaused(true);
   client_.attach(fd);
 }
 
@@ -93,6 +94,7 @@ void Downstream::onStreamWritable(core::Stream&) {
   }
   if (waiting_for_output_ && client_.outputLength() <= kLowWater) {
     waiting_for_output_ = false;
+    armTimer(rt_->client_timeouts.idle);
     processInput();
   }
 }
@@ -107,7 +109,12 @@ void Downstream::onStreamError(core::Stream&) {
     exchange_.clientGone(why);  // ends with exchangeAborted()
     return;
   }
-  WEIR_DEBUG("client %s: %s: %s", client_addr_.c_str(), why, std::strerror(client_.errorCode()));
+  if (client_.errorCode() == ETIMEDOUT) {
+    WEIR_INFO("client %s: send timed out: nothing written or acknowledged for %lld ms", client_addr_.c_str(),
+              static_cast<long long>(rt_->client_timeouts.send.count()));
+  } else {
+    WEIR_DEBUG("client %s: %s: %s", client_addr_.c_str(), why, std::strerror(client_.errorCode()));
+  }
   close();
 }
 
@@ -119,8 +126,8 @@ void Downstream::onStreamHangup(core::Stream&) {
   if (state_ == State::kTunnel) {
     tunnel_->clientEvent();
   } else if (state_ == State::kExchange) {
-    exchange_.clientGone("client closed the connection");
-  } else if (state_ == State::kWaitRequest && waiting_for_output_) {
+    exchange_.clientGone(client_.readError() != 0 ? "client reset the connection" : "client closed the connection");
+  } else if (state_ == State::kWaitRequest && waiting_for_output_ && client_.readError() == 0) {
     // The client stopped sending but may still read what is queued.
     client_.resumeReading();
   } else if (state_ != State::kClosing) {
@@ -335,12 +342,15 @@ void Downstream::nextRequest() {
   state_ = State::kWaitRequest;
   parser_.reset();
   request_done_ = false;
-  armTimer(rt_->client_timeouts.idle);
   if (client_.outputLength() > kHighWater) {
+    // Not idle: the client has answers it does not read. The stream's write
+    // timeout (send) bounds that wait, not client_idle.
+    timer_.cancel();
     waiting_for_output_ = true;
     client_.pauseReading();
     return;
   }
+  armTimer(rt_->client_timeouts.idle);
   if (in_input_) return;  // processInput() goes on with the next request
   processInput();
 }

@@ -49,7 +49,9 @@ class Downstream final : public core::Deferred, private core::StreamHandler {
   bool requestDone() const { return request_done_; }
   // The request line had a version (its head was parsed whole, or a
   // refused request got that far).
-  bool requestHadVersion() const { return !parser_.inHead() || line_had_version_; }
+  bool requestHadVersion() const {
+    return parser_.request().version_major != 0 && (!parser_.inHead() || line_had_version_);
+  }
   // True when what is left of the request body, if any, may be read and
   // dropped after the response so the connection can be kept.
   bool bodyDiscardable() const;

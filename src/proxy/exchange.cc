@@ -308,13 +308,9 @@ void Exchange::upstreamEnded() {
     finishResponse();
     return;
   }
-  const http::ResponseHead& resp = response_parser_.response();
   logUpstreamError(err != 0 ? "reset in the middle of the response body" : "closed in the middle of the response body",
                    err);
-  // A close-delimited body sent as is (to an HTTP/1.0 client) can only be
-  // told incomplete by a reset; every other framing shows it by itself.
-  const bool reset_client = resp.until_close && plan_.body == http::BodyMode::kAsIs;
-  abortResponse(err != 0 ? "upstream_reset" : "upstream_closed", reset_client);
+  abortResponse(err != 0 ? "upstream_reset" : "upstream_closed");
 }
 
 void Exchange::finishResponse() {
@@ -333,7 +329,17 @@ void Exchange::finishResponse() {
   client_.exchangeFinished(plan_.close, false);
 }
 
-void Exchange::abortResponse(std::string_view error, bool reset_client) {
+// A body the client reads until the connection closes (close-delimited, or
+// de-chunked for an HTTP/1.0 client) can only be told incomplete by a
+// reset; every other framing shows a cut by itself (bytes short of
+// Content-Length, no terminating chunk).
+bool Exchange::clientBodyEndsAtClose() const {
+  return plan_.body == http::BodyMode::kDechunk ||
+         (plan_.body == http::BodyMode::kAsIs && response_parser_.response().until_close);
+}
+
+void Exchange::abortResponse(std::string_view error) {
+  const bool reset_client = clientBodyEndsAtClose();
   error_ = error;
   if (hooks_ != nullptr) hooks_->responseEnd(*this, false);
   logAccess();

@@ -93,7 +93,8 @@ class Exchange final : private http::BodySink {
   void relayBody(size_t consumed);
   void upstreamEnded();
   void finishResponse();
-  void abortResponse(std::string_view error, bool reset_client);
+  void abortResponse(std::string_view error);
+  bool clientBodyEndsAtClose() const;
   bool wantClose() const;
   void applyBackpressure();
   void resetFields();

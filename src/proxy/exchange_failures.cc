@@ -17,7 +17,7 @@ void Exchange::upstreamFailed(FailureKind kind, int err, std::string_view what) 
   if (!active_ || !upstream_.active()) return;
   if (head_sent_) {
     logUpstreamError(what, err);
-    abortResponse(kind == FailureKind::kResponseTimeout ? "upstream_timeout" : "upstream_failed", false);
+    abortResponse(kind == FailureKind::kResponseTimeout ? "upstream_timeout" : "upstream_failed");
     return;
   }
   const http::RequestHead& req = client_.request();
@@ -78,7 +78,7 @@ void Exchange::writeErrorResponse(int status, bool close) {
 
 void Exchange::respondError(int status, std::string_view why) {
   if (head_sent_) {
-    abortResponse("upstream_failed", false);
+    abortResponse("upstream_failed");
     return;
   }
   upstream_.release(false);

@@ -50,6 +50,27 @@ TEST_F(PipelineBound, ClientThatNeverReadsKeepsRssBounded) {
   }
 }
 
+// A client that is behind on reading its pipelined answers is not idle:
+// client_idle must not cut it (send, the write timeout, bounds that wait).
+TEST_F(PipelineBound, ClientBehindOnReadingIsNotCutByClientIdle) {
+  ASSERT_NO_FATAL_FAILURE(startProxy("", "timeouts: { client_idle: 1s, send: 20s }\n"));
+  RawClient c(weir().port(), 16 * 1024);
+  ASSERT_TRUE(c.connected());
+  // 16 MB of answers, each complete in one upstream read: more than weir's
+  // mark and the kernel buffers hold, so weir waits between exchanges.
+  constexpr int kRequests = 2000;
+  std::string batch;
+  for (int i = 0; i < kRequests; ++i) batch += get("/bytes/8000");
+  ASSERT_TRUE(c.send(batch, Ms(5000)));
+  std::this_thread::sleep_for(Ms(2500));  // over twice client_idle without reading
+  for (int i = 0; i < kRequests; ++i) {
+    auto r = c.readResponse(Ms(5000));
+    ASSERT_TRUE(r) << "response " << i << " of " << kRequests << ": " << c.lastError();
+    ASSERT_EQ(r->status, 200);
+    ASSERT_EQ(r->body.size(), 8000u);
+  }
+}
+
 // Errors that weir answers itself end exchanges at once; they obey the same
 // bound (and the loop over pipelined requests does not recurse).
 TEST(PipeliningErrors, ManyPipelined404sKeepRssBoundedAndOrder) {
@@ -156,6 +177,51 @@ TEST(ClientAbort, ClosingWhileWaitingEndsTheExchangeClosesUpstreamAndLogs499) {
   auto line = weir.waitForLogLine(weir.accessLogPath(), [](const std::string& l) { return l.find("/slow") != std::string::npos; });
   ASSERT_TRUE(line) << weir.accessLog();
   EXPECT_NE(line->find("\" 499 "), std::string::npos) << *line;
+}
+
+// A reset (not a FIN) while weir waits: libevent reports it without
+// EV_CLOSED, so it must be seen some other way while reading is paused.
+// Checked as the first and as the second request on the connection.
+TEST(ClientAbort, ResetWhileWaitingEndsTheExchangeClosesUpstreamAndLogs499) {
+  for (bool second : {false, true}) {
+    SCOPED_TRACE(second ? "second request" : "first request");
+    std::atomic<int> sawClose{0};
+    ScriptedUpstream up([&](UpstreamConn& conn, int) {
+      for (;;) {
+        auto head = conn.readHead();
+        if (!head) return;
+        if (head->find("/slow") == std::string::npos) {
+          conn.send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+          continue;
+        }
+        if (conn.waitEof(Ms(5000))) sawClose++;  // never answers
+        return;
+      }
+    });
+    Weir weir(poolConfig({up.address()}));
+    ASSERT_TRUE(weir.ok()) << weir.error();
+    RawClient c(weir.port());
+    if (second) {
+      ASSERT_TRUE(c.send(get("/first")));
+      auto r = c.readResponse(Ms(3000));
+      ASSERT_TRUE(r) << c.lastError();
+      EXPECT_EQ(r->status, 200);
+    }
+    ASSERT_TRUE(c.send(get("/slow")));
+    std::this_thread::sleep_for(Ms(300));
+    linger lg{1, 0};
+    ASSERT_EQ(::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    c.close();  // a TCP reset
+    auto deadline = Clock::now() + Ms(2000);
+    while (sawClose == 0 && Clock::now() < deadline) std::this_thread::sleep_for(Ms(20));
+    EXPECT_EQ(sawClose, 1) << "the upstream connection was kept after the client reset";
+    auto line = weir.waitForLogLine(weir.accessLogPath(), [](const std::string& l) { return l.find("/slow") != std::string::npos; });
+    ASSERT_TRUE(line) << weir.accessLog();
+    EXPECT_NE(line->find("\" 499 "), std::string::npos) << *line;
+    EXPECT_TRUE(weir.waitForLogLine(weir.errorLogPath(), [](const std::string& l) {
+      return l.find("client reset the connection") != std::string::npos;
+    })) << weir.errorLog();
+  }
 }
 
 // ---- replays ------------------------------------------------------------------------------------
@@ -270,6 +336,34 @@ TEST(Truncation, ResetInCloseDelimitedBodyResetsHttp10Client) {
   ASSERT_TRUE(c.send("GET /cut HTTP/1.0\r\n\r\n"));
   c.readUntilClose(Ms(3000));
   EXPECT_TRUE(c.reset()) << "a close-delimited body cut short must not end with a clean FIN";
+}
+
+// An HTTP/1.0 client reads a de-chunked body until the connection closes,
+// so a chunked body cut short (closed, reset, or broken framing) must end
+// with a reset there too.
+TEST(Truncation, ChunkedBodyCutShortResetsHttp10Client) {
+  struct Cut {
+    const char* name;
+    const char* rest;  // after the head and a first chunk
+    bool reset;
+  };
+  for (const Cut& cut : {Cut{"close mid-chunk", "a\r\nhello", false}, Cut{"reset between chunks", "", true},
+                         Cut{"bare LF after the last chunk", "0\n\r\n", false}}) {
+    SCOPED_TRACE(cut.name);
+    ScriptedUpstream up([&](UpstreamConn& conn, int) {
+      if (!conn.readHead()) return;
+      conn.send(std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n") + cut.rest);
+      std::this_thread::sleep_for(Ms(100));
+      if (cut.reset) conn.reset();
+    });
+    Weir weir(poolConfig({up.address()}));
+    ASSERT_TRUE(weir.ok()) << weir.error();
+    RawClient c(weir.port());
+    ASSERT_TRUE(c.send("GET /cut HTTP/1.0\r\n\r\n"));
+    std::string all = c.readUntilClose(Ms(3000));
+    EXPECT_FALSE(c.timedOut());
+    EXPECT_TRUE(c.reset()) << "a de-chunked body cut short ended with a clean FIN: " << all.substr(0, 300);
+  }
 }
 
 TEST(Truncation, CleanCloseOfCloseDelimitedBodyCompletes) {

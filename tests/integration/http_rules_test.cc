@@ -436,18 +436,27 @@ TEST(HttpRules, ClientClaimsAreReplacedByDefault) {
 // --- start lines -------------------------------------------------------------------------
 
 TEST(HttpRules, RequestLineWithoutVersionIsAnsweredAtOnce) {
-  ListUpstream up({{kOk}});
-  Weir weir(poolConfig({up.address()}, "", "timeouts: { client_header: 30s }"));
-  ASSERT_TRUE(weir.ok()) << weir.error();
-  auto start = Clock::now();
-  Exchange e = exchange(weir.port(), "GET /x\r\n");
-  ASSERT_TRUE(e.response) << e.error;
-  EXPECT_EQ(e.response->status, 400);
-  EXPECT_TRUE(e.closed);
-  EXPECT_LT(Clock::now() - start, Ms(2500)) << "answered only at the header timeout";
-  EXPECT_TRUE(weir.waitForLogLine(weir.errorLogPath(), [](const std::string& l) {
-    return icontains(l, "request line has no HTTP/1.x version");
-  })) << weir.errorLog();
+  // Alone, or with the empty line that ends a head (llhttp's HTTP/0.9 path).
+  for (const char* line : {"GET /x\r\n", "GET /x\r\n\r\n"}) {
+    SCOPED_TRACE(line);
+    ListUpstream up({{kOk}});
+    Weir weir(poolConfig({up.address()}, "", "timeouts: { client_header: 30s }"));
+    ASSERT_TRUE(weir.ok()) << weir.error();
+    auto start = Clock::now();
+    Exchange e = exchange(weir.port(), line);
+    ASSERT_TRUE(e.response) << e.error;
+    EXPECT_EQ(e.response->status, 400);
+    EXPECT_TRUE(e.closed);
+    EXPECT_LT(Clock::now() - start, Ms(2500)) << "answered only at the header timeout";
+    EXPECT_EQ(up.requests(), 0);
+    EXPECT_TRUE(weir.waitForLogLine(weir.errorLogPath(), [](const std::string& l) {
+      return icontains(l, "request line has no HTTP/1.x version");
+    })) << weir.errorLog();
+    // The access log shows the line as sent: no version made up for it.
+    auto access = weir.waitForLogLine(weir.accessLogPath(), [](const std::string& l) { return l.find(" 400 ") != std::string::npos; });
+    ASSERT_TRUE(access) << weir.accessLog();
+    EXPECT_NE(access->find("\"GET /x\" 400 "), std::string::npos) << *access;
+  }
 }
 
 TEST(HttpRules, Http2PriorKnowledgeGetsACleanRefusal) {

@@ -503,6 +503,13 @@ TEST(HttpParserRulesTest, StatusBelow100IsAnInvalidResponse) {
   EXPECT_TRUE(parse(Kind::kResponse, "HTTP/1.1 100 Continue\r\n\r\n").accepted());
 }
 
+TEST(HttpParserRulesTest, StatusAbove599IsAnInvalidResponse) {
+  for (const char* code : {"600", "700", "999"}) {
+    expectRefused(Kind::kResponse, std::string("HTTP/1.1 ") + code + " X\r\nContent-Length: 0\r\n\r\n", 502);
+  }
+  EXPECT_TRUE(parse(Kind::kResponse, "HTTP/1.1 599 Edge\r\nContent-Length: 0\r\n\r\n").accepted());
+}
+
 TEST(HttpParserRulesTest, HttpTwoPriorKnowledgeIsACleanRefusal) {
   Outcome o = parse(Kind::kRequest, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
   EXPECT_TRUE(o.flags & kError);
@@ -589,6 +596,19 @@ TEST(HttpParserRulesTest, EveryLlhttpErrorHasOperatorWords) {
   }
   EXPECT_STREQ(Parser::describeError(HPE_INVALID_METHOD, Kind::kRequest, false), "invalid method");
   EXPECT_STREQ(Parser::describeError(HPE_INVALID_CHUNK_SIZE, Kind::kRequest, true), "malformed chunk-size line");
+}
+
+// llhttp has one code for two faults; the words name the one that happened.
+TEST(HttpParserRulesTest, ContentLengthFaultsAreNamedForWhatTheyAre) {
+  for (Kind kind : {Kind::kRequest, Kind::kResponse}) {
+    const std::string first = kind == Kind::kRequest ? "POST / HTTP/1.1\r\nHost: a\r\n" : "HTTP/1.1 200 OK\r\n";
+    Outcome twice = parse(kind, first + "Content-Length: 2\r\nContent-Length: 3\r\n\r\nok");
+    EXPECT_TRUE(twice.flags & kError);
+    EXPECT_EQ(twice.reason, "Content-Length given more than once");
+    Outcome both = parse(kind, first + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n");
+    EXPECT_TRUE(both.flags & kError);
+    EXPECT_NE(both.reason.find("Transfer-Encoding"), std::string::npos) << both.reason;
+  }
 }
 
 TEST(HttpParserRulesTest, RefusedMessagesNeverCarryLlhttpWords) {

@@ -39,9 +39,10 @@ class StreamHandler {
   // timeout (errorCode() is then ETIMEDOUT); errorCode() says why. The
   // stream is unusable.
   virtual void onStreamError(Stream& s) = 0;
-  // The peer closed or reset the connection while reading was paused
-  // (EPOLLRDHUP). Unread bytes may still wait in the kernel; peerClosed()
-  // stays true from now on.
+  // The peer closed the connection while reading was paused (EPOLLRDHUP),
+  // or reset it when watchWhilePaused() is on (readError() is then set).
+  // Unread bytes may still wait in the kernel; peerClosed() stays true from
+  // now on.
   virtual void onStreamHangup(Stream& s) {}
 
  protected:
@@ -93,6 +94,12 @@ class Stream {
   // message it was receiving did not end well.
   void abort();
 
+  // While reading is paused, also tell the handler (onStreamHangup) of a
+  // reset, which costs a peek at the socket on each read edge while paused;
+  // without it only a close (EPOLLRDHUP) is reported. For client
+  // connections, where a paused read means waiting for an answer.
+  void watchWhilePaused(bool on) { watch_paused_ = on; }
+
   // Reads again soon (from the loop), e.g. after a write failed: the read
   // side may still hold the peer's last words, or its close.
   void pokeRead();
@@ -115,6 +122,7 @@ class Stream {
   void handleRead();
   void handleWrite();
   void finishConnect();
+  bool resetWhilePaused();
   void fail(int err);
   bool writeOut(bool& progressed);
   void afterWrite(bool progressed);
@@ -141,6 +149,7 @@ class Stream {
   bool shut_after_flush_ = false;
   bool write_shut_ = false;
   bool write_failed_ = false;  // error_ came from a write: reading may go on
+  bool watch_paused_ = false;  // see watchWhilePaused()
   std::chrono::milliseconds write_timeout_{0};
   uint64_t acked_mark_ = 0;  // ackedBytes() when the write timeout was last armed or checked
   Deadline write_deadline_;
