@@ -517,6 +517,8 @@ int Parser::responseHeadComplete() {
   r.status = static_cast<uint16_t>(parser_.status_code);
   r.version_major = parser_.http_major;
   r.version_minor = parser_.http_minor;
+  // HTTP/1.x framing only means something for an HTTP/1.x response.
+  if (r.version_major != 1) return fail(502, "response is not HTTP/1.x");
   if (r.status < 100) return fail(502, "status code below 100");
   // RFC 9110 15: codes outside 100..599 are invalid (600..999 are used
   // inside some libraries for their own errors, never meant for a client).

@@ -503,6 +503,13 @@ TEST(HttpParserRulesTest, StatusBelow100IsAnInvalidResponse) {
   EXPECT_TRUE(parse(Kind::kResponse, "HTTP/1.1 100 Continue\r\n\r\n").accepted());
 }
 
+TEST(HttpParserRulesTest, ResponseOtherThanHttp1IsInvalid) {
+  for (const char* version : {"HTTP/2.0", "HTTP/0.9", "HTTP/3.0"}) {
+    expectRefused(Kind::kResponse, std::string(version) + " 200 OK\r\nContent-Length: 0\r\n\r\n", 502);
+  }
+  EXPECT_TRUE(parse(Kind::kResponse, "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").accepted());
+}
+
 TEST(HttpParserRulesTest, StatusAbove599IsAnInvalidResponse) {
   for (const char* code : {"600", "700", "999"}) {
     expectRefused(Kind::kResponse, std::string("HTTP/1.1 ") + code + " X\r\nContent-Length: 0\r\n\r\n", 502);
