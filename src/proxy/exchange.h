@@ -94,11 +94,11 @@ class Exchange final : private http::BodySink {
   void upstreamEnded();
   void finishResponse();
   void abortResponse(std::string_view error);
+  void answer(int status, bool close, bool linger);
   bool clientBodyEndsAtClose() const;
   bool wantClose() const;
   void applyBackpressure();
   void resetFields();
-  void writeErrorResponse(int status, bool close);
   void logAccess();
   double elapsed(const timeval& since) const;
 

@@ -65,17 +65,6 @@ void Exchange::logUpstreamError(std::string_view what, int err) {
              client_.address().c_str());
 }
 
-void Exchange::writeErrorResponse(int status, bool close) {
-  scratch_.clear();
-  http::writeErrorResponse(status, close, scratch_);
-  evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
-  status_ = status;
-  head_sent_ = true;
-  const size_t body = http::reasonPhrase(status).size() + 5;  // "404 Not Found\n"
-  head_bytes_ = scratch_.size() - body;
-  body_bytes_ = body;
-}
-
 void Exchange::respondError(int status, std::string_view why) {
   if (head_sent_) {
     abortResponse("upstream_failed");
@@ -84,29 +73,33 @@ void Exchange::respondError(int status, std::string_view why) {
   upstream_.release(false);
   const http::RequestHead& req = client_.request();
   const std::string_view host = req.authority;
-  if (status >= 500) {
-    WEIR_WARN("%d for %s %s (host %.*s) from %s: %.*s", status, req.method_name.c_str(), req.target.c_str(),
-              static_cast<int>(host.size()), host.data(), client_.address().c_str(), static_cast<int>(why.size()),
-              why.data());
-  } else {
-    WEIR_INFO("%d for %s %s (host %.*s) from %s: %.*s", status, req.method_name.c_str(), req.target.c_str(),
-              static_cast<int>(host.size()), host.data(), client_.address().c_str(), static_cast<int>(why.size()),
-              why.data());
-  }
+  WEIR_LOG(status >= 500 ? log::Level::kWarn : log::Level::kInfo, "%d for %s %s (host %.*s) from %s: %.*s", status,
+           req.method_name.c_str(), req.target.c_str(), static_cast<int>(host.size()), host.data(),
+           client_.address().c_str(), static_cast<int>(why.size()), why.data());
   const bool close = wantClose();
-  writeErrorResponse(status, close);
+  answer(status, close, close && !request_done_);
+}
+
+// Weir's own answer ends the exchange: written, logged, and the connection
+// goes on or closes (lingering when the client may still be sending).
+void Exchange::answer(int status, bool close, bool linger) {
+  scratch_.clear();
+  http::writeErrorResponse(status, close, scratch_);
+  evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
+  status_ = status;
+  head_sent_ = true;
+  const size_t body = http::reasonPhrase(status).size() + 5;  // "404 Not Found\n"
+  head_bytes_ = scratch_.size() - body;
+  body_bytes_ = body;
   logAccess();
   active_ = false;
-  client_.exchangeFinished(close, close && !request_done_);
+  client_.exchangeFinished(close, linger);
 }
 
 void Exchange::reject(int status, std::string_view reason) {
   resetFields();
   error_ = status == 408 ? "client_timeout" : "invalid_request";
-  writeErrorResponse(status, true);
-  logAccess();
-  active_ = false;
-  client_.exchangeFinished(true, true);
+  answer(status, true, true);
 }
 
 void Exchange::requestFailed(int status, std::string_view reason) {
@@ -124,10 +117,7 @@ void Exchange::requestFailed(int status, std::string_view reason) {
     client_.exchangeAborted(Downstream::Abort::kFlush);
     return;
   }
-  writeErrorResponse(status, true);
-  logAccess();
-  active_ = false;
-  client_.exchangeFinished(true, true);
+  answer(status, true, true);
 }
 
 void Exchange::requestTimedOut() {
@@ -145,10 +135,7 @@ void Exchange::requestTimedOut() {
   }
   upstream_.release(false);
   error_ = "client_timeout";
-  writeErrorResponse(408, true);
-  logAccess();
-  active_ = false;
-  client_.exchangeFinished(true, false);
+  answer(408, true, false);
 }
 
 // The client closed or reset while the exchange went on: as nginx does, the
