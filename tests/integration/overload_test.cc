@@ -37,14 +37,15 @@ long lineCount(const std::string& text) { return static_cast<long>(std::count(te
 // soft limit to the hard one at start), with its own config and logs.
 class LimitedWeir {
  public:
-  LimitedWeir(int nofile, const std::string& body) {
+  LimitedWeir(int nofile, const std::string& body) : LimitedWeir(nofile, nofile, body) {}
+  LimitedWeir(int soft, int hard, const std::string& body) {
     port_ = freePort();
     errorLog_ = testDir() + "/error-limited.log";
     std::string config = testDir() + "/limited.yaml";
     writeFile(config, "workers: 1\nlisteners: [{ address: 127.0.0.1:" + std::to_string(port_) +
                           " }]\naccess_log: { path: " + testDir() + "/access-limited.log }\nerror_log: { path: " +
                           errorLog_ + ", level: info }\n" + body);
-    std::string limit = "--nofile=" + std::to_string(nofile) + ":" + std::to_string(nofile);
+    std::string limit = "--nofile=" + std::to_string(soft) + ":" + std::to_string(hard);
     proc_ = std::make_unique<Process>(std::vector<std::string>{kPrlimit, limit, WEIR_BIN, "-c", config}, "weir");
     ok_ = waitForPort(port_, Ms(10000));
   }
@@ -123,6 +124,23 @@ TEST(Overload, OutOfDescriptorsBacksOffWithoutSpinningOrFlooding) {
 
 // limits.connections: auto is (descriptors - reserve) / 2; at that cap weir
 // stops accepting before it runs out of descriptors.
+// The soft descriptor limit is raised to the hard one at start, and the
+// cap is derived from what that allows.
+TEST(Overload, SoftDescriptorLimitIsRaisedToTheHardOne) {
+  if (::access(kPrlimit, X_OK) != 0) GTEST_SKIP() << "needs " << kPrlimit << " (util-linux)";
+  Origin origin("a");
+  ASSERT_TRUE(origin.ok()) << origin.error();
+  LimitedWeir weir(64, 256, poolConfig({origin.address()}, "keepalive: 4"));
+  ASSERT_TRUE(weir.ok()) << weir.process().stderrText() << weir.errorLog();
+  // (256 - 39 reserved) / 2 = 108, as in the test below with 64.
+  EXPECT_TRUE(weir.logHas("descriptor limit 256 (raised from 64): up to 108 client connections")) << weir.errorLog();
+  auto clients = connectMany(weir.port(), 80);  // more than 64 descriptors hold
+  ASSERT_EQ(clients.size(), 80u);
+  std::this_thread::sleep_for(Ms(300));
+  expectServes(weir.port());
+  EXPECT_EQ(weir.errorLog().find("Too many open files"), std::string::npos) << weir.errorLog();
+}
+
 TEST(Overload, DefaultCapComesFromTheDescriptorLimit) {
   if (::access(kPrlimit, X_OK) != 0) GTEST_SKIP() << "needs " << kPrlimit << " (util-linux)";
   Origin origin("a");
