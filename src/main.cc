@@ -238,7 +238,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string error;
-  weir::proxy::RuntimePtr runtime = weir::proxy::buildRuntime(*cfg, error);
+  weir::upstream::HealthRegistry registry;
+  weir::proxy::RuntimePtr runtime = weir::proxy::buildRuntime(*cfg, registry, error);
   if (!runtime) {
     std::fprintf(stderr, "%s: %s\n", args.config.c_str(), error.c_str());
     return 1;

@@ -162,7 +162,7 @@ void BM_RoundRobinPick(benchmark::State& state) {
     state.SkipWithError("round_robin is not registered");
     return;
   }
-  std::unique_ptr<weir::upstream::Picker> picker = balancer->build(pool);
+  std::unique_ptr<weir::upstream::Picker> picker = balancer->build(pool, weir::upstream::HealthRegistry().view(pool), 1);
   weir::upstream::TriedSet tried(pool.servers.size());
   if (state.range(0) != 0) tried.add(3);
   const weir::upstream::PickContext ctx;

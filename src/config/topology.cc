@@ -12,7 +12,7 @@ namespace {
 
 // Balancer names accepted in pools. config sits below upstream and cannot ask
 // its registry, so a new balancer adds its name here too (STYLE.md).
-constexpr std::string_view kBalancers[] = {"round_robin"};
+constexpr std::string_view kBalancers[] = {"round_robin", "least_request", "random", "consistent_hash"};
 
 bool sameAddress(const SocketAddress& a, const SocketAddress& b) {
   if (a.family() != b.family() || a.port() != b.port()) return false;

@@ -27,7 +27,7 @@ config::PoolConfig poolWithWeights(const std::vector<uint32_t>& weights) {
 std::unique_ptr<Picker> roundRobin(const std::vector<uint32_t>& weights) {
   const Balancer* b = findBalancer("round_robin");
   EXPECT_NE(b, nullptr);
-  return b ? b->build(poolWithWeights(weights)) : nullptr;
+  return b ? b->build(poolWithWeights(weights), HealthRegistry().view(poolWithWeights(weights)), 1) : nullptr;
 }
 
 // Picks `n` times with nothing tried, as letters: server 0 is 'a'.
@@ -130,8 +130,8 @@ TEST(BalancerTest, RoundRobinPickersHaveTheirOwnState) {
   const Balancer* b = findBalancer("round_robin");
   ASSERT_NE(b, nullptr);
   config::PoolConfig pool = poolWithWeights({1, 1, 1});
-  std::unique_ptr<Picker> one = b->build(pool);
-  std::unique_ptr<Picker> two = b->build(pool);
+  std::unique_ptr<Picker> one = b->build(pool, HealthRegistry().view(pool), 1);
+  std::unique_ptr<Picker> two = b->build(pool, HealthRegistry().view(pool), 1);
   EXPECT_EQ(sequence(*one, 2), "ab");
   EXPECT_EQ(sequence(*two, 3), "abc");  // starts from scratch
   EXPECT_EQ(sequence(*one, 2), "ca");

@@ -30,6 +30,58 @@ struct ServerConfig {
   std::string address;   // as written, e.g. "127.0.0.1:9001" or "app1:80"
   SocketAddress addr;    // resolved at load (host names resolved once, here)
   uint32_t weight = 1;   // 1..1000
+  bool backup = false;   // takes traffic only while no primary server of the pool is up
+};
+
+// pools.NAME.health_check: active probes, off unless the key is present.
+struct HealthCheckConfig {
+  enum class Type : uint8_t { kHttp, kTcp };
+  bool enabled = false;
+  Type type = Type::kHttp;
+  std::string path = "/";           // http only
+  std::string host;                 // Host of the probe; "" means the server's address
+  Duration interval{std::chrono::seconds(2)};
+  Duration timeout{std::chrono::seconds(1)};
+  uint32_t rise = 2;                // consecutive successes to mark a down server up
+  uint32_t fall = 3;                // consecutive failures to mark an up server down
+  struct StatusRange {
+    int first;
+    int last;
+  };
+  std::vector<StatusRange> expect{{200, 399}};  // accepted statuses
+};
+
+// pools.NAME.passive: outlier ejection from live traffic, on by default.
+struct PassiveHealthConfig {
+  bool enabled = true;
+  uint32_t consecutive_failures = 5;
+  std::vector<int> on_status{502, 503, 504};  // responses that count as failures
+  Duration ejection{std::chrono::seconds(10)};   // first ejection; doubles on each repeat
+  Duration max_ejection{std::chrono::minutes(5)};
+  uint32_t max_ejected_percent = 50;
+};
+
+// pools.NAME.hash: the key consistent_hash balances by.
+struct HashConfig {
+  enum class Source : uint8_t { kNone, kHeader, kCookie, kQuery, kPath, kUri, kClientIp };
+  Source source = Source::kNone;  // kNone: only with other balancers
+  std::string name;               // header, cookie or query parameter name
+  double bounded_load = 1.25;     // 0: no bound
+};
+
+// What a failed attempt may be retried for (bits).
+enum RetryOn : uint32_t {
+  kRetryConnectFailure = 1u << 0,
+  kRetryReset = 1u << 1,
+  kRetryTimeout = 1u << 2,
+  kRetry502 = 1u << 3,
+  kRetry503 = 1u << 4,
+  kRetry504 = 1u << 5,
+};
+
+struct RetryBudgetConfig {
+  uint32_t percent = 20;        // retries in flight, as a share of the pool's other requests in flight
+  uint32_t min_concurrent = 3;  // retries always allowed up to this many at once
 };
 
 // Per-pool overrides of the global upstream timeouts (timeouts.upstream_*);
@@ -48,6 +100,12 @@ struct PoolConfig {
   uint32_t retries = 1;               // other servers tried when connecting fails
   std::string balancer = "round_robin";
   PoolTimeouts timeouts;              // pools.NAME.timeouts
+  HealthCheckConfig health_check;
+  PassiveHealthConfig passive;
+  HashConfig hash;
+  Duration slow_start{0};             // 0: a server that comes up takes its full weight at once
+  uint32_t retry_on = kRetryConnectFailure | kRetryReset | kRetryTimeout;
+  RetryBudgetConfig retry_budget;
 };
 
 struct RouteConfig {

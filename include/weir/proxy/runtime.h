@@ -12,6 +12,7 @@
 #include "weir/http/parser.h"
 #include "weir/proxy/router.h"
 #include "weir/upstream/balancer.h"
+#include "weir/upstream/server_state.h"
 
 namespace weir::proxy {
 
@@ -48,11 +49,13 @@ struct Runtime {
   std::vector<UpstreamTimeouts> pool_timeouts;          // per pool
   std::vector<const upstream::Balancer*> balancers;     // per pool
   std::vector<std::vector<std::string>> server_names;   // per pool, per server: "host:port"
+  std::vector<upstream::PoolView> pool_views;            // per pool: shared server state
 };
 
 using RuntimePtr = std::shared_ptr<const Runtime>;
 
-// nullptr with `error` set when a pool names an unknown balancer.
-RuntimePtr buildRuntime(config::ConfigPtr cfg, std::string& error);
+// nullptr with `error` set when a pool names an unknown balancer. Server
+// state comes from `registry`, which keeps it for servers that stay.
+RuntimePtr buildRuntime(config::ConfigPtr cfg, upstream::HealthRegistry& registry, std::string& error);
 
 }  // namespace weir::proxy

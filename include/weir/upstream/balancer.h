@@ -1,7 +1,12 @@
 // Load-balancing algorithms. A Balancer is registered by its config name and
 // builds one Picker per (worker, pool): pickers hold mutable per-worker state,
-// so picking takes no lock. Health (later) only changes which servers are
-// eligible; balancers never probe servers themselves.
+// so picking takes no lock. Health only changes which servers are eligible:
+// pickers read ServerState (usable, in flight, slow-start ramp) and never
+// probe servers themselves.
+//
+// Eligible, for every balancer: usable (not down, not ejected), not in the
+// request's TriedSet, and in the tier in use: the primary servers while any
+// primary is usable, else the backups (Eligibility below).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +15,7 @@
 #include <vector>
 
 #include "weir/config/config.h"
+#include "weir/upstream/server_state.h"
 
 namespace weir::upstream {
 
@@ -29,23 +35,30 @@ class TriedSet {
 };
 
 struct PickContext {
-  uint64_t request_hash = 0;  // for hashing balancers (later)
+  int64_t now_ms = 0;     // monotonicMs() at the pick: slow start reads it
+  bool has_key = false;   // consistent_hash: the request carries the hash key
+  uint64_t key_hash = 0;  // XXH3-64 of the key's value
 };
 
 class Picker {
  public:
   virtual ~Picker() = default;
-  // Index of the server to use, or -1 when every server was tried.
+  // Index of the server to use, or -1 when no server is eligible (all down,
+  // or every usable one tried). No allocation, no lock.
   virtual int pick(const PickContext& ctx, const TriedSet& tried) = 0;
 };
 
 class Balancer {
  public:
   virtual ~Balancer() = default;
-  virtual std::unique_ptr<Picker> build(const config::PoolConfig& pool) const = 0;
+  // `view.servers[i]` is the shared state of `pool.servers[i]`; `seed`
+  // seeds the picker's random generator (tests pass a fixed one).
+  virtual std::unique_ptr<Picker> build(const config::PoolConfig& pool, const PoolView& view,
+                                        uint64_t seed) const = 0;
 };
 
-// nullptr for an unknown name. Names: "round_robin".
+// nullptr for an unknown name. Names: round_robin, least_request, random,
+// consistent_hash.
 const Balancer* findBalancer(std::string_view name);
 
 }  // namespace weir::upstream

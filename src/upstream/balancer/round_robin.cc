@@ -21,7 +21,7 @@ int RoundRobinPicker::pick(const PickContext&, const TriedSet& tried) {
   return best;
 }
 
-std::unique_ptr<Picker> RoundRobinBalancer::build(const config::PoolConfig& pool) const {
+std::unique_ptr<Picker> RoundRobinBalancer::build(const config::PoolConfig& pool, const PoolView&, uint64_t) const {
   std::vector<uint32_t> weights;
   weights.reserve(pool.servers.size());
   for (const auto& s : pool.servers) weights.push_back(s.weight);

@@ -22,7 +22,7 @@ class RoundRobinPicker final : public Picker {
 
 class RoundRobinBalancer final : public Balancer {
  public:
-  std::unique_ptr<Picker> build(const config::PoolConfig& pool) const override;
+  std::unique_ptr<Picker> build(const config::PoolConfig& pool, const PoolView& view, uint64_t seed) const override;
 };
 
 }  // namespace weir::upstream
