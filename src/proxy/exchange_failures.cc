@@ -60,6 +60,7 @@ void Exchange::upstreamFailed(FailureKind kind, int err, std::string_view what) 
   }
   switch (mayRetry(f, req, retryState())) {
     case RetryDecision::kNextServer:
+      if (f.request_bytes_sent && !upstream_.takeRetry()) break;
       if (retryElsewhere(f.request_bytes_sent, -1)) return;
       break;
     case RetryDecision::kSameServerFresh:

@@ -109,7 +109,7 @@ bool UpstreamAttempt::connect(int first) {
   timer_.cancel();
   const unsigned max_attempts = 1 + rt_->config->pools[pool_].retries;
   while (!conn_) {
-    if (first < 0 && (attempts_ >= max_attempts || (attempts_ > 0 && !takeRetry()))) break;
+    if (first < 0 && attempts_ >= max_attempts) break;
     const int s = first >= 0 ? first : pickServer();
     first = -1;
     if (s < 0) break;

@@ -37,7 +37,7 @@ class UpstreamAttempt final : private core::StreamHandler {
   void reset(const Runtime& rt, size_t pool, const upstream::PickContext& ctx);
   // Picks a server not tried yet and gets a connection to it (to `first`
   // when it is given, from pickServer()). Returns false when no server is
-  // left, the retry budget refused another, or every connect failed at once;
+  // left or every connect failed at once;
   // error-log lines name each failure. Bytes already in output() move to the
   // new connection.
   bool connect(int first = -1);
@@ -47,7 +47,9 @@ class UpstreamAttempt final : private core::StreamHandler {
   // any one server).
   bool noneEligible() const { return none_eligible_; }
   // The retry budget allows one more retry now. Counts the exchange as
-  // retrying (once) when it does, and a refusal when it does not.
+  // retrying (once) when it does, and a refusal when it does not. Only a
+  // request that reached a server asks: moving one that no server received
+  // (a failed connect) adds nothing to what the pool receives.
   bool takeRetry();
   // Passive health: the current server failed (why: for the log), or
   // answered with `status` (a failure when passive.on_status lists it).
