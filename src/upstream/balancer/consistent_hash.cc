@@ -9,7 +9,8 @@
 namespace weir::upstream {
 namespace {
 
-constexpr uint64_t kNameSeed = 0x72616d7073616c74ull;  // "rampsalt"
+constexpr uint64_t kNameSeed = 0x72616d7073616c74ull;    // "rampsalt"
+constexpr uint64_t kStrideSalt = 0x7374726964657321ull;  // "strides!"
 
 // A 64-bit finalizer (splitmix64's): spreads key_hash ^ salt into bits that
 // are independent of the Maglev slot, which used key_hash mod M.
@@ -62,8 +63,8 @@ ConsistentHashPicker::Fit ConsistentHashPicker::fit(size_t i, uint64_t key, cons
   return Fit::kYes;
 }
 
-// Probes stop at kMaxProbes (slots in a row of the same server count as
-// one); then a scan of the tier from a key-derived start, still
+// Probes stop at kMaxProbes (a server met twice in a row is checked once);
+// then a scan of the tier from a key-derived start, still
 // deterministic per key. When every eligible server is at cap (the pool's T
 // lags the servers' counts) the first one met takes the request anyway.
 int ConsistentHashPicker::pick(const PickContext& ctx, const TriedSet& tried) {
@@ -74,15 +75,19 @@ int ConsistentHashPicker::pick(const PickContext& ctx, const TriedSet& tried) {
   const Bound b = bound(ctx.now_ms);
   const uint64_t key = ctx.key_hash;
   size_t slot = table.slotOf(key);
+  size_t stride = 0;  // derived only when the first probe fails: the usual pick costs one division
   int spare = -1;
   uint32_t previous = UINT32_MAX;
-  for (int probe = 0; probe < kMaxProbes; ++probe, slot = table.next(slot)) {
+  for (int probe = 0; probe < kMaxProbes; ++probe) {
     const uint32_t i = table.owner(slot);
-    if (i == previous) continue;
-    previous = i;
-    const Fit f = fit(i, key, b, ctx.now_ms, tried);
-    if (f == Fit::kYes) return static_cast<int>(i);
-    if (f == Fit::kSpare && spare < 0) spare = static_cast<int>(i);
+    if (i != previous) {
+      previous = i;
+      const Fit f = fit(i, key, b, ctx.now_ms, tried);
+      if (f == Fit::kYes) return static_cast<int>(i);
+      if (f == Fit::kSpare && spare < 0) spare = static_cast<int>(i);
+    }
+    if (stride == 0) stride = table.strideOf(remix(key ^ kStrideSalt));
+    slot = table.next(slot, stride);
   }
   return scan(key, b, ctx.now_ms, tried, spare);
 }

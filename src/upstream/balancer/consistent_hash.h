@@ -2,10 +2,13 @@
 // table (maglev_table.h), one per tier, built with the picker.
 //
 // A key's server is the owner of slot key_hash mod M. When that server is
-// not eligible (down, tried, wrong tier) the lookup probes the next slots,
-// slot + 1, slot + 2, ...: neighbouring slots belong to different servers in
-// a scattered way, so the keys of a down server spread over the others
-// instead of doubling one neighbour's load, and come back when it is up.
+// not eligible (down, tried, wrong tier) the lookup probes further slots of
+// the table, so the keys of a down server spread over the others instead of
+// doubling one neighbour's load, and come back when it is up. The probes
+// step by a stride derived from the key (double hashing), not by 1: Maglev
+// fills the table along arithmetic progressions, so the owner of slot + 1
+// is correlated with the owner of slot; with 4 servers, stepping by 1 split
+// a tried server's keys 55/45 between the two left, a per-key stride 50/50.
 //
 // Bounded load (hash.bounded_load = c > 0; Mirrokni, Thorup, Zadimoghaddam,
 // "Consistent Hashing with Bounded Loads", 2016): a server is at cap when

@@ -34,9 +34,13 @@ uint32_t MaglevTable::sizeFor(size_t servers) {
 // Servers take turns claiming their next preferred free slot. Weighted: each
 // round adds its weight to a server's credit and it claims one slot per
 // max-weight of credit, so the heaviest server claims one slot a round and a
-// server of half its weight one every other round.
-MaglevTable::MaglevTable(const std::vector<Server>& servers) {
-  if (servers.empty()) return;
+// server of half its weight one every other round. Turns go in name order,
+// not config order: the table, hence every key's server, does not depend on
+// how the servers are listed.
+MaglevTable::MaglevTable(const std::vector<Server>& listed) {
+  if (listed.empty()) return;
+  std::vector<Server> servers = listed;
+  std::sort(servers.begin(), servers.end(), [](const Server& a, const Server& b) { return a.name < b.name; });
   const uint64_t m = sizeFor(servers.size());
   std::vector<Preference> prefs;
   prefs.reserve(servers.size());

@@ -43,7 +43,12 @@ class MaglevTable {
   bool empty() const { return slots_.empty(); }
   size_t size() const { return slots_.size(); }
   size_t slotOf(uint64_t key_hash) const { return static_cast<size_t>(key_hash % slots_.size()); }
-  size_t next(size_t slot) const { return slot + 1 == slots_.size() ? 0 : slot + 1; }
+  // A key's probe sequence after its slot: slot + stride, + 2 stride, ...
+  // mod M; any stride in [1, M) visits every slot (M is prime).
+  size_t strideOf(uint64_t second_hash) const { return static_cast<size_t>(1 + second_hash % (slots_.size() - 1)); }
+  size_t next(size_t slot, size_t stride) const {
+    return slot + stride >= slots_.size() ? slot + stride - slots_.size() : slot + stride;
+  }
   uint32_t owner(size_t slot) const { return slots_[slot]; }
   // The server of a key when every server is eligible.
   uint32_t lookup(uint64_t key_hash) const { return owner(slotOf(key_hash)); }
