@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -346,6 +347,41 @@ TEST_P(EveryBalancerTest, LargePoolPicksTheOneServerLeft) {
   for (uint64_t n = 0; n < 20; ++n) EXPECT_EQ(s.pick(n, tried), 3);
   tried.add(3);
   EXPECT_EQ(s.pick(1, tried), -1);
+}
+
+// nginx's per-pick loop, as round_robin worked before its cycle was
+// precomputed: the reference the precomputed cycle must equal.
+std::vector<int> nginxSmooth(const std::vector<uint32_t>& weights, size_t picks) {
+  std::vector<int64_t> current(weights.size(), 0);
+  const int64_t total = std::accumulate(weights.begin(), weights.end(), int64_t{0});
+  std::vector<int> out;
+  for (size_t n = 0; n < picks; ++n) {
+    size_t best = 0;
+    for (size_t k = 0; k < weights.size(); ++k) {
+      current[k] += weights[k];
+      if (current[k] > current[best]) best = k;
+    }
+    current[best] -= total;
+    out.push_back(static_cast<int>(best));
+  }
+  return out;
+}
+
+TEST(BalancerTest, RoundRobinEqualsTheNginxLoop) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 20; ++round) {
+    const size_t servers = 1 + rng() % 200;
+    const uint32_t max_weight = round % 2 ? 300 : 5;  // many distinct weights, or few
+    std::vector<uint32_t> weights;
+    for (size_t i = 0; i < servers; ++i) weights.push_back(1 + rng() % max_weight);
+    const int64_t total = std::accumulate(weights.begin(), weights.end(), int64_t{0});
+    ASSERT_LE(total, 65536);  // no scaling: the sequences must be equal
+    Fixture s("round_robin", makePool(weights));
+    const std::vector<int> expected = nginxSmooth(weights, static_cast<size_t>(2 * total + 3));
+    for (size_t n = 0; n < expected.size(); ++n) {
+      ASSERT_EQ(s.pick(n), expected[n]) << "pick " << n << ", round " << round << ", " << servers << " servers";
+    }
+  }
 }
 
 // ---- round_robin at scale ----------------------------------------------------

@@ -29,44 +29,72 @@ WeightedCycle::WeightedCycle(const std::vector<uint32_t>& servers, const std::ve
   for (size_t k = 0; k < servers.size(); ++k) entries_.insert(entries_.end(), reduced[k], servers[k]);
 }
 
+namespace {
+
+// The servers of one weight: positions in `servers`, ascending.
+using Groups = std::map<uint32_t, std::vector<size_t>>;
+
+// One cycle of the smooth order over `groups`, with keys of type Key (see
+// buildSmooth): int64_t while positions fit kPosBits, else __int128.
+template <class Key>
+void smoothSteps(const Groups& groups, const std::vector<uint32_t>& servers, int64_t total,
+                 std::vector<uint32_t>& out) {
+  constexpr int kPosBits = 20;
+  std::vector<Key> rate, offset;  // a group's key at step t is t * rate - offset
+  std::vector<size_t> cursor;
+  std::vector<const std::vector<size_t>*> members;
+  for (const auto& [w, positions] : groups) {
+    rate.push_back(Key{w} << kPosBits);
+    offset.push_back(static_cast<Key>(positions[0]));
+    cursor.push_back(0);
+    members.push_back(&positions);
+  }
+  for (int64_t t = 1; t <= total; ++t) {
+    size_t best = 0;
+    Key best_key = t * rate[0] - offset[0];
+    for (size_t g = 1; g < rate.size(); ++g) {
+      const Key key = t * rate[g] - offset[g];
+      best = key > best_key ? g : best;
+      best_key = key > best_key ? key : best_key;
+    }
+    const std::vector<size_t>& group = *members[best];
+    const size_t before = group[cursor[best]];
+    out.push_back(servers[before]);
+    Key round = 0;
+    if (++cursor[best] == group.size()) {
+      cursor[best] = 0;
+      round = Key{total} << kPosBits;
+    }
+    offset[best] += round + static_cast<Key>(group[cursor[best]]) - static_cast<Key>(before);
+  }
+}
+
+}  // namespace
+
 // Step t (from 1) gives server k the score t * w_k - total * picks_k, so
 // servers of one weight differ only by their pick counts: the one with the
 // fewest picks, the first of them on a tie, leads its group, and a group is
 // served in cyclic order. Comparing group leaders instead of every server
 // gives the same sequence as the per-server loop in O(distinct weights) a
-// step.
+// step; distinct weights summing to at most kMaxLength are at most ~360.
+//
+// The tie-break rides in the low bits of one key, (score << 20) - leader
+// position, so the inner loop is a branch-free max. In 64 bits while the
+// pool has < 2^20 servers: then total <= kMaxLength + servers < 2^21
+// (reduce()) and scores < total^2 < 2^42.
 void WeightedCycle::buildSmooth(const std::vector<uint32_t>& servers, const std::vector<uint32_t>& weights) {
-  struct Group {
-    int64_t weight;
-    std::vector<size_t> members;  // positions in `servers`, ascending
-    uint64_t picks = 0;
-  };
-  std::map<uint32_t, size_t> by_weight;
-  std::vector<Group> groups;
+  Groups groups;
   int64_t total = 0;
   for (size_t k = 0; k < servers.size(); ++k) {
-    auto [it, added] = by_weight.emplace(weights[k], groups.size());
-    if (added) groups.push_back(Group{weights[k], {}});
-    groups[it->second].members.push_back(k);
+    groups[weights[k]].push_back(k);
     total += weights[k];
   }
+  if (groups.empty()) return;
   entries_.reserve(static_cast<size_t>(total));
-  for (int64_t t = 1; t <= total; ++t) {
-    Group* best = nullptr;
-    int64_t best_score = 0;
-    size_t best_pos = 0;
-    for (Group& g : groups) {
-      const size_t n = g.members.size();
-      const int64_t score = t * g.weight - total * static_cast<int64_t>(g.picks / n);
-      const size_t pos = g.members[g.picks % n];
-      if (!best || score > best_score || (score == best_score && pos < best_pos)) {
-        best = &g;
-        best_score = score;
-        best_pos = pos;
-      }
-    }
-    ++best->picks;
-    entries_.push_back(servers[best_pos]);
+  if (servers.size() < (size_t{1} << 20)) {
+    smoothSteps<int64_t>(groups, servers, total, entries_);
+  } else {
+    smoothSteps<__int128>(groups, servers, total, entries_);
   }
 }
 
