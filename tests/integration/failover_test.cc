@@ -89,13 +89,13 @@ class Load {
 };
 
 std::string describe(const LoadResult& r) {
-  std::string s = "ok " + std::to_string(r.ok) + ", bad status " + std::to_string(r.bad_status) + ", broken " +
-                  std::to_string(r.broken) + "; by origin:";
-  for (const auto& [name, n] : r.by_origin) s += " " + name + "=" + std::to_string(n);
-  s += "; by status:";
-  for (const auto& [code, n] : r.by_status) s += " " + std::to_string(code) + "=" + std::to_string(n);
-  if (!r.first_error.empty()) s += "; first error: " + r.first_error;
-  return s;
+  std::ostringstream s;
+  s << "ok " << r.ok << ", bad status " << r.bad_status << ", broken " << r.broken << "; by origin:";
+  for (const auto& [name, n] : r.by_origin) s << ' ' << name << '=' << n;
+  s << "; by status:";
+  for (const auto& [code, n] : r.by_status) s << ' ' << code << '=' << n;
+  if (!r.first_error.empty()) s << "; first error: " << r.first_error;
+  return s.str();
 }
 
 // A weir-origin on a fixed port, so that one killed can come back where it was.

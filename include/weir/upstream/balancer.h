@@ -6,7 +6,7 @@
 //
 // Eligible, for every balancer: usable (not down, not ejected), not in the
 // request's TriedSet, and in the tier in use: the primary servers while any
-// primary is usable, else the backups (Eligibility below).
+// primary is usable, else the backups (src/upstream/balancer/eligibility.h).
 #pragma once
 
 #include <cstdint>
