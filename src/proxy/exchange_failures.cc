@@ -35,6 +35,16 @@ std::string failureReason(FailureKind kind, int err) {
 
 }  // namespace
 
+// The retry budget guards servers that are overloaded, which show it by
+// answering late or with 5xx: retrying those at full rate would double
+// their load. A server that refused the connection, or reset or closed it
+// without a byte of response, has died or is dying: its requests go to
+// servers not tried yet, at once (a kill under load must cost no client an
+// error), bounded by `retries`.
+bool Exchange::budgeted(const AttemptFailure& f) {
+  return f.kind != FailureKind::kConnect && f.kind != FailureKind::kResetBeforeResponse && f.request_bytes_sent;
+}
+
 RetryState Exchange::retryState() const {
   const config::PoolConfig& pool = rt_->config->pools[pool_];
   return {upstream_.attempts(), 1 + pool.retries, replayed_, pool.retry_on, body_kept_};
@@ -60,7 +70,7 @@ void Exchange::upstreamFailed(FailureKind kind, int err, std::string_view what) 
   }
   switch (mayRetry(f, req, retryState())) {
     case RetryDecision::kNextServer:
-      if (f.request_bytes_sent && !upstream_.takeRetry()) break;
+      if (budgeted(f) && !upstream_.takeRetry()) break;
       if (retryElsewhere(f.request_bytes_sent, -1)) return;
       break;
     case RetryDecision::kSameServerFresh:

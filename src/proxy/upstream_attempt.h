@@ -47,9 +47,8 @@ class UpstreamAttempt final : private core::StreamHandler {
   // any one server).
   bool noneEligible() const { return none_eligible_; }
   // The retry budget allows one more retry now. Counts the exchange as
-  // retrying (once) when it does, and a refusal when it does not. Only a
-  // request that reached a server asks: moving one that no server received
-  // (a failed connect) adds nothing to what the pool receives.
+  // retrying (once) when it does, and a refusal when it does not. Asked
+  // only for failures that say a server is overloaded (Exchange::budgeted).
   bool takeRetry();
   // Passive health: the current server failed (why: for the log), or
   // answered with `status` (a failure when passive.on_status lists it).
