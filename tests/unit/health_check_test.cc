@@ -1,15 +1,19 @@
 // Active health checks, the parts without sockets: rise/fall counting,
-// expect matching, status-line parsing and probe jitter.
+// expect matching, status-line parsing, probe jitter, and what probe
+// results do to the shared server state (transitions, passive ejections).
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 #include <vector>
 
+#include "upstream/health/active_health.h"
 #include "upstream/health/check_counter.h"
+#include "upstream/health/probe.h"
 #include "upstream/health/probe_response.h"
 #include "upstream/health/probe_schedule.h"
 #include "weir/config/config.h"
+#include "weir/upstream/server_state.h"
 
 namespace weir::upstream {
 namespace {
@@ -168,6 +172,12 @@ TEST(HealthCheckStatusLine, NoLineEndWithinTheReadBoundIsInvalid) {
   EXPECT_EQ(parseStatusLine(std::string_view(endless).substr(0, kMaxStatusLine)).state, State::kInvalid);
 }
 
+TEST(HealthCheckRequest, CarriesPathHostUserAgentAndClose) {
+  EXPECT_EQ(probeRequest("/healthz?deep=1", "app.internal"),
+            "GET /healthz?deep=1 HTTP/1.1\r\nHost: app.internal\r\nUser-Agent: weir-health-check\r\n"
+            "Connection: close\r\n\r\n");
+}
+
 // ---- jitter ----------------------------------------------------------------------------------
 
 TEST(HealthCheckJitter, FirstProbeWithinTheFirstInterval) {
@@ -214,6 +224,117 @@ TEST(HealthCheckJitter, TinyIntervalsStayPositive) {
 TEST(HealthCheckJitter, SameSeedSameSchedule) {
   std::mt19937_64 a(99), b(99);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(nextProbeDelayMs(1000, a), nextProbeDelayMs(1000, b));
+}
+
+// ---- results on the shared state ------------------------------------------------------------------
+
+struct Checked {
+  explicit Checked(uint32_t rise = 2, uint32_t fall = 2) {
+    hc.enabled = true;
+    hc.rise = rise;
+    hc.fall = fall;
+  }
+  config::HealthCheckConfig hc;
+  ServerStatePtr server = std::make_shared<ServerState>("app", "127.0.0.1:9001");
+  PoolHealthPtr pool = std::make_shared<PoolHealth>("app");
+};
+
+TEST(HealthCheckResults, FallFailuresMarkDownAndRisePassesMarkUp) {
+  Checked c;
+  ActiveHealth h(c.hc, c.server, c.pool);
+  h.record(false, "status 503", 0, 100);
+  EXPECT_TRUE(c.server->usable());
+  h.record(false, "status 503", 0, 200);
+  EXPECT_FALSE(c.server->usable());
+  EXPECT_TRUE(c.server->activeDown());
+  EXPECT_EQ(c.server->status().reason, "status 503; 2 failures in a row");
+  EXPECT_EQ(c.server->status().transitions, 1u);
+  h.record(true, "status 200", 0, 300);
+  EXPECT_FALSE(c.server->usable());
+  h.record(true, "status 200", 0, 400);
+  EXPECT_TRUE(c.server->usable());
+  EXPECT_EQ(c.server->status().reason, "status 200; 2 passes in a row");
+  EXPECT_EQ(c.server->status().transitions, 2u);
+  EXPECT_EQ(c.server->upSince(), 400);  // slow start counts from here
+}
+
+TEST(HealthCheckResults, StartsFromWhatTheStateSays) {
+  Checked c;
+  c.server->setActiveDown(true, "earlier", 1);  // as a reload would find it
+  ActiveHealth h(c.hc, c.server, c.pool);
+  EXPECT_FALSE(h.counter().up());
+  h.record(true, "status 200", 0, 10);
+  h.record(true, "status 200", 0, 20);
+  EXPECT_TRUE(c.server->usable());
+}
+
+config::PassiveHealthConfig ejectOnFirstFailure() {
+  config::PassiveHealthConfig p;
+  p.consecutive_failures = 1;
+  p.max_ejected_percent = 100;
+  return p;
+}
+
+TEST(HealthCheckResults, RisePassesStartedDuringAnEjectionEndIt) {
+  Checked c(/*rise=*/2);
+  ActiveHealth h(c.hc, c.server, c.pool);
+  PassiveHealth passive(ejectOnFirstFailure(), 2);
+  ASSERT_TRUE(passive.onFailure(*c.server, *c.pool, "status 502", 1000));
+  const int64_t ejection = h.probeStarts();
+  ASSERT_NE(ejection, 0);
+
+  h.record(true, "status 200", ejection, 1100);
+  EXPECT_TRUE(c.server->ejected());  // one pass is not enough
+  h.record(true, "status 200", ejection, 1200);
+  EXPECT_FALSE(c.server->ejected());
+  EXPECT_TRUE(c.server->usable());
+  EXPECT_EQ(c.pool->ejected.load(), 0);
+  EXPECT_EQ(c.server->status().reason, "health check passed");
+}
+
+TEST(HealthCheckResults, PassOfAProbeStartedBeforeTheEjectionDoesNotCount) {
+  Checked c(/*rise=*/2);
+  ActiveHealth h(c.hc, c.server, c.pool);
+  PassiveHealth passive(ejectOnFirstFailure(), 2);
+  const int64_t before = h.probeStarts();  // 0: not ejected when this probe started
+  ASSERT_TRUE(passive.onFailure(*c.server, *c.pool, "status 502", 1000));
+  const int64_t ejection = c.server->ejectedUntil();
+  h.record(true, "status 200", before, 1050);
+  h.record(true, "status 200", ejection, 1100);
+  EXPECT_TRUE(c.server->ejected());
+  h.record(true, "status 200", ejection, 1200);
+  EXPECT_FALSE(c.server->ejected());
+}
+
+TEST(HealthCheckResults, AFailingProbeRestartsTheCountTowardsTheEnd) {
+  Checked c(/*rise=*/2, /*fall=*/3);
+  ActiveHealth h(c.hc, c.server, c.pool);
+  PassiveHealth passive(ejectOnFirstFailure(), 2);
+  ASSERT_TRUE(passive.onFailure(*c.server, *c.pool, "status 502", 1000));
+  const int64_t ejection = c.server->ejectedUntil();
+  h.record(true, "status 200", ejection, 1100);
+  h.record(false, "timeout", ejection, 1200);
+  h.record(true, "status 200", ejection, 1300);
+  EXPECT_TRUE(c.server->ejected());
+  h.record(true, "status 200", ejection, 1400);
+  EXPECT_FALSE(c.server->ejected());
+}
+
+TEST(HealthCheckResults, PassesUnderAnEarlierEjectionDoNotCarryOver) {
+  Checked c(/*rise=*/2);
+  ActiveHealth h(c.hc, c.server, c.pool);
+  PassiveHealth passive(ejectOnFirstFailure(), 2);
+  ASSERT_TRUE(passive.onFailure(*c.server, *c.pool, "status 502", 1000));
+  const int64_t first = c.server->ejectedUntil();
+  h.record(true, "status 200", first, 1100);
+  PassiveHealth::endEjection(*c.server, *c.pool, "ejection time over", first);
+  ASSERT_TRUE(passive.onFailure(*c.server, *c.pool, "status 502", first + 10));  // probation: out again
+  const int64_t second = c.server->ejectedUntil();
+  ASSERT_NE(second, first);
+  h.record(true, "status 200", second, first + 20);
+  EXPECT_TRUE(c.server->ejected());
+  h.record(true, "status 200", second, first + 30);
+  EXPECT_FALSE(c.server->ejected());
 }
 
 }  // namespace
