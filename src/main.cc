@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,7 @@
 #include "weir/log/log.h"
 #include "weir/proxy/proxy_worker.h"
 #include "weir/proxy/runtime.h"
+#include "weir/upstream/health_service.h"
 
 // The build sets it (CMake cache variable WEIR_DEFAULT_CONFIG).
 #ifndef WEIR_DEFAULT_CONFIG
@@ -216,9 +218,19 @@ int serve(const weir::config::Config& c, const weir::proxy::RuntimePtr& runtime)
   logBudget(budget, c);
   int rc = 1;
   if (dropRoot(c)) {
+    // Probes and the end of ejections run on their own thread, from before
+    // the first request until the workers are gone.
+    weir::upstream::HealthService health(weir::upstream::healthTargets(runtime->config, runtime->pool_views),
+                                         std::random_device{}());
+    if (health.checkedServers() > 0) {
+      WEIR_INFO("active health checks on %zu server%s", health.checkedServers(),
+                health.checkedServers() == 1 ? "" : "s");
+    }
+    health.start();
     rc = server.run([&](weir::core::Worker& w) -> std::unique_ptr<weir::core::Worker::Hooks> {
       return std::make_unique<weir::proxy::ProxyWorker>(w, runtime);
     });
+    health.stop();
   }
   writer.stop();
   return rc;
