@@ -1,18 +1,16 @@
 // Microbenchmarks for the HTTP/1.1 hot path: parsing a request and a response
-// head, serializing the heads the proxy forwards, and picking a server.
+// head and serializing the heads the proxy forwards (picking a server is in
+// balancer_bench.cc).
 // Parsers are reused across iterations as a keep-alive connection reuses its
 // own, so the numbers are for warm buffers.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <memory>
 #include <string>
 
-#include "weir/config/config.h"
 #include "weir/http/forward.h"
 #include "weir/http/parser.h"
-#include "weir/upstream/balancer.h"
 
 namespace {
 
@@ -146,32 +144,5 @@ void BM_WriteResponseHead(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
 }
 BENCHMARK(BM_WriteResponseHead);
-
-// Smooth weighted round robin over 8 servers (weights 1..8), nothing tried,
-// and with one server tried as on a retry.
-void BM_RoundRobinPick(benchmark::State& state) {
-  weir::config::PoolConfig pool;
-  for (uint32_t i = 0; i < 8; ++i) {
-    weir::config::ServerConfig s;
-    s.address = "127.0.0.1:" + std::to_string(9000 + i);
-    s.weight = i + 1;
-    pool.servers.push_back(s);
-  }
-  const weir::upstream::Balancer* balancer = weir::upstream::findBalancer("round_robin");
-  if (balancer == nullptr) {
-    state.SkipWithError("round_robin is not registered");
-    return;
-  }
-  std::unique_ptr<weir::upstream::Picker> picker = balancer->build(pool, weir::upstream::HealthRegistry().view(pool), 1);
-  weir::upstream::TriedSet tried(pool.servers.size());
-  if (state.range(0) != 0) tried.add(3);
-  const weir::upstream::PickContext ctx;
-  for (auto _ : state) {
-    int server = picker->pick(ctx, tried);
-    benchmark::DoNotOptimize(server);
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-}
-BENCHMARK(BM_RoundRobinPick)->Arg(0)->Arg(1)->ArgName("retry");
 
 }  // namespace

@@ -2,30 +2,55 @@
 
 namespace weir::upstream {
 
-RoundRobinPicker::RoundRobinPicker(std::vector<uint32_t> weights) {
-  peers_.reserve(weights.size());
-  for (uint32_t w : weights) peers_.push_back(Peer{static_cast<int64_t>(w)});
-}
-
-int RoundRobinPicker::pick(const PickContext&, const TriedSet& tried) {
-  int best = -1;
-  int64_t total = 0;
-  for (size_t i = 0; i < peers_.size(); ++i) {
-    if (tried.has(i)) continue;
-    Peer& p = peers_[i];
-    p.current += p.weight;
-    total += p.weight;
-    if (best < 0 || p.current > peers_[static_cast<size_t>(best)].current) best = static_cast<int>(i);
+RoundRobinPicker::RoundRobinPicker(const config::PoolConfig& pool, const PoolView& view, uint64_t seed)
+    : eligibility_(pool, view), random_(seed) {
+  for (size_t tier : {Eligibility::kPrimaries, Eligibility::kBackups}) {
+    const std::vector<uint32_t>& members = eligibility_.members(tier);
+    std::vector<uint32_t> weights;
+    weights.reserve(members.size());
+    for (uint32_t i : members) weights.push_back(eligibility_.weight(i));
+    cycles_[tier] = WeightedCycle(members, weights, WeightedCycle::Order::kSmooth);
   }
-  if (best >= 0) peers_[static_cast<size_t>(best)].current -= total;
-  return best;
 }
 
-std::unique_ptr<Picker> RoundRobinBalancer::build(const config::PoolConfig& pool, const PoolView&, uint64_t) const {
-  std::vector<uint32_t> weights;
-  weights.reserve(pool.servers.size());
-  for (const auto& s : pool.servers) weights.push_back(s.weight);
-  return std::make_unique<RoundRobinPicker>(std::move(weights));
+// A refused pick (-1) leaves the cursor where it was, so the rotation goes
+// on undisturbed. An entry turned down only by its ramp is kept as a last
+// resort: a pick never fails while something is eligible.
+int RoundRobinPicker::pick(const PickContext& ctx, const TriedSet& tried) {
+  eligibility_.refresh();
+  if (!eligibility_.anyUsable()) return -1;
+  const size_t tier = eligibility_.tier();
+  const WeightedCycle& cycle = cycles_[tier];
+  const size_t length = cycle.size();
+  const bool ramping = eligibility_.ramping(ctx.now_ms);
+  size_t cursor = cursors_[tier];
+  int spare = -1;
+  size_t spare_cursor = cursor;
+  for (size_t step = 0; step < length; ++step) {
+    if (step == kStepsBeforeCheck && spare < 0 && !eligibility_.anyEligible(tried)) return -1;
+    const uint32_t i = cycle[cursor];
+    if (++cursor == length) cursor = 0;
+    if (!eligibility_.eligible(i, tried)) continue;
+    if (ramping) {
+      const double f = eligibility_.ramp(i, ctx.now_ms);
+      if (f < 1.0 && random_.unit() >= f) {
+        if (spare < 0) {
+          spare = static_cast<int>(i);
+          spare_cursor = cursor;
+        }
+        continue;
+      }
+    }
+    cursors_[tier] = cursor;
+    return static_cast<int>(i);
+  }
+  cursors_[tier] = spare_cursor;
+  return spare;
+}
+
+std::unique_ptr<Picker> RoundRobinBalancer::build(const config::PoolConfig& pool, const PoolView& view,
+                                                  uint64_t seed) const {
+  return std::make_unique<RoundRobinPicker>(pool, view, seed);
 }
 
 }  // namespace weir::upstream

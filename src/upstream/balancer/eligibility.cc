@@ -1,0 +1,63 @@
+#include "upstream/balancer/eligibility.h"
+
+#include <algorithm>
+
+namespace weir::upstream {
+
+Eligibility::Eligibility(const config::PoolConfig& pool, const PoolView& view)
+    : owned_(view.servers), slow_start_ms_(view.slow_start_ms) {
+  servers_.reserve(owned_.size());
+  for (size_t i = 0; i < owned_.size(); ++i) {
+    // A view always matches its pool; a hand-built one that is longer gets
+    // weight 1, primary, rather than a read past the end.
+    const bool known = i < pool.servers.size();
+    const uint32_t weight = known ? std::max<uint32_t>(pool.servers[i].weight, 1) : 1;
+    const uint32_t tier = known && pool.servers[i].backup ? kBackups : kPrimaries;
+    servers_.push_back(Server{owned_[i].get(), weight, tier});
+    members_[tier].push_back(static_cast<uint32_t>(i));
+  }
+}
+
+// The epoch is read before the scan: a change that lands during it bumps the
+// epoch again and the next pick derives once more.
+void Eligibility::recompute(uint64_t epoch) {
+  epoch_ = epoch;
+  bool primary_usable = false;
+  for (uint32_t i : members_[kPrimaries]) primary_usable = primary_usable || servers_[i].state->usable();
+  tier_ = primary_usable ? kPrimaries : kBackups;
+  any_usable_ = false;
+  ramp_until_ = INT64_MIN;
+  for (uint32_t i : members_[tier_]) {
+    const ServerState& s = *servers_[i].state;
+    if (!s.usable()) continue;
+    any_usable_ = true;
+    // upSince only changes with usability, which bumps the epoch.
+    if (slow_start_ms_ > 0 && s.upSince() != kUpSinceStart) {
+      ramp_until_ = std::max(ramp_until_, s.upSince() + slow_start_ms_);
+    }
+  }
+}
+
+double Eligibility::tierWeight(int64_t now) {
+  // A sum taken while a server ramped goes stale as time passes; one taken
+  // after every ramp ended stays right until the epoch moves.
+  const bool stale = tier_weight_epoch_ != epoch_ || (now != tier_weight_at_ && ramping(tier_weight_at_));
+  if (!stale) return tier_weight_;
+  double sum = 0;
+  for (uint32_t i : members_[tier_]) {
+    if (servers_[i].state->usable()) sum += effectiveWeight(i, now);
+  }
+  tier_weight_ = sum;
+  tier_weight_epoch_ = epoch_;
+  tier_weight_at_ = now;
+  return sum;
+}
+
+bool Eligibility::anyEligible(const TriedSet& tried) const {
+  for (uint32_t i : members_[tier_]) {
+    if (eligible(i, tried)) return true;
+  }
+  return false;
+}
+
+}  // namespace weir::upstream

@@ -1,0 +1,29 @@
+// The random source of one picker: splitmix64. Pickers are per worker, so
+// the state needs no atomics; a few cycles per draw and good enough spread
+// for choosing servers (not for anything secret).
+#pragma once
+
+#include <cstdint>
+
+namespace weir::upstream {
+
+class FastRandom {
+ public:
+  explicit FastRandom(uint64_t seed) : state_(seed) {}
+
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, n) for n < 2^32, by multiply and shift (no division).
+  uint32_t below(uint32_t n) { return static_cast<uint32_t>(((next() >> 32) * n) >> 32); }
+  // Uniform in [0, 1).
+  double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+ private:
+  uint64_t state_;
+};
+
+}  // namespace weir::upstream
