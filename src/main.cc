@@ -125,6 +125,15 @@ uint64_t idleUpstreamPerWorker(const weir::config::Config& c) {
   return sum;
 }
 
+// The health thread holds at most one probe connection per checked server.
+uint64_t probeConnections(const weir::config::Config& c) {
+  uint64_t n = 0;
+  for (const auto& pool : c.pools) {
+    if (pool.health_check.enabled) n += pool.servers.size();
+  }
+  return n;
+}
+
 // limits.connections, or what the descriptor limit allows; logged once the
 // error log is open.
 struct ConnectionBudget {
@@ -137,7 +146,8 @@ struct ConnectionBudget {
 ConnectionBudget connectionBudget(const weir::config::Config& c) {
   ConnectionBudget b;
   b.limit = weir::core::raiseFileLimit();
-  b.reserve = weir::core::reservedDescriptors(c.workers, c.listeners.size(), idleUpstreamPerWorker(c));
+  b.reserve = weir::core::reservedDescriptors(c.workers, c.listeners.size(), idleUpstreamPerWorker(c)) +
+              probeConnections(c);
   b.derived = weir::core::connectionsForDescriptors(b.limit.soft, b.reserve);
   b.cap = c.limits.connections != 0 ? c.limits.connections : b.derived;
   return b;
