@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,7 @@
 #include "weir/log/log.h"
 #include "weir/proxy/proxy_worker.h"
 #include "weir/proxy/runtime.h"
+#include "weir/upstream/health_service.h"
 
 // The build sets it (CMake cache variable WEIR_DEFAULT_CONFIG).
 #ifndef WEIR_DEFAULT_CONFIG
@@ -123,6 +125,15 @@ uint64_t idleUpstreamPerWorker(const weir::config::Config& c) {
   return sum;
 }
 
+// The health thread holds at most one probe connection per checked server.
+uint64_t probeConnections(const weir::config::Config& c) {
+  uint64_t n = 0;
+  for (const auto& pool : c.pools) {
+    if (pool.health_check.enabled) n += pool.servers.size();
+  }
+  return n;
+}
+
 // limits.connections, or what the descriptor limit allows; logged once the
 // error log is open.
 struct ConnectionBudget {
@@ -135,7 +146,8 @@ struct ConnectionBudget {
 ConnectionBudget connectionBudget(const weir::config::Config& c) {
   ConnectionBudget b;
   b.limit = weir::core::raiseFileLimit();
-  b.reserve = weir::core::reservedDescriptors(c.workers, c.listeners.size(), idleUpstreamPerWorker(c));
+  b.reserve = weir::core::reservedDescriptors(c.workers, c.listeners.size(), idleUpstreamPerWorker(c)) +
+              probeConnections(c);
   b.derived = weir::core::connectionsForDescriptors(b.limit.soft, b.reserve);
   b.cap = c.limits.connections != 0 ? c.limits.connections : b.derived;
   return b;
@@ -216,9 +228,19 @@ int serve(const weir::config::Config& c, const weir::proxy::RuntimePtr& runtime)
   logBudget(budget, c);
   int rc = 1;
   if (dropRoot(c)) {
+    // Probes and the end of ejections run on their own thread, from before
+    // the first request until the workers are gone.
+    weir::upstream::HealthService health(weir::upstream::healthTargets(runtime->config, runtime->pool_views),
+                                         std::random_device{}());
+    if (health.checkedServers() > 0) {
+      WEIR_INFO("active health checks on %zu server%s", health.checkedServers(),
+                health.checkedServers() == 1 ? "" : "s");
+    }
+    health.start();
     rc = server.run([&](weir::core::Worker& w) -> std::unique_ptr<weir::core::Worker::Hooks> {
       return std::make_unique<weir::proxy::ProxyWorker>(w, runtime);
     });
+    health.stop();
   }
   writer.stop();
   return rc;

@@ -200,7 +200,9 @@ void Connection::onHeadersComplete() {
   }
   const RequestInfo& req = parser_.request();
   target_ = parseTarget(req.url);
-  if (target_.route == Route::kHeaders) raw_head_.assign(in_.get() + head_start_, in_pos_ - head_start_);
+  if (target_.route == Route::kHeaders || target_.route == Route::kHealth) {
+    raw_head_.assign(in_.get() + head_start_, in_pos_ - head_start_);
+  }
   head_start_ = kNone;
   if (target_.route == Route::kEcho) {
     evbuffer_drain(echo_, evbuffer_get_length(echo_));
@@ -220,6 +222,7 @@ void Connection::onRequestComplete() {
     ws_ = std::make_unique<WebSocketEcho>();
     return;
   }
+  applyHealthSwitch();
   plan_ = planResponse(req, target_, planContext());
   if (plan_.delay_ms > 0) {
     active_ = true;
@@ -230,11 +233,25 @@ void Connection::onRequestComplete() {
   beginResponse();
 }
 
+// /healthz is counted and its head kept (what weir's probes send);
+// /_control/health?status=CODE switches what /healthz answers. The status
+// parameter is the new value there, not the control response's status.
+void Connection::applyHealthSwitch() {
+  HealthSwitch& health = worker_.server().health();
+  if (target_.route == Route::kHealth) health.recordProbe(raw_head_);
+  if (target_.route == Route::kHealthControl && target_.status_override >= 200 && target_.status_override <= 599) {
+    health.setStatus(target_.status_override);
+    target_.status_override = 0;
+  }
+}
+
 PlanContext Connection::planContext() const {
   PlanContext ctx;
   ctx.hello_body = worker_.server().helloBody();
   ctx.raw_head = raw_head_;
   ctx.echo_bytes = evbuffer_get_length(echo_);
+  if (target_.route == Route::kHealth) ctx.health_status = worker_.server().health().status();
+  if (target_.route == Route::kHealthControl) ctx.health_report = worker_.server().health().report();
   if (target_.route == Route::kStats) {
     // Reading other workers' counters is a cross-core miss: only for /stats.
     ctx.connections = worker_.server().totalConnections();

@@ -59,6 +59,7 @@ class Connection {
   bool handleParseEvent(ParseEvent event);
   void onHeadersComplete();
   void onRequestComplete();
+  void applyHealthSwitch();
   PlanContext planContext() const;
   void beginResponse();
   void finishResponse();

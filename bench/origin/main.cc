@@ -16,13 +16,19 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: weir-origin --listen HOST:PORT [--listen HOST:PORT ...] [--threads N] [--name NAME]\n"
+    "                   [--health-status CODE]\n"
     "\n"
     "HTTP/1.1 origin server for tests and benchmarks (keep-alive, pipelining).\n"
     "  --listen HOST:PORT  address to listen on (repeatable; port 0 picks a free port)\n"
     "  --threads N         worker threads, each with its own SO_REUSEPORT socket (default 1)\n"
     "  --name NAME         sent as X-Origin and in the default body (default \"origin\")\n"
+    "  --health-status CODE  what /healthz answers at start (default 200)\n"
     "\n"
     "Endpoints: / (hello), /bytes/N, /status/CODE, /echo, /headers, /stats, /ws, /close\n"
+    "Health (for tests of health checks): /healthz and /healthz/... answer the\n"
+    "  current health status and keep the request head; /_control/health?status=CODE\n"
+    "  switches that status; /_control/health shows it, the number of /healthz\n"
+    "  requests and the last one's head\n"
     "Query: chunked=1 delay=MS status=CODE close=1 cache=SECONDS continue=1 trailer=1\n"
     "Prints 'weir-origin NAME listening on HOST:PORT' per address when ready;\n"
     "exits 0 on SIGTERM or SIGINT.\n";
@@ -66,6 +72,14 @@ ArgsResult parseArgs(int argc, char** argv, ServerOptions& opts) {
       }
     } else if (takeValue(argc, argv, i, "--name", value)) {
       opts.name = value;
+    } else if (takeValue(argc, argv, i, "--health-status", value)) {
+      char* end = nullptr;
+      unsigned long code = std::strtoul(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || code < 200 || code > 599) {
+        std::fprintf(stderr, "weir-origin: invalid --health-status '%s' (200..599)\n", value.c_str());
+        return ArgsResult::kError;
+      }
+      opts.health_status = static_cast<int>(code);
     } else {
       std::fprintf(stderr, "weir-origin: unknown or incomplete argument '%s'\n", argv[i]);
       return ArgsResult::kError;

@@ -66,7 +66,8 @@ void setPort(sockaddr_storage& ss, uint16_t port) {
 Server::Server(ServerOptions options)
     : options_(std::move(options)),
       origin_header_("X-Origin: " + options_.name + "\r\n"),
-      hello_body_("hello from " + options_.name + "\n") {
+      hello_body_("hello from " + options_.name + "\n"),
+      health_(options_.health_status) {
   if (options_.threads == 0) options_.threads = 1;
   fds_per_thread_.resize(options_.threads);
 }

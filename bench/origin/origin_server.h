@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "health_switch.h"
 #include "worker.h"
 
 namespace weir::origin {
@@ -19,6 +20,7 @@ struct ServerOptions {
   std::vector<std::string> listen;  // HOST:PORT or [V6HOST]:PORT
   unsigned threads = 1;
   std::string name = "origin";
+  int health_status = 200;  // what /healthz answers at start (--health-status)
 };
 
 class Server {
@@ -43,6 +45,9 @@ class Server {
   uint64_t totalRequests() const;
   const std::string& originHeader() const { return origin_header_; }  // "X-Origin: NAME\r\n"
   const std::string& helloBody() const { return hello_body_; }        // "hello from NAME\n"
+  // The /healthz status and what probes sent; thread-safe, so workers
+  // holding a const Server may switch it.
+  HealthSwitch& health() const { return health_; }
 
  private:
   bool bindAddress(const std::string& spec, std::string& error);
@@ -54,6 +59,7 @@ class Server {
   std::vector<std::vector<int>> fds_per_thread_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
+  mutable HealthSwitch health_;
 };
 
 }  // namespace weir::origin

@@ -77,6 +77,13 @@ void planRoute(const RequestInfo& req, const Target& t, const PlanContext& ctx, 
       p.text = "closed body\n";
       p.framing = Framing::kClose;
       break;
+    case Route::kHealth:
+      planStatus(ctx.health_status, p);
+      p.text = "health " + std::to_string(p.status) + "\n";
+      break;
+    case Route::kHealthControl:
+      p.text = ctx.health_report;
+      break;
   }
 }
 

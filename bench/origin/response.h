@@ -43,6 +43,8 @@ struct PlanContext {
   uint64_t echo_bytes = 0;       // for /echo
   uint64_t connections = 0;      // for /stats
   uint64_t requests = 0;         // for /stats
+  int health_status = 200;       // for /healthz
+  std::string health_report;     // for /_control/health
 };
 
 ResponsePlan planResponse(const RequestInfo& req, const Target& target, const PlanContext& ctx);

@@ -45,6 +45,10 @@ void applyPath(std::string_view path, Target& t) {
     t.route = Route::kWebSocket;
   } else if (path == "/close") {
     t.route = Route::kClose;
+  } else if (path == "/healthz" || path.starts_with("/healthz/")) {
+    t.route = Route::kHealth;  // the switchable health endpoint (health_switch.h)
+  } else if (path == "/_control/health") {
+    t.route = Route::kHealthControl;
   }
 }
 

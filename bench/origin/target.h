@@ -7,7 +7,7 @@
 
 namespace weir::origin {
 
-enum class Route { kHello, kBytes, kStatus, kEcho, kHeaders, kStats, kWebSocket, kClose };
+enum class Route { kHello, kBytes, kStatus, kEcho, kHeaders, kStats, kWebSocket, kClose, kHealth, kHealthControl };
 
 struct Target {
   Route route = Route::kHello;

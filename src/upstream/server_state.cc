@@ -57,6 +57,9 @@ bool ServerState::setActiveDown(bool down, const std::string& why, int64_t now) 
   return update("health check", why, now);
 }
 
+// True when the ejection began or ended, whether or not usability changed:
+// a server that active checks hold down is still ejected and un-ejected,
+// and its callers count ejections (PoolHealth::ejected) by this result.
 bool ServerState::setEjectedUntil(int64_t until, const std::string& why, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
   if ((ejected_until_.load(std::memory_order_relaxed) != 0) == (until != 0)) {
@@ -64,7 +67,8 @@ bool ServerState::setEjectedUntil(int64_t until, const std::string& why, int64_t
     return false;
   }
   ejected_until_.store(until, std::memory_order_relaxed);
-  return update("passive", why, now);
+  update("passive", why, now);
+  return true;
 }
 
 ServerState::Status ServerState::status() const {

@@ -701,29 +701,36 @@ CurlResult curl(const std::string& url, const std::vector<std::string>& args, do
 
 // --- weir-origin ---------------------------------------------------------------------------------
 
-Origin::Origin(std::string name, int threads) : name_(std::move(name)) {
+Origin::Origin(std::string name, int threads) : name_(std::move(name)), threads_(threads) {
   for (int attempt = 0; attempt < 3 && !ok_; ++attempt) {
     port_ = freePort();
-    std::vector<std::string> argv = {ORIGIN_BIN, "--listen", "127.0.0.1:" + std::to_string(port_), "--name", name_};
-    if (threads > 0) {
-      argv.push_back("--threads");
-      argv.push_back(std::to_string(threads));
-    }
-    proc_ = std::make_unique<Process>(argv, "origin-" + name_);
-    auto deadline = Clock::now() + Ms(10000);
-    while (Clock::now() < deadline) {
-      if (portAccepts(port_)) {
-        ok_ = true;
-        break;
-      }
-      if (!proc_->running()) break;
-      std::this_thread::sleep_for(Ms(20));
-    }
-    if (!ok_) {
-      error_ = "weir-origin " + name_ + " did not listen on " + std::to_string(port_) + "; stderr: " +
-               tailFile(proc_->stderrPath(), 10) + " stdout: " + tailFile(proc_->stdoutPath(), 10);
-    }
+    ok_ = launch("origin-" + name_);
   }
+}
+
+bool Origin::launch(const std::string& label) {
+  std::vector<std::string> argv = {ORIGIN_BIN, "--listen", "127.0.0.1:" + std::to_string(port_), "--name", name_};
+  if (threads_ > 0) {
+    argv.push_back("--threads");
+    argv.push_back(std::to_string(threads_));
+  }
+  ++launches_;
+  proc_ = std::make_unique<Process>(argv, label);
+  auto deadline = Clock::now() + Ms(10000);
+  while (Clock::now() < deadline) {
+    if (portAccepts(port_)) return true;
+    if (!proc_->running()) break;
+    std::this_thread::sleep_for(Ms(20));
+  }
+  error_ = "weir-origin " + name_ + " did not listen on " + std::to_string(port_) + "; stderr: " +
+           tailFile(proc_->stderrPath(), 10) + " stdout: " + tailFile(proc_->stdoutPath(), 10);
+  return false;
+}
+
+bool Origin::restart() {
+  proc_.reset();  // reaps the old process (SIGKILL if it still runs)
+  ok_ = launch("origin-" + name_ + "-" + std::to_string(launches_ + 1));
+  return ok_;
 }
 
 std::string Origin::address() const { return "127.0.0.1:" + std::to_string(port_); }

@@ -247,10 +247,18 @@ class Origin {
   // call mark() before the traffic, then delta() after it.
   void mark();
   OriginStats delta();
+  // Starts weir-origin again on the same port once its process is gone
+  // (killed by the test through process()): a server that comes back.
+  // False, with error(), if it does not listen within 10 s.
+  bool restart();
 
  private:
+  bool launch(const std::string& label);
+
   std::string name_;
+  int threads_ = 1;
   uint16_t port_ = 0;
+  int launches_ = 0;
   std::unique_ptr<Process> proc_;
   bool ok_ = false;
   std::string error_;

@@ -1,5 +1,7 @@
 // Shared server state: health transitions, slow-start ramp, and passive
-// ejection (consecutive failures, backoff, max_ejected_percent, probation).
+// ejection (consecutive failures, backoff, max_ejected_percent, probation,
+// ejection counting when active checks and passive ejection both hold a
+// server).
 #include "weir/upstream/server_state.h"
 
 #include <gtest/gtest.h>
@@ -25,7 +27,7 @@ TEST(ServerStateTest, ActiveAndPassiveVerdictsCombineAndBumpTheEpoch) {
   EXPECT_FALSE(s.usable());
   EXPECT_GT(healthEpoch(), epoch);
   EXPECT_FALSE(s.setActiveDown(true, "status 503", 1100)) << "no transition";
-  EXPECT_FALSE(s.setEjectedUntil(5000, "x", 1200)) << "still down: usability did not change";
+  EXPECT_TRUE(s.setEjectedUntil(5000, "x", 1200)) << "an ejection began (usability did not change: still down)";
   EXPECT_FALSE(s.setActiveDown(false, "status 200", 1300)) << "ejected still";
   EXPECT_FALSE(s.usable());
   EXPECT_TRUE(s.setEjectedUntil(0, "over", 1400));
@@ -168,6 +170,47 @@ TEST(HealthRegistryTest, StateIsKeptByPoolNameAndServerAddress) {
   PoolView other = registry.view(pool);
   EXPECT_NE(other.servers[0].get(), first.servers[0].get());
   EXPECT_TRUE(other.servers[0]->usable());
+}
+
+config::PassiveHealthConfig oneFailureEjects() {
+  config::PassiveHealthConfig cfg;
+  cfg.consecutive_failures = 1;
+  cfg.max_ejected_percent = 100;
+  return cfg;
+}
+
+// An ejection of a server that the active checks hold down changes nothing
+// a picker sees, but it is still an ejection: it takes a max_ejected slot
+// and gives it back when it ends. Before, neither happened symmetrically:
+// the slot taken was given back at once while the server stayed ejected, or
+// taken for good when the ejection ended with the server held down.
+TEST(ServerStateEjection, ServerHeldDownByActiveChecksCountsItsEjection) {
+  ServerState s("p", "127.0.0.1:1");
+  PoolHealth pool("p");
+  PassiveHealth passive(oneFailureEjects(), 2);
+  ASSERT_TRUE(s.setActiveDown(true, "status 503", 1000));
+
+  EXPECT_TRUE(passive.onFailure(s, pool, "connect refused", 1000));
+  EXPECT_TRUE(s.ejected());
+  EXPECT_EQ(pool.ejected.load(), 1);
+
+  PassiveHealth::endEjection(s, pool, "ejection time over", 2000);
+  EXPECT_FALSE(s.ejected());
+  EXPECT_EQ(pool.ejected.load(), 0);
+  EXPECT_FALSE(s.usable());  // still down by the active checks
+}
+
+TEST(ServerStateEjection, ActiveDownWhileEjectedThenUpLeavesEjectionToEnd) {
+  ServerState s("p", "127.0.0.1:1");
+  PoolHealth pool("p");
+  PassiveHealth passive(oneFailureEjects(), 2);
+  ASSERT_TRUE(passive.onFailure(s, pool, "status 502", 1000));
+  EXPECT_FALSE(s.setActiveDown(true, "timeout", 1100));  // already unusable
+  EXPECT_FALSE(s.setActiveDown(false, "status 200", 1200));
+  EXPECT_FALSE(s.usable());  // the ejection is still on
+  PassiveHealth::endEjection(s, pool, "ejection time over", 2000);
+  EXPECT_TRUE(s.usable());
+  EXPECT_EQ(pool.ejected.load(), 0);
 }
 
 }  // namespace

@@ -66,7 +66,10 @@ class ServerState {
   // Active checks' verdict. Returns true when it changed usability; logs
   // the transition (one error-log line) and counts it.
   bool setActiveDown(bool down, const std::string& why, int64_t now);
-  // Passive ejection until `until` (0 ends it). Same logging and counting.
+  // Passive ejection until `until` (0 ends it). Returns true when the
+  // ejection began or ended (also for a server already down by active
+  // checks, whose usability does not change); logs and counts a change of
+  // usability as setActiveDown does.
   bool setEjectedUntil(int64_t until, const std::string& why, int64_t now);
 
   struct Status {

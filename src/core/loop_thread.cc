@@ -1,0 +1,61 @@
+#include "weir/core/loop_thread.h"
+
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "weir/core/signals.h"
+
+namespace weir::core {
+
+LoopThread::LoopThread(std::string name) : name_(std::move(name)) {
+  event_config* cfg = event_config_new();
+  // One thread uses the base; the wake-up goes through an eventfd, so no
+  // libevent locking is needed.
+  event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+  base_ = event_base_new_with_config(cfg);
+  event_config_free(cfg);
+  if (base_ == nullptr) std::abort();
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) std::abort();
+  wake_ev_ = event_new(base_, wake_fd_, EV_READ | EV_PERSIST, &LoopThread::onWake, this);
+  event_add(wake_ev_, nullptr);
+}
+
+LoopThread::~LoopThread() {
+  stop();
+  event_free(wake_ev_);
+  ::close(wake_fd_);
+  event_base_free(base_);
+}
+
+void LoopThread::start(std::function<void()> on_start, std::function<void()> on_stop) {
+  thread_ = std::thread([this, on_start = std::move(on_start), on_stop = std::move(on_stop)] {
+    pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
+    AltSignalStack alt_stack;
+    if (on_start) on_start();
+    // A stop requested before the loop ran has already written the eventfd,
+    // so the loop sees it at once.
+    event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY);
+    if (on_stop) on_stop();
+  });
+}
+
+void LoopThread::stop() {
+  if (!thread_.joinable()) return;
+  stop_requested_.store(true);
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+  thread_.join();
+}
+
+void LoopThread::onWake(evutil_socket_t fd, short, void* arg) {
+  auto* t = static_cast<LoopThread*>(arg);
+  uint64_t v;
+  [[maybe_unused]] ssize_t n = ::read(fd, &v, sizeof v);
+  if (t->stop_requested_.load()) event_base_loopbreak(t->base_);
+}
+
+}  // namespace weir::core
