@@ -237,6 +237,8 @@ void Connection::onRequestComplete() {
 // /_control/health?status=CODE switches what /healthz answers. The status
 // parameter is the new value there, not the control response's status.
 void Connection::applyHealthSwitch() {
+  // --delay: a slow server for balancer tests; health probes stay fast.
+  if (target_.delay_ms == 0 && target_.route != Route::kHealth) target_.delay_ms = worker_.server().delayMs();
   HealthSwitch& health = worker_.server().health();
   if (target_.route == Route::kHealth) health.recordProbe(raw_head_);
   if (target_.route == Route::kHealthControl && target_.status_override >= 200 && target_.status_override <= 599) {

@@ -16,13 +16,14 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: weir-origin --listen HOST:PORT [--listen HOST:PORT ...] [--threads N] [--name NAME]\n"
-    "                   [--health-status CODE]\n"
+    "                   [--health-status CODE] [--delay MS]\n"
     "\n"
     "HTTP/1.1 origin server for tests and benchmarks (keep-alive, pipelining).\n"
     "  --listen HOST:PORT  address to listen on (repeatable; port 0 picks a free port)\n"
     "  --threads N         worker threads, each with its own SO_REUSEPORT socket (default 1)\n"
     "  --name NAME         sent as X-Origin and in the default body (default \"origin\")\n"
     "  --health-status CODE  what /healthz answers at start (default 200)\n"
+    "  --delay MS          answer every request (but /healthz) after MS milliseconds, as ?delay=MS does\n"
     "\n"
     "Endpoints: / (hello), /bytes/N, /status/CODE, /echo, /headers, /stats, /ws, /close\n"
     "Health (for tests of health checks): /healthz and /healthz/... answer the\n"
@@ -72,6 +73,14 @@ ArgsResult parseArgs(int argc, char** argv, ServerOptions& opts) {
       }
     } else if (takeValue(argc, argv, i, "--name", value)) {
       opts.name = value;
+    } else if (takeValue(argc, argv, i, "--delay", value)) {
+      char* end = nullptr;
+      unsigned long ms = std::strtoul(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || ms > 3600000) {
+        std::fprintf(stderr, "weir-origin: invalid --delay '%s' (milliseconds, 0..3600000)\n", value.c_str());
+        return ArgsResult::kError;
+      }
+      opts.delay_ms = static_cast<uint32_t>(ms);
     } else if (takeValue(argc, argv, i, "--health-status", value)) {
       char* end = nullptr;
       unsigned long code = std::strtoul(value.c_str(), &end, 10);

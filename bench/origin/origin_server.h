@@ -21,6 +21,7 @@ struct ServerOptions {
   unsigned threads = 1;
   std::string name = "origin";
   int health_status = 200;  // what /healthz answers at start (--health-status)
+  uint32_t delay_ms = 0;    // every response waits this long unless ?delay= says otherwise (--delay)
 };
 
 class Server {
@@ -45,6 +46,7 @@ class Server {
   uint64_t totalRequests() const;
   const std::string& originHeader() const { return origin_header_; }  // "X-Origin: NAME\r\n"
   const std::string& helloBody() const { return hello_body_; }        // "hello from NAME\n"
+  uint32_t delayMs() const { return options_.delay_ms; }
   // The /healthz status and what probes sent; thread-safe, so workers
   // holding a const Server may switch it.
   HealthSwitch& health() const { return health_; }

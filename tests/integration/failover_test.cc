@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 #include "harness.h"
@@ -99,9 +100,11 @@ std::string describe(const LoadResult& r) {
 }
 
 // A weir-origin on a fixed port, so that one killed can come back where it was.
-std::unique_ptr<Process> originOn(uint16_t port, const std::string& name, const std::string& label) {
-  auto p = std::make_unique<Process>(
-      std::vector<std::string>{ORIGIN_BIN, "--listen", "127.0.0.1:" + std::to_string(port), "--name", name}, label);
+std::unique_ptr<Process> originOn(uint16_t port, const std::string& name, const std::string& label,
+                                  const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv{ORIGIN_BIN, "--listen", "127.0.0.1:" + std::to_string(port), "--name", name};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto p = std::make_unique<Process>(argv, label);
   EXPECT_TRUE(waitForPort(port, Ms(3000))) << "origin " << name << " did not start on " << port;
   return p;
 }
@@ -305,6 +308,161 @@ routes: [{ pool: app }]
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 503) << "a POST is not repeated; its 503 goes to the client as it is";
   EXPECT_EQ(post->body, "busy");
+}
+
+}  // namespace
+}  // namespace weir::itest
+
+namespace weir::itest {
+namespace {
+
+// Which origin serves each user, one request per user.
+std::map<std::string, std::string> placement(uint16_t port, int users, int* errors) {
+  std::map<std::string, std::string> out;
+  for (int u = 0; u < users; ++u) {
+    const std::string user = "user-" + std::to_string(u);
+    auto r = rawRequest(port, get("/", "X-User: " + user + "\r\n"));
+    if (!r || r->status != 200) {
+      ++*errors;
+      continue;
+    }
+    out[user] = r->header("X-Origin").value_or("?");
+  }
+  return out;
+}
+
+TEST(ConsistentHash, KeysStayMoveOnlyOffADownServerSpreadAndComeBack) {
+  Origin a("a"), b("b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  const uint16_t c_port = freePort();
+  auto c = originOn(c_port, "c", "origin-c");
+  Weir weir(R"(pools:
+  app:
+    balancer: consistent_hash
+    hash: { key: "header:X-User" }
+    health_check: { type: tcp, interval: 100ms, timeout: 100ms, rise: 1, fall: 1 }
+    servers:
+      - { address: "${A}" }
+      - { address: "${B}" }
+      - { address: "127.0.0.1:${CPORT}" }
+routes: [{ pool: app }]
+)",
+            {{"A", a.address()}, {"B", b.address()}, {"CPORT", std::to_string(c_port)}});
+  ASSERT_TRUE(weir.ok()) << weir.error();
+  int errors = 0;
+  const auto first = placement(weir.port(), 60, &errors);
+  EXPECT_EQ(placement(weir.port(), 60, &errors), first) << "the same key goes to the same server";
+  std::map<std::string, int> share;
+  for (const auto& [user, origin] : first) ++share[origin];
+  EXPECT_EQ(share.size(), 3u) << "keys spread over every server";
+
+  c->signal(SIGKILL);
+  c->waitExit(Ms(2000));
+  ASSERT_TRUE(weir.waitForLogLine(
+      weir.errorLogPath(), [&](const std::string& l) { return contains(l, std::to_string(c_port) + " is now down"); },
+      Ms(3000)));
+  const auto without_c = placement(weir.port(), 60, &errors);
+  std::map<std::string, int> moved_to;
+  for (const auto& [user, origin] : first) {
+    if (origin == "c") {
+      ++moved_to[without_c.at(user)];
+    } else {
+      EXPECT_EQ(without_c.at(user), origin) << user << " moved though its server stayed up";
+    }
+  }
+  EXPECT_EQ(moved_to.count("c"), 0u);
+  if (share["c"] >= 6) {
+    EXPECT_EQ(moved_to.size(), 2u) << "the down server's keys spread over the others";
+  }
+
+  c = originOn(c_port, "c", "origin-c2");
+  ASSERT_TRUE(weir.waitForLogLine(
+      weir.errorLogPath(), [&](const std::string& l) { return contains(l, std::to_string(c_port) + " is now up"); },
+      Ms(3000)));
+  EXPECT_EQ(placement(weir.port(), 60, &errors), first) << "keys come back when the server recovers";
+  EXPECT_EQ(errors, 0);
+  // No key: round robin over all three.
+  std::set<std::string> seen;
+  for (int i = 0; i < 6; ++i) {
+    auto r = rawRequest(weir.port(), get("/"));
+    ASSERT_TRUE(r);
+    seen.insert(r->header("X-Origin").value_or("?"));
+  }
+  EXPECT_EQ(seen.size(), 3u);
+}
+
+TEST(SlowStart, ARecoveredServerRampsUpToItsShare) {
+  Origin a("a");
+  ASSERT_TRUE(a.ok());
+  const uint16_t b_port = freePort();
+  auto b = originOn(b_port, "b", "origin-b");
+  Weir weir(R"(pools:
+  app:
+    slow_start: 3s
+    health_check: { type: tcp, interval: 100ms, timeout: 100ms, rise: 1, fall: 1 }
+    servers:
+      - { address: "${A}" }
+      - { address: "127.0.0.1:${BPORT}" }
+routes: [{ pool: app }]
+)",
+            {{"A", a.address()}, {"BPORT", std::to_string(b_port)}});
+  ASSERT_TRUE(weir.ok()) << weir.error();
+  b->signal(SIGKILL);
+  b->waitExit(Ms(2000));
+  ASSERT_TRUE(weir.waitForLogLine(
+      weir.errorLogPath(), [&](const std::string& l) { return contains(l, std::to_string(b_port) + " is now down"); },
+      Ms(3000)));
+  b = originOn(b_port, "b", "origin-b2");
+  ASSERT_TRUE(weir.waitForLogLine(
+      weir.errorLogPath(), [&](const std::string& l) { return contains(l, std::to_string(b_port) + " is now up"); },
+      Ms(3000)));
+  const auto up = Clock::now();
+  auto shareOfB = [&](Ms window) {
+    RawClient client(weir.port());
+    long total = 0, on_b = 0;
+    const auto end = Clock::now() + window;
+    while (Clock::now() < end && total < 20000) {
+      if (!client.send(get("/"))) break;
+      auto r = client.readResponse(Ms(3000));
+      if (!r) break;
+      ++total;
+      on_b += r->header("X-Origin").value_or("") == "b" ? 1 : 0;
+    }
+    return total > 0 ? static_cast<double>(on_b) / static_cast<double>(total) : -1.0;
+  };
+  const double early = shareOfB(Ms(600));
+  std::this_thread::sleep_until(up + Ms(3200));
+  const double late = shareOfB(Ms(600));
+  EXPECT_GT(early, 0.0) << "a ramping server gets some traffic";
+  EXPECT_LT(early, 0.25) << "in its first 0.6 s of 3 s, well under its full half";
+  EXPECT_GT(late, 0.4) << "after the ramp, its full share";
+}
+
+TEST(LeastRequest, SendsMostTrafficAwayFromASlowServer) {
+  Origin fast("fast");
+  ASSERT_TRUE(fast.ok());
+  const uint16_t slow_port = freePort();
+  auto slow = originOn(slow_port, "slow", "origin-slow", {"--delay", "20"});
+  const std::string servers = "      - { address: \"" + fast.address() + "\" }\n      - { address: \"127.0.0.1:" +
+                              std::to_string(slow_port) + "\" }\n";
+  auto run = [&](const std::string& balancer) {
+    Weir weir("workers: 2\npools:\n  app:\n    balancer: " + balancer + "\n    servers:\n" + servers +
+              "routes: [{ pool: app }]\n");
+    EXPECT_TRUE(weir.ok()) << weir.error();
+    Load load(weir.port(), 16);
+    std::this_thread::sleep_for(Ms(1500));
+    return load.stop();
+  };
+  const LoadResult least = run("least_request");
+  const LoadResult rr = run("round_robin");
+  EXPECT_EQ(least.bad_status + least.broken, 0) << describe(least);
+  const auto share = [](const LoadResult& r) {
+    const long slow_n = r.by_origin.count("slow") ? r.by_origin.at("slow") : 0;
+    return r.ok > 0 ? static_cast<double>(slow_n) / static_cast<double>(r.ok) : 1.0;
+  };
+  EXPECT_GT(share(least), 0.0) << "the slow server still takes some: " << describe(least);
+  EXPECT_LT(share(least), 0.15) << "least_request: " << describe(least);
+  EXPECT_GT(share(rr), 0.3) << "round_robin gives it about its turn: " << describe(rr);
 }
 
 }  // namespace
