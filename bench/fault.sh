@@ -117,6 +117,7 @@ stop_run() {  # the proxy and the origins of one run
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  [ -n "$SLEEP_PID" ] && stop_pid "$SLEEP_PID"
   [ -n "$WRK_PID" ] && stop_pid "$WRK_PID"
   stop_run
   if [ "${KEEP_TMP:-0}" = 1 ]; then
@@ -132,10 +133,16 @@ trap 'exit 143' TERM
 
 now_ms() { date +%s%3N; }
 
-sleep_until() {  # sleep_until EPOCH_MS
+# sleep_until EPOCH_MS. The sleep runs in the background and is waited for,
+# so a signal's trap runs at once instead of after the sleep.
+SLEEP_PID=""
+sleep_until() {
   local d=$(($1 - $(now_ms)))
-  [ "$d" -gt 0 ] && sleep "$((d / 1000)).$(printf '%03d' $((d % 1000)))"
-  return 0
+  [ "$d" -gt 0 ] || return 0
+  sleep "$((d / 1000)).$(printf '%03d' $((d % 1000)))" &
+  SLEEP_PID=$!
+  wait "$SLEEP_PID" || true
+  SLEEP_PID=""
 }
 
 # Prints N distinct free TCP ports on 127.0.0.1.
@@ -271,9 +278,8 @@ run_target() {
   WRK_PID=$!
 
   sleep_until $((base + KILL_AT * 1000))
-  kill -KILL "${ORIGIN_PID[b]}"
-  kill_ms=$(($(now_ms) - base))
-  { wait "${ORIGIN_PID[b]}"; } 2>/dev/null || true  # quiet: no "Killed" job notice
+  # Kill and reap with stderr to /dev/null: bash's "Killed" job notice.
+  { kill -KILL "${ORIGIN_PID[b]}"; kill_ms=$(($(now_ms) - base)); wait "${ORIGIN_PID[b]}"; } 2>/dev/null || true
   unset 'ORIGIN_PID[b]'
 
   sleep_until $((base + RESTART_AT * 1000))
@@ -291,8 +297,10 @@ run_target() {
     echo "restart_ms=$restart_ms"
     echo "listening_ms=$listen_ms"
   } >"$RESULTS_DIR/$label.events"
-  for i in "$WORK"/*.log; do [ -e "$i" ] && cp "$i" "$RESULTS_DIR/" || true; done
   stop_run
+  # The proxy's log (one file each), compressed: weir logs a line per failed attempt.
+  for i in "$WORK"/*.log; do [ -e "$i" ] && gzip -c "$i" >"$RESULTS_DIR/$label.log.gz" || true; done
+  rm -f "$WORK"/*.log
   LABELS+=("$label")
 }
 
