@@ -14,6 +14,13 @@ std::vector<PoolConfig> parsePools(const Item& item);
 // Needs the pools, to resolve each route's pool_index.
 std::vector<RouteConfig> parseRoutes(const Item& item, const Config& config);
 
+// pool_health.cc: pools.NAME.{health_check, passive, hash, retry_on, retry_budget}.
+HealthCheckConfig parseHealthCheck(const Item& item);
+PassiveHealthConfig parsePassive(const Item& item);
+HashConfig parseHash(const Item& item);
+uint32_t parseRetryOn(const Item& item);
+RetryBudgetConfig parseRetryBudget(const Item& item);
+
 // options.cc: process-wide settings, all optional with defaults.
 unsigned parseWorkers(const Item& item);
 unsigned usableCpuCount();

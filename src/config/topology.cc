@@ -85,13 +85,14 @@ ListenerConfig parseListener(const Item& item, std::optional<Item>& address) {
 
 // `address` receives the address item, for errors found later.
 ServerConfig parseServer(const Item& item, std::optional<Item>& address) {
-  MapReader map(item, {"address", "weight"});
+  MapReader map(item, {"address", "weight", "backup"});
   ServerConfig out;
   address = map.require("address");
   Address parsed = readAddress(*address, /*passive=*/false);
   out.address = parsed.written;
   out.addr = parsed.resolved;
   if (auto v = map.get("weight")) out.weight = static_cast<uint32_t>(readInteger(*v, 1, 1000));
+  if (auto v = map.get("backup")) out.backup = readBool(*v);
   return out;
 }
 
@@ -130,11 +131,15 @@ std::vector<ServerConfig> parseServers(const Item& servers) {
     out.push_back(std::move(server));
   }
   if (out.empty()) servers.fail("at least one server is required");
+  bool any_primary = false;
+  for (const ServerConfig& s : out) any_primary = any_primary || !s.backup;
+  if (!any_primary) servers.fail("at least one server must not be a backup");
   return out;
 }
 
 PoolConfig parsePool(const std::string& name, const Item& item) {
-  MapReader map(item, {"servers", "keepalive", "retries", "balancer", "timeouts"});
+  MapReader map(item, {"servers", "keepalive", "retries", "balancer", "timeouts", "health_check", "passive", "hash",
+                       "slow_start", "retry_on", "retry_budget"});
   PoolConfig out;
   out.name = name;
   out.servers = parseServers(map.require("servers"));
@@ -142,6 +147,18 @@ PoolConfig parsePool(const std::string& name, const Item& item) {
   if (auto v = map.get("retries")) out.retries = static_cast<uint32_t>(readInteger(*v, 0, 100));
   if (auto v = map.get("balancer")) out.balancer = readBalancer(*v);
   if (auto v = map.get("timeouts")) out.timeouts = parsePoolTimeouts(*v);
+  if (auto v = map.get("health_check")) out.health_check = parseHealthCheck(*v);
+  if (auto v = map.get("passive")) out.passive = parsePassive(*v);
+  if (auto v = map.get("slow_start")) out.slow_start = readDuration(*v);
+  if (auto v = map.get("retry_on")) out.retry_on = parseRetryOn(*v);
+  if (auto v = map.get("retry_budget")) out.retry_budget = parseRetryBudget(*v);
+  const bool hashing = out.balancer == "consistent_hash";
+  if (auto v = map.get("hash")) {
+    if (!hashing) v->fail("applies only to balancer: consistent_hash");
+    out.hash = parseHash(*v);
+  } else if (hashing) {
+    map.get("balancer")->fail("consistent_hash needs hash.key (header:NAME, cookie:NAME, query:NAME, path, uri or client_ip)");
+  }
   return out;
 }
 

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <unordered_map>
 
 #include "weir/common/units.h"
@@ -151,6 +154,27 @@ Duration readTimeout(const Item& item) {
   if (!value) item.fail("expected a duration such as 30s or 500ms");
   if (value->count() <= 0) item.fail("must be greater than 0");
   return *value;
+}
+
+Duration readDuration(const Item& item) {
+  const std::string& text = scalarOf(item, "a duration such as 30s or 500ms");
+  if (text == "0") return Duration(0);
+  std::optional<Duration> value = parseDuration(text);
+  if (!value || value->count() < 0) item.fail("expected a duration such as 30s or 500ms, or 0");
+  return *value;
+}
+
+double readNumber(const Item& item, double min, double max) {
+  const std::string& text = scalarOf(item, "a number");
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value)) item.fail("expected a number");
+  if (value < min || value > max) {
+    char range[96];
+    std::snprintf(range, sizeof range, "must be between %g and %g", min, max);
+    item.fail(range);
+  }
+  return value;
 }
 
 uint64_t readSize(const Item& item) {

@@ -82,6 +82,8 @@ std::string readString(const Item& item);
 int64_t readInteger(const Item& item, int64_t min, int64_t max);
 bool readBool(const Item& item);
 Duration readTimeout(const Item& item);  // > 0
+Duration readDuration(const Item& item);  // >= 0 ("0" allowed)
+double readNumber(const Item& item, double min, double max);
 uint64_t readSize(const Item& item);  // > 0
 std::string readChoice(const Item& item, std::initializer_list<std::string_view> choices);
 

@@ -302,13 +302,19 @@ void writeResponseHead(const RequestHead& req, const ResponseHead& resp, const R
   out.append("\r\n", 2);
 }
 
-void writeErrorResponse(int status, bool close, std::string& out) {
+void writeErrorResponse(int status, bool close, std::string& out, unsigned retry_after) {
   std::string_view reason = reasonPhrase(status);
   out.append("HTTP/1.1 ", 9);
   appendNumber(out, static_cast<uint64_t>(status));
   out.push_back(' ');
   out.append(reason);
-  out.append("\r\nServer: weir\r\nContent-Type: text/plain\r\nContent-Length: ");
+  out.append("\r\nServer: weir\r\n");
+  if (retry_after > 0) {
+    out.append("Retry-After: ");
+    appendNumber(out, retry_after);
+    out.append("\r\n");
+  }
+  out.append("Content-Type: text/plain\r\nContent-Length: ");
   appendNumber(out, reason.size() + 5);
   out.append(close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");
   appendNumber(out, static_cast<uint64_t>(status));

@@ -5,6 +5,7 @@
 #include "proxy/downstream.h"
 #include "proxy/flow.h"
 #include "weir/log/log.h"
+#include "weir/proxy/hash_key.h"
 #include "weir/proxy/proxy_worker.h"
 #include "weir/proxy/runtime.h"
 
@@ -44,6 +45,12 @@ void Exchange::resetFields() {
   active_ = true;
   request_done_ = head_released_ = head_sent_ = continue_sent_ = false;
   replayed_ = body_dropped_ = client_paused_us_ = false;
+  body_kept_ = true;
+  if (replay_body_.capacity() > 4096) {
+    std::string().swap(replay_body_);  // an idle connection does not hold up to 64 KiB
+  } else {
+    replay_body_.clear();
+  }
   response_parser_.reset();
 }
 
@@ -62,9 +69,21 @@ void Exchange::start(bool request_done) {
   pool_ = rt_->config->routes[static_cast<size_t>(route_)].pool_index;
   if (hooks_ != nullptr && hooks_->lookup(*this, req)) return;
   response_parser_.setNoBodyExpected(req.method == HTTP_HEAD);
-  upstream_.reset(*rt_, pool_);
+  upstream::PickContext ctx;
+  const config::HashConfig& hash = rt_->config->pools[pool_].hash;
+  std::string_view key;
+  if (hash.source != config::HashConfig::Source::kNone && requestKey(hash, req, client_.address(), key)) {
+    ctx.has_key = true;
+    ctx.key_hash = hashKey(key);
+  }
+  upstream_.reset(*rt_, pool_, ctx);
+  body_kept_ = isIdempotent(req) && (!req.has_content_length || req.content_length <= kReplayBodyLimit);
   writeRequestHead();
   if (!upstream_.connect()) {
+    if (upstream_.noneEligible()) {
+      allServersDown();
+      return;
+    }
     error_ = "upstream_error";
     respondError(502, "no upstream server could be reached");
     return;
@@ -92,6 +111,7 @@ void Exchange::releaseHead() {
 
 void Exchange::requestBody(evbuffer* in, size_t n) {
   request_bytes_ += n;
+  keepForReplay(in, n);
   if (body_dropped_ || !upstream_.active()) {
     evbuffer_drain(in, n);
     return;
@@ -101,6 +121,21 @@ void Exchange::requestBody(evbuffer* in, size_t n) {
     head_released_ = true;
     evbuffer_prepend(upstream_.output(), held_head_.data(), held_head_.size());
   }
+}
+
+// An idempotent request's body, up to kReplayBodyLimit, is kept as it was
+// forwarded, so that the request can be sent whole to another server after
+// the first one failed before answering.
+void Exchange::keepForReplay(evbuffer* in, size_t n) {
+  if (!body_kept_) return;
+  if (request_bytes_ > kReplayBodyLimit) {
+    body_kept_ = false;
+    replay_body_.clear();
+    return;
+  }
+  const size_t at = replay_body_.size();
+  replay_body_.resize(at + n);
+  evbuffer_copyout(in, replay_body_.data() + at, n);
 }
 
 void Exchange::flushRequestBody() {
@@ -222,6 +257,8 @@ bool Exchange::handleResponseHead() {
     return false;
   }
   if (resp.status < 200 && resp.status != 101) return relayInterim();
+  upstream_.serverAnswered(resp.status);
+  if (retryOnStatus(resp.status)) return false;
   plan_ = http::planResponse(req, resp, wantClose());
   header_time_ = elapsed(upstream_.startedAt());
   if (hooks_ != nullptr) hooks_->responseHead(*this, resp);

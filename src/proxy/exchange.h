@@ -94,8 +94,15 @@ class Exchange final : private http::BodySink {
   void upstreamEnded();
   void finishResponse();
   void abortResponse(std::string_view error);
-  void answer(int status, bool close, bool linger);
+  void answer(int status, bool close, bool linger, unsigned retry_after = 0);
   bool clientBodyEndsAtClose() const;
+  void keepForReplay(evbuffer* in, size_t n);
+  bool retryOnStatus(int status);
+  bool retryElsewhere(bool resend, int first);
+  void resendFromStart();
+  RetryState retryState() const;
+  bool clientSawResponse() const;
+  void allServersDown();
   bool wantClose() const;
   void applyBackpressure();
   void resetFields();
@@ -126,6 +133,8 @@ class Exchange final : private http::BodySink {
   bool head_sent_ = false;       // the final response head went to the client
   bool continue_sent_ = false;   // a 100 Continue went to the client
   bool replayed_ = false;
+  bool body_kept_ = true;        // the body forwarded so far is all in replay_body_ (see keepForReplay)
+  std::string replay_body_;
   bool body_dropped_ = false;    // the upstream stopped taking the body after it began to answer
   bool client_paused_us_ = false;  // upstream reading paused: the client output is full
 };

@@ -1,7 +1,10 @@
 // How an exchange fails: upstream failures (retry or answer 502/504),
 // errors weir answers itself, a refused or timed-out request, a client
 // that went away. Kept apart from the exchange's normal path.
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "proxy/downstream.h"
 #include "proxy/exchange.h"
@@ -13,6 +16,33 @@
 
 namespace weir::proxy {
 
+namespace {
+
+// The reason passive health records for a failed attempt.
+std::string failureReason(FailureKind kind, int err) {
+  switch (kind) {
+    case FailureKind::kConnect:
+      if (err == ETIMEDOUT) return "connect timed out";
+      return err == ECONNREFUSED ? "connect refused" : std::string("connect failed: ") + std::strerror(err);
+    case FailureKind::kResetBeforeResponse: return err != 0 ? "reset before responding" : "closed before responding";
+    case FailureKind::kResponseTimeout: return "timeout";
+    case FailureKind::kSendTimeout: return "timeout sending the request";
+    case FailureKind::kInvalidResponse: return "invalid response";
+    case FailureKind::kStatus: break;
+  }
+  return "failed";
+}
+
+}  // namespace
+
+RetryState Exchange::retryState() const {
+  const config::PoolConfig& pool = rt_->config->pools[pool_];
+  return {upstream_.attempts(), 1 + pool.retries, replayed_, pool.retry_on, body_kept_};
+}
+
+// A response byte that reached the client (a relayed 1xx) rules out a retry.
+bool Exchange::clientSawResponse() const { return interim_ > 0 && !client_.request().isHttp10(); }
+
 void Exchange::upstreamFailed(FailureKind kind, int err, std::string_view what) {
   if (!active_ || !upstream_.active()) return;
   if (head_sent_) {
@@ -21,30 +51,28 @@ void Exchange::upstreamFailed(FailureKind kind, int err, std::string_view what) 
     return;
   }
   const http::RequestHead& req = client_.request();
-  AttemptFailure f{kind, upstream_.reused(), upstream_.sentAny(), response_parser_.started()};
-  const unsigned max_attempts = 1 + rt_->config->pools[pool_].retries;
+  AttemptFailure f{kind, upstream_.reused(), upstream_.sentAny(), clientSawResponse(), 0};
   logUpstreamError(what, err);
-  switch (mayRetry(f, req, upstream_.attempts(), max_attempts, replayed_)) {
+  // A kept-alive connection that ends before answering is most often the
+  // server's idle close racing our reuse: not held against the server.
+  if (!(kind == FailureKind::kResetBeforeResponse && f.reused_connection)) {
+    upstream_.serverFailed(failureReason(kind, err));
+  }
+  switch (mayRetry(f, req, retryState())) {
     case RetryDecision::kNextServer:
-      response_parser_.reset();
-      response_parser_.setNoBodyExpected(req.method == HTTP_HEAD);
-      if (upstream_.connect()) {
-        if (head_released_) {
-          flushUpstream();
-        } else if (headMayGo()) {
-          releaseHead();
-        }
-        return;
-      }
+      if (retryElsewhere(f.request_bytes_sent, -1)) return;
       break;
     case RetryDecision::kSameServerFresh:
       replayed_ = true;
       response_parser_.reset();
       response_parser_.setNoBodyExpected(req.method == HTTP_HEAD);
       if (upstream_.reconnectSameServer()) {
-        evbuffer_drain(upstream_.output(), evbuffer_get_length(upstream_.output()));
-        head_released_ = false;
-        if (headMayGo()) releaseHead();
+        resendFromStart();
+        return;
+      }
+      // The server is gone, not just its idle connection: another one.
+      if (mayRetry({FailureKind::kConnect}, req, retryState()) == RetryDecision::kNextServer &&
+          retryElsewhere(true, -1)) {
         return;
       }
       break;
@@ -55,6 +83,76 @@ void Exchange::upstreamFailed(FailureKind kind, int err, std::string_view what) 
   if (hooks_ != nullptr && hooks_->upstreamFailed(*this, status)) return;
   error_ = status == 504 ? "upstream_timeout" : "upstream_error";
   respondError(status, status == 504 ? "upstream timed out" : "upstream failed before responding");
+}
+
+// The new connection gets the request from its first byte: the head, then
+// the body as forwarded so far (kept whole; see keepForReplay).
+void Exchange::resendFromStart() {
+  evbuffer_drain(upstream_.output(), evbuffer_get_length(upstream_.output()));
+  if (!replay_body_.empty()) evbuffer_add(upstream_.output(), replay_body_.data(), replay_body_.size());
+  head_released_ = false;
+  body_dropped_ = false;
+  if (headMayGo()) releaseHead();
+}
+
+// To another server of the pool (`first`, when already picked). `resend`:
+// the failed server may have read part of the request, so it is sent again
+// from the start; otherwise what was queued for it moves over unsent.
+bool Exchange::retryElsewhere(bool resend, int first) {
+  const http::RequestHead& req = client_.request();
+  response_parser_.reset();
+  response_parser_.setNoBodyExpected(req.method == HTTP_HEAD);
+  interim_ = 0;
+  if (!upstream_.connect(first)) return false;
+  if (resend) {
+    resendFromStart();
+  } else if (head_released_) {
+    flushUpstream();
+  } else if (headMayGo()) {
+    releaseHead();
+  }
+  return true;
+}
+
+// A whole response head whose status retry_on lists: dropped unseen and the
+// request sent to another server, when that is safe, the budget allows it
+// and a server is left (true: the exchange went on without this response);
+// otherwise (false) the response goes to the client as it is.
+bool Exchange::retryOnStatus(int status) {
+  const http::RequestHead& req = client_.request();
+  const AttemptFailure f{FailureKind::kStatus, upstream_.reused(), true, clientSawResponse(), status};
+  if (!request_done_ || mayRetry(f, req, retryState()) != RetryDecision::kNextServer) return false;
+  if (!upstream_.takeRetry()) return false;
+  const int next = upstream_.pickServer();
+  if (next < 0) return false;
+  logUpstreamError("answered " + std::to_string(status) + "; trying another server", 0);
+  if (retryElsewhere(true, next)) return true;
+  error_ = "upstream_error";
+  respondError(status, "upstream answered " + std::to_string(status) + " and no other server could be reached");
+  return true;
+}
+
+// No server of the pool is up (all down or ejected; backups too): 503 with
+// Retry-After, counted, and logged once per pool per second, not per request.
+void Exchange::allServersDown() {
+  const config::PoolConfig& pool = rt_->config->pools[pool_];
+  upstream::PoolHealth& ph = *rt_->pool_views[pool_].health;
+  const uint64_t count = ph.all_down_answers.fetch_add(1, std::memory_order_relaxed) + 1;
+  const int64_t now = upstream::monotonicMs();
+  int64_t last = ph.all_down_logged.load(std::memory_order_relaxed);
+  if (now - last >= 1000 && ph.all_down_logged.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    WEIR_ERROR("pool %s: no server is up; answering 503 (%llu such answers so far)", pool.name.c_str(),
+               static_cast<unsigned long long>(count));
+  }
+  unsigned retry_after = 1;
+  if (pool.health_check.enabled) {
+    const int64_t ms = pool.health_check.interval.count() * pool.health_check.rise;
+    retry_after = static_cast<unsigned>(std::max<int64_t>(1, (ms + 999) / 1000));
+  }
+  upstream_.release(false);
+  error_ = "no_server_up";
+  const bool close = wantClose();
+  answer(503, close, close && !request_done_, retry_after);
 }
 
 void Exchange::logUpstreamError(std::string_view what, int err) {
@@ -82,9 +180,9 @@ void Exchange::respondError(int status, std::string_view why) {
 
 // Weir's own answer ends the exchange: written, logged, and the connection
 // goes on or closes (lingering when the client may still be sending).
-void Exchange::answer(int status, bool close, bool linger) {
+void Exchange::answer(int status, bool close, bool linger, unsigned retry_after) {
   scratch_.clear();
-  http::writeErrorResponse(status, close, scratch_);
+  http::writeErrorResponse(status, close, scratch_, retry_after);
   evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
   status_ = status;
   head_sent_ = true;

@@ -18,26 +18,47 @@ bool isIdempotent(const http::RequestHead& req) {
   }
 }
 
-RetryDecision mayRetry(const AttemptFailure& f, const http::RequestHead& req, unsigned attempts,
-                       unsigned max_attempts, bool replayed) {
-  if (f.response_started) return RetryDecision::kNo;
-  // Nothing reached the server: any request may go again. A pooled
-  // connection found closed before anything was written is the server's
-  // idle close; a new connection to the same server is the fix.
-  if (f.kind != FailureKind::kConnect && !f.request_bytes_sent && f.reused_connection && !replayed) {
+uint32_t retryOnBit(FailureKind kind, int status) {
+  switch (kind) {
+    case FailureKind::kConnect: return config::kRetryConnectFailure;
+    case FailureKind::kResetBeforeResponse:
+    case FailureKind::kInvalidResponse: return config::kRetryReset;
+    case FailureKind::kResponseTimeout:
+    case FailureKind::kSendTimeout: return config::kRetryTimeout;
+    case FailureKind::kStatus:
+      if (status == 502) return config::kRetry502;
+      if (status == 503) return config::kRetry503;
+      if (status == 504) return config::kRetry504;
+      return 0;
+  }
+  return 0;
+}
+
+RetryDecision mayRetry(const AttemptFailure& f, const http::RequestHead& req, const RetryState& state) {
+  if (f.client_saw_response) return RetryDecision::kNo;
+  const bool replayable = isIdempotent(req) && state.body_kept;
+  // A pooled connection that ends before it answered may be the server's
+  // idle close racing our reuse, not a failure of the server: once, a new
+  // connection to the same server, whatever retry_on says. If the request
+  // was sent, only when repeating it is safe.
+  if (f.kind == FailureKind::kResetBeforeResponse && f.reused_connection && !state.replayed &&
+      (!f.request_bytes_sent || replayable)) {
     return RetryDecision::kSameServerFresh;
   }
-  if (f.kind == FailureKind::kConnect || !f.request_bytes_sent) {
-    return attempts < max_attempts ? RetryDecision::kNextServer : RetryDecision::kNo;
-  }
-  // The server may have acted on what it read. Only a request that is safe
-  // to repeat is sent again, and only for the race where a kept-alive
-  // connection was closed by the server just as weir reused it.
-  if (f.kind == FailureKind::kResetBeforeResponse && f.reused_connection && !replayed && isIdempotent(req) &&
-      !req.hasBody()) {
-    return RetryDecision::kSameServerFresh;
-  }
-  return RetryDecision::kNo;
+  if ((state.retry_on & retryOnBit(f.kind, f.status)) == 0) return RetryDecision::kNo;
+  // Nothing reached the server: any request may go elsewhere. Otherwise the
+  // server may have acted on it, so only a request safe to repeat, whose
+  // body weir still holds whole, is sent again.
+  const bool safe = f.kind == FailureKind::kConnect || (!f.request_bytes_sent && f.kind != FailureKind::kStatus) ||
+                    replayable;
+  if (!safe) return RetryDecision::kNo;
+  return state.attempts < state.max_attempts ? RetryDecision::kNextServer : RetryDecision::kNo;
+}
+
+bool retryBudgetAllows(int32_t requests, int32_t retries, const config::RetryBudgetConfig& budget) {
+  if (retries < static_cast<int32_t>(budget.min_concurrent)) return true;
+  const int64_t others = static_cast<int64_t>(requests) - retries;
+  return (static_cast<int64_t>(retries) + 1) * 100 <= static_cast<int64_t>(budget.percent) * others;
 }
 
 }  // namespace weir::proxy

@@ -43,7 +43,10 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)), router(*config
 
 RuntimePtr buildRuntime(config::ConfigPtr cfg, upstream::HealthRegistry& registry, std::string& error) {
   auto rt = std::make_shared<Runtime>(std::move(cfg));
-  for (const auto& pool : rt->config->pools) rt->pool_views.push_back(registry.view(pool));
+  for (const auto& pool : rt->config->pools) {
+    rt->pool_views.push_back(registry.view(pool));
+    rt->passive.emplace_back(pool.passive, pool.servers.size());
+  }
   for (size_t i = 0; i < rt->balancers.size(); ++i) {
     if (rt->balancers[i] == nullptr) {
       error = "pool " + rt->config->pools[i].name + ": unknown balancer " + rt->config->pools[i].balancer;

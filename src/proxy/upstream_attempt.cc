@@ -1,6 +1,8 @@
 #include "proxy/upstream_attempt.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "proxy/exchange.h"
 #include "proxy/flow.h"
@@ -13,15 +15,85 @@ UpstreamAttempt::UpstreamAttempt(Exchange& owner, ProxyWorker& worker)
 
 UpstreamAttempt::~UpstreamAttempt() { release(false); }
 
-void UpstreamAttempt::reset(const Runtime& rt, size_t pool) {
+void UpstreamAttempt::reset(const Runtime& rt, size_t pool, const upstream::PickContext& ctx) {
   release(false);
   rt_ = &rt;
   pool_ = pool;
   timeouts_ = &rt.pool_timeouts[pool];
   tried_.clear();
+  ctx_ = ctx;
   server_ = -1;
   attempts_ = 0;
   connect_time_ = -1;
+  none_eligible_ = false;
+}
+
+upstream::PoolHealth& UpstreamAttempt::poolHealth() const { return *rt_->pool_views[pool_].health; }
+
+int UpstreamAttempt::pickServer() {
+  ctx_.now_ms = upstream::monotonicMs();
+  const int s = worker_.picker(pool_).pick(ctx_, tried_);
+  if (s < 0) {
+    if (attempts_ == 0) none_eligible_ = true;
+    return -1;
+  }
+  tried_.add(static_cast<size_t>(s));
+  ++attempts_;
+  if (!pool_counted_) {
+    pool_counted_ = true;
+    poolHealth().requests_in_flight.fetch_add(1, std::memory_order_relaxed);
+  }
+  return s;
+}
+
+bool UpstreamAttempt::takeRetry() {
+  upstream::PoolHealth& ph = poolHealth();
+  if (retry_counted_) return true;  // one retry in flight per request, however many servers it tries
+  const int32_t requests = ph.requests_in_flight.load(std::memory_order_relaxed);
+  const int32_t retries = ph.retries_in_flight.load(std::memory_order_relaxed);
+  if (!retryBudgetAllows(requests, retries, rt_->config->pools[pool_].retry_budget)) {
+    ph.retries_refused.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  retry_counted_ = true;
+  ph.retries_in_flight.fetch_add(1, std::memory_order_relaxed);
+  ph.retries.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void UpstreamAttempt::assign(int server) {
+  if (counted_server_ == server) return;
+  const auto& servers = rt_->pool_views[pool_].servers;
+  if (counted_server_ >= 0) servers[static_cast<size_t>(counted_server_)]->requestEnded();
+  counted_server_ = server;
+  if (server >= 0) servers[static_cast<size_t>(server)]->requestStarted();
+}
+
+// The request is over for the pool: its in-flight counts are returned.
+void UpstreamAttempt::endPoolRequest() {
+  if (rt_ == nullptr) return;
+  assign(-1);
+  upstream::PoolHealth& ph = poolHealth();
+  if (retry_counted_) ph.retries_in_flight.fetch_sub(1, std::memory_order_relaxed);
+  if (pool_counted_) ph.requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
+  retry_counted_ = pool_counted_ = false;
+}
+
+void UpstreamAttempt::serverFailed(std::string_view why) {
+  if (server_ < 0) return;
+  const upstream::PoolView& view = rt_->pool_views[pool_];
+  rt_->passive[pool_].onFailure(*view.servers[static_cast<size_t>(server_)], *view.health, std::string(why),
+                                upstream::monotonicMs());
+}
+
+void UpstreamAttempt::serverAnswered(int status) {
+  if (server_ < 0) return;
+  const auto& on_status = rt_->config->pools[pool_].passive.on_status;
+  if (std::find(on_status.begin(), on_status.end(), status) != on_status.end()) {
+    serverFailed("status " + std::to_string(status));
+    return;
+  }
+  rt_->passive[pool_].onSuccess(*rt_->pool_views[pool_].servers[static_cast<size_t>(server_)]);
 }
 
 std::string_view UpstreamAttempt::name() const {
@@ -29,19 +101,20 @@ std::string_view UpstreamAttempt::name() const {
   return rt_->server_names[pool_][static_cast<size_t>(server_)];
 }
 
-bool UpstreamAttempt::connect() {
+bool UpstreamAttempt::connect(int first) {
   // Bytes queued on a connection that failed (the held or sent head and
   // body) move to the next one: nothing of them reached the failed server.
   upstream::ConnectionPtr failed = std::move(conn_);
   if (failed) failed->stream().close();
   timer_.cancel();
   const unsigned max_attempts = 1 + rt_->config->pools[pool_].retries;
-  while (attempts_ < max_attempts && !conn_) {
-    int s = worker_.picker(pool_).pick({}, tried_);
+  while (!conn_) {
+    if (first < 0 && (attempts_ >= max_attempts || (attempts_ > 0 && !takeRetry()))) break;
+    const int s = first >= 0 ? first : pickServer();
+    first = -1;
     if (s < 0) break;
-    tried_.add(static_cast<size_t>(s));
-    ++attempts_;
     server_ = s;
+    assign(s);
     conn_ = worker_.connections(pool_).acquire(static_cast<size_t>(s), this);
     if (conn_) {
       event_base_gettimeofday_cached(worker_.base(), &started_);
@@ -51,8 +124,10 @@ bool UpstreamAttempt::connect() {
     int err = open(static_cast<size_t>(s));
     if (err == 0) break;
     owner_.logUpstreamError("connect failed", err);
+    serverFailed(std::string("connect failed: ") + std::strerror(err));
     worker_.connections(pool_).discard(std::move(conn_));
   }
+  if (!conn_) assign(-1);
   if (failed) {
     if (conn_) evbuffer_add_buffer(conn_->stream().output(), failed->stream().output());
     worker_.connections(pool_).discard(std::move(failed));
@@ -70,6 +145,7 @@ bool UpstreamAttempt::reconnectSameServer() {
   timer_.cancel();
   if (int err = open(static_cast<size_t>(server_)); err != 0) {
     owner_.logUpstreamError("connect failed", err);
+    serverFailed(std::string("connect failed: ") + std::strerror(err));
     worker_.connections(pool_).discard(std::move(conn_));
     return false;
   }
@@ -128,6 +204,7 @@ void UpstreamAttempt::resumeReading() {
 void UpstreamAttempt::release(bool reusable) {
   timer_.cancel();
   ready_ = false;
+  endPoolRequest();
   if (!conn_) return;
   if (reusable) {
     conn_->countRequest();
@@ -141,6 +218,7 @@ void UpstreamAttempt::release(bool reusable) {
 upstream::ConnectionPtr UpstreamAttempt::take() {
   timer_.cancel();
   ready_ = false;
+  endPoolRequest();
   return std::move(conn_);
 }
 

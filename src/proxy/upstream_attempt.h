@@ -33,12 +33,26 @@ class UpstreamAttempt final : private core::StreamHandler {
   UpstreamAttempt(Exchange& owner, ProxyWorker& worker);
   ~UpstreamAttempt();
 
-  // For a new request to `pool`.
-  void reset(const Runtime& rt, size_t pool);
-  // Picks a server not tried yet and gets a connection to it. Returns false
-  // when no server is left or every connect failed at once; error-log lines
-  // name each failure. Bytes already in output() move to the new connection.
-  bool connect();
+  // For a new request to `pool`; `ctx` carries the request's hash key.
+  void reset(const Runtime& rt, size_t pool, const upstream::PickContext& ctx);
+  // Picks a server not tried yet and gets a connection to it (to `first`
+  // when it is given, from pickServer()). Returns false when no server is
+  // left, the retry budget refused another, or every connect failed at once;
+  // error-log lines name each failure. Bytes already in output() move to the
+  // new connection.
+  bool connect(int first = -1);
+  // The next server the balancer offers, marked tried, or -1.
+  int pickServer();
+  // No server was eligible for the first pick: all down (not a failure of
+  // any one server).
+  bool noneEligible() const { return none_eligible_; }
+  // The retry budget allows one more retry now. Counts the exchange as
+  // retrying (once) when it does, and a refusal when it does not.
+  bool takeRetry();
+  // Passive health: the current server failed (why: for the log), or
+  // answered with `status` (a failure when passive.on_status lists it).
+  void serverFailed(std::string_view why);
+  void serverAnswered(int status);
   // A new connection to the same server (replaying on a fresh connection).
   bool reconnectSameServer();
 
@@ -78,6 +92,9 @@ class UpstreamAttempt final : private core::StreamHandler {
   static void onTimer(void* arg);
   int open(size_t server);
   void armResponseTimer();
+  void assign(int server);  // moves the in-flight count to `server` (-1: none)
+  void endPoolRequest();
+  upstream::PoolHealth& poolHealth() const;
 
   Exchange& owner_;
   ProxyWorker& worker_;
@@ -86,6 +103,11 @@ class UpstreamAttempt final : private core::StreamHandler {
   const UpstreamTimeouts* timeouts_ = nullptr;
   upstream::ConnectionPtr conn_;
   upstream::TriedSet tried_;
+  upstream::PickContext ctx_;
+  int counted_server_ = -1;      // the server whose in-flight count this attempt holds
+  bool pool_counted_ = false;    // counted in the pool's requests in flight
+  bool retry_counted_ = false;   // counted in the pool's retries in flight
+  bool none_eligible_ = false;
   core::Deadline timer_;
   timeval started_{};
   double connect_time_ = -1;

@@ -789,6 +789,122 @@ routes: [{ pool: app }]
   EXPECT_GT(error.size(), expected.size());  // gai_strerror's text follows
 }
 
+TEST(ConfigTest, PoolHealthAndFailoverKeys) {
+  ConfigPtr c = mustLoad(R"(listeners: [{ address: 127.0.0.1:8080 }]
+pools:
+  app:
+    balancer: consistent_hash
+    hash: { key: "cookie:session", bounded_load: 1.5 }
+    slow_start: 30s
+    retry_on: [connect_failure, 503]
+    retry_budget: { percent: 10, min_concurrent: 5 }
+    health_check:
+      type: http
+      path: /healthz
+      host: app.internal
+      interval: 500ms
+      timeout: 200ms
+      rise: 3
+      fall: 4
+      expect: [200, "300-302"]
+    passive: { consecutive_failures: 2, on_status: [500, 503], ejection: 1s, max_ejection: 1m, max_ejected_percent: 30 }
+    servers:
+      - address: 127.0.0.1:9001
+      - { address: 127.0.0.1:9002, backup: true }
+  plain:
+    servers: [{ address: 127.0.0.1:9003 }]
+    passive: off
+routes: [{ pool: app }]
+)");
+  const PoolConfig& app = c->pools[0];
+  EXPECT_EQ(app.hash.source, HashConfig::Source::kCookie);
+  EXPECT_EQ(app.hash.name, "session");
+  EXPECT_DOUBLE_EQ(app.hash.bounded_load, 1.5);
+  EXPECT_EQ(app.slow_start, std::chrono::seconds(30));
+  EXPECT_EQ(app.retry_on, kRetryConnectFailure | kRetry503);
+  EXPECT_EQ(app.retry_budget.percent, 10u);
+  EXPECT_EQ(app.retry_budget.min_concurrent, 5u);
+  const HealthCheckConfig& hc = app.health_check;
+  EXPECT_TRUE(hc.enabled);
+  EXPECT_EQ(hc.type, HealthCheckConfig::Type::kHttp);
+  EXPECT_EQ(hc.path, "/healthz");
+  EXPECT_EQ(hc.host, "app.internal");
+  EXPECT_EQ(hc.interval, std::chrono::milliseconds(500));
+  EXPECT_EQ(hc.timeout, std::chrono::milliseconds(200));
+  EXPECT_EQ(hc.rise, 3u);
+  EXPECT_EQ(hc.fall, 4u);
+  ASSERT_EQ(hc.expect.size(), 2u);
+  EXPECT_EQ(hc.expect[0].first, 200);
+  EXPECT_EQ(hc.expect[0].last, 200);
+  EXPECT_EQ(hc.expect[1].first, 300);
+  EXPECT_EQ(hc.expect[1].last, 302);
+  EXPECT_EQ(app.passive.consecutive_failures, 2u);
+  EXPECT_EQ(app.passive.on_status, (std::vector<int>{500, 503}));
+  EXPECT_EQ(app.passive.ejection, std::chrono::seconds(1));
+  EXPECT_EQ(app.passive.max_ejection, std::chrono::minutes(1));
+  EXPECT_EQ(app.passive.max_ejected_percent, 30u);
+  EXPECT_FALSE(app.servers[0].backup);
+  EXPECT_TRUE(app.servers[1].backup);
+  // Defaults.
+  const PoolConfig& plain = c->pools[1];
+  EXPECT_FALSE(plain.health_check.enabled);
+  EXPECT_FALSE(plain.passive.enabled);
+  EXPECT_EQ(plain.slow_start.count(), 0);
+  EXPECT_EQ(plain.retry_on, kRetryConnectFailure | kRetryReset | kRetryTimeout);
+  EXPECT_EQ(plain.retry_budget.percent, 20u);
+  EXPECT_EQ(plain.retry_budget.min_concurrent, 3u);
+  EXPECT_EQ(PassiveHealthConfig().consecutive_failures, 5u);
+  EXPECT_EQ(PassiveHealthConfig().ejection, std::chrono::seconds(10));
+  EXPECT_EQ(PassiveHealthConfig().max_ejection, std::chrono::minutes(5));
+  EXPECT_EQ(PassiveHealthConfig().max_ejected_percent, 50u);
+  EXPECT_EQ(HealthCheckConfig().path, "/");
+  EXPECT_EQ(HealthCheckConfig().interval, std::chrono::seconds(2));
+}
+
+TEST(ConfigTest, PoolHealthAndFailoverErrors) {
+  const std::string head = "listeners: [{ address: 127.0.0.1:8080 }]\nroutes: [{ pool: app }]\npools:\n  app:\n"
+                           "    servers: [{ address: 127.0.0.1:9001 }]\n";
+  std::vector<ErrorCase> cases = {
+      {"    health_check: { interval: 1s, timeout: 2s }\n",
+       "6:44: pools.app.health_check.timeout: must not be longer than interval (1000ms)"},
+      {"    health_check: { expect: 300-200 }\n",
+       "6:29: pools.app.health_check.expect: the range's first status must not be above its last"},
+      {"    health_check: { expect: 700 }\n", "6:29: pools.app.health_check.expect: status codes are between 100 and 599"},
+      {"    health_check: { path: healthz }\n", "6:27: pools.app.health_check.path: must start with \"/\""},
+      {"    health_check: { type: tcp, path: /x }\n", "6:38: pools.app.health_check.path: applies only to type: http"},
+      {"    health_check: { type: udp }\n",
+       "6:27: pools.app.health_check.type: expected one of: http, tcp (got \"udp\")"},
+      {"    health_check: { fall: 0 }\n", "6:27: pools.app.health_check.fall: must be between 1 and 100"},
+      {"    passive: { ejection: 10s, max_ejection: 5s }\n",
+       "6:45: pools.app.passive.max_ejection: must not be shorter than ejection"},
+      {"    passive: { on_status: [404] }\n", "6:28: pools.app.passive.on_status[0]: must be between 500 and 599"},
+      {"    passive: { max_ejected_percent: 101 }\n",
+       "6:37: pools.app.passive.max_ejected_percent: must be between 0 and 100"},
+      {"    retry_on: [connect_failure, 500]\n",
+       "6:33: pools.app.retry_on[1]: expected one of: connect_failure, reset, timeout, 502, 503, 504 (got \"500\")"},
+      {"    hash: { key: path }\n", "6:11: pools.app.hash: applies only to balancer: consistent_hash"},
+      {"    balancer: consistent_hash\n",
+       "6:15: pools.app.balancer: consistent_hash needs hash.key (header:NAME, cookie:NAME, query:NAME, path, uri "
+       "or client_ip)"},
+      {"    balancer: consistent_hash\n    hash: { key: header }\n",
+       "7:18: pools.app.hash.key: header needs a name, as header:NAME"},
+      {"    balancer: consistent_hash\n    hash: { key: \"path:x\" }\n", "7:18: pools.app.hash.key: path takes no name"},
+      {"    balancer: consistent_hash\n    hash: { key: host }\n",
+       "7:18: pools.app.hash.key: expected header:NAME, cookie:NAME, query:NAME, path, uri or client_ip"},
+      {"    balancer: consistent_hash\n    hash: { key: uri, bounded_load: 0.5 }\n",
+       "7:37: pools.app.hash.bounded_load: must be 0 (no bound) or at least 1"},
+      {"    slow_start: soon\n", "6:17: pools.app.slow_start: expected a duration such as 30s or 500ms, or 0"},
+      {"    retry_budget: { percent: 120 }\n", "6:30: pools.app.retry_budget.percent: must be between 0 and 100"},
+  };
+  for (const ErrorCase& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    EXPECT_EQ(errorOf(head + c.yaml), std::string("t.yaml:") + c.expected);
+  }
+  EXPECT_EQ(errorOf("listeners: [{ address: 127.0.0.1:8080 }]\nroutes: [{ pool: app }]\npools:\n  app:\n"
+                    "    servers: [{ address: 127.0.0.1:9001, backup: true }]\n"),
+            "t.yaml:5:14: pools.app.servers: at least one server must not be a backup");
+}
+
 TEST(ConfigTest, PoolErrors) {
   const std::string head = "listeners: [{ address: 127.0.0.1:8080 }]\nroutes: [{ pool: app }]\n";
   std::vector<ErrorCase> cases = {
@@ -820,7 +936,8 @@ TEST(ConfigTest, PoolErrors) {
       {"pools:\n  app:\n    servers: [{ address: 127.0.0.1:9001 }]\n    retries: 101\n",
        "6:14: pools.app.retries: must be between 0 and 100"},
       {"pools:\n  app:\n    servers: [{ address: 127.0.0.1:9001 }]\n    balancer: least_conn\n",
-       "6:15: pools.app.balancer: unknown balancer \"least_conn\" (accepted: round_robin)"},
+       "6:15: pools.app.balancer: unknown balancer \"least_conn\" (accepted: round_robin, least_request, random, "
+       "consistent_hash)"},
   };
   for (const ErrorCase& c : cases) {
     SCOPED_TRACE(c.yaml);

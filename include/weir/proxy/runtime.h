@@ -50,6 +50,7 @@ struct Runtime {
   std::vector<const upstream::Balancer*> balancers;     // per pool
   std::vector<std::vector<std::string>> server_names;   // per pool, per server: "host:port"
   std::vector<upstream::PoolView> pool_views;            // per pool: shared server state
+  std::vector<upstream::PassiveHealth> passive;          // per pool
 };
 
 using RuntimePtr = std::shared_ptr<const Runtime>;
