@@ -10,9 +10,11 @@
 # (bench/fault/*.in), then wrk -tT -cC for DURATION s; at KILL_AT s origin b
 # gets SIGKILL (by its PID), at RESTART_AT s it is started again on the same
 # port. Reported per proxy: wrk's total requests, non-2xx/3xx responses and
-# socket errors; requests/s before the kill, during the outage and after the
-# restart; the time from the restart (the origin process started) until the
-# first response from origin b through the proxy.
+# socket errors; responses/s with status below 400 (a fast 502 is not
+# throughput) before the kill, during the outage and after the restart; the
+# time from the restart (origin b's process started) until it listens and
+# until the first response from it comes through the proxy; the ratios of
+# weir's rates to each peer's.
 #
 # How it is counted: wrk's own summary gives the totals and the socket
 # errors. The per-phase rates and the recovery time come from a wrk Lua
@@ -46,7 +48,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 [ $# -le 1 ] || usage

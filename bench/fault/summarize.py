@@ -7,9 +7,10 @@ Reads, per label (weir, weir-nohc, nginx, haproxy), RESULTS_DIR/LABEL.wrk
 (wrk's output followed by the FAULT lines of fault.lua) and
 RESULTS_DIR/LABEL.events (kill_ms, restart_ms, listening_ms: ms after the
 start of wrk). Prints per proxy: requests, non-2xx/3xx responses (all, and
-during the outage), socket errors connect/read/write/timeout, requests/s
-before the kill, during the outage and after the restart, outage rate as a
-share of the rate before, the time from the restart (origin b's process
+during the outage), socket errors connect/read/write/timeout, the rate of
+good responses (status below 400: a fast 502 is not throughput) before the
+kill, during the outage and after the restart, the outage rate as a share of
+the rate before, the time from the restart (origin b's process
 started) until it listens, and until the first response it served through
 the proxy; then the ratios of weir's rates
 to each peer's. Writes RESULTS_DIR/LABEL.timeline (per second: responses,
@@ -105,7 +106,7 @@ def main():
     results = pathlib.Path(sys.argv[1])
     labels = sys.argv[2].split()
     header = (f"{'proxy':<10} {'requests':>9} {'non-2xx':>8} {'(outage)':>8} {'sock err c/r/w/t':>17} "
-              f"{'req/s before':>12} {'outage':>9} {'after':>9} {'out/bef':>7} {'b listening':>11} {'b back after':>12}")
+              f"{'ok/s before':>12} {'outage':>9} {'after':>9} {'out/bef':>7} {'b listening':>11} {'b back after':>12}")
     lines = [header]
     rates = {}
     for label in labels:
@@ -117,7 +118,8 @@ def main():
         s = run["summary"]
         ms = run["bucket_ms"]
         (_, b0, b1), (_, o0, o1), (_, a0, a1) = phases(run)
-        r = (rate(run["total"], b0, b1, ms), rate(run["total"], o0, o1, ms), rate(run["total"], a0, a1, ms))
+        ok = {b: v - run["bad"].get(b, 0) for b, v in run["total"].items()}
+        r = (rate(ok, b0, b1, ms), rate(ok, o0, o1, ms), rate(ok, a0, a1, ms))
         rates[label.split("-")[0]] = r
         errs = f"{s['connect']}/{s['read']}/{s['write']}/{s['timeout']}"
         back = recovery_s(run)
@@ -132,7 +134,7 @@ def main():
         for peer in ("nginx", "haproxy"):
             if peer in rates:
                 p = rates[peer]
-                lines.append(f"weir/{peer:<8} req/s before {ratio(weir[0], p[0])}, "
+                lines.append(f"weir/{peer:<8} ok/s before {ratio(weir[0], p[0])}, "
                              f"outage {ratio(weir[1], p[1])}, after {ratio(weir[2], p[2])}")
     print("\n".join(lines))
 
