@@ -4,12 +4,14 @@
 #                Release build, again under ASan+UBSan and under TSan, then the fuzz targets
 #                (WEIR_TEST_QUICK=1 make test: the Release stage only)
 #   make test-release | test-asan | test-tsan | test-fuzz  - one stage
+#   make bench        - install wrk, nginx-light and haproxy; bench/compare.sh (throughput)
+#   make bench-fault  - the same installs; bench/fault.sh (one of two backends killed and restarted)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 MAKEFLAGS += --no-print-directory
 export BUILD JOBS
 
-.PHONY: deps build run test test-release test-asan test-tsan test-fuzz bench clean
+.PHONY: deps build run test test-release test-asan test-tsan test-fuzz bench bench-fault clean
 deps:
 	@scripts/deps.sh
 
@@ -31,6 +33,10 @@ test-release test-asan test-tsan test-fuzz: deps
 bench: build
 	@WEIR_BENCH_DEPS=1 scripts/deps.sh
 	@bench/compare.sh $(BUILD)
+
+bench-fault: build
+	@WEIR_BENCH_DEPS=1 scripts/deps.sh
+	@bench/fault.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz
