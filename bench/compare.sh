@@ -9,7 +9,8 @@
 #                                        itself, measured once per workload;
 #                                        "weir_base" is a second weir binary,
 #                                        WEIR_BASE_BIN (e.g. the last release),
-#                                        to compare a change with in one run
+#                                        to compare a change with in one run;
+#                                        "weir_lr" is weir with least_request
 #   DURATION=10   seconds per wrk run          ROUNDS=3   rounds per proxy
 #   WARMUP=2      seconds of discarded warm-up per proxy and workload
 #   WRK_THREADS=2 WRK_CONNECTIONS=64           wrk -t / -c
@@ -102,7 +103,8 @@ EOF
 
 # render TEMPLATE OUT PORT: fills @PORT@, @ORIGIN_PORT@ and @TMPDIR@.
 render() {
-  sed -e "s|@PORT@|$3|g" -e "s|@ORIGIN_PORT@|$ORIGIN_PORT|g" -e "s|@TMPDIR@|$WORK|g" "$1" >"$2"
+  sed -e "s|@PORT@|$3|g" -e "s|@ORIGIN_PORT@|$ORIGIN_PORT|g" -e "s|@ORIGIN_PORT2@|$ORIGIN_PORT2|g" \
+    -e "s|@BALANCER@|${BALANCER:-round_robin}|g" -e "s|@TMPDIR@|$WORK|g" "$1" >"$2"
   cp "$2" "$RESULTS_DIR/"
 }
 
@@ -121,34 +123,45 @@ wait_ready() {
 }
 
 start_origin() {
-  "$ORIGIN_BIN" --listen 127.0.0.1:0 --threads 2 --name bench >"$WORK/origin.out" 2>"$WORK/origin.err" &
+  "$ORIGIN_BIN" --listen 127.0.0.1:0 --listen 127.0.0.1:0 --threads 2 --name bench \
+    >"$WORK/origin.out" 2>"$WORK/origin.err" &
   PIDS+=($!)
   local pid=$! i
   for i in $(seq 100); do
-    ORIGIN_PORT=$(sed -n 's/^weir-origin bench listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/origin.out")
-    [ -n "$ORIGIN_PORT" ] && break
+    ORIGIN_PORT=$(sed -n 's/^weir-origin bench listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/origin.out" | sed -n 1p)
+    ORIGIN_PORT2=$(sed -n 's/^weir-origin bench listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/origin.out" | sed -n 2p)
+    [ -n "$ORIGIN_PORT2" ] && break
     kill -0 "$pid" 2>/dev/null || die "weir-origin failed: $(cat "$WORK/origin.err")"
     sleep 0.1
   done
   [ -n "$ORIGIN_PORT" ] || die "weir-origin did not report its port"
   wait_ready origin "$ORIGIN_PORT" "$pid" || die "weir-origin is not answering"
-  log "weir-origin (2 threads) on 127.0.0.1:$ORIGIN_PORT"
+  log "weir-origin (2 threads) on 127.0.0.1:$ORIGIN_PORT and :$ORIGIN_PORT2 (every proxy's pool has both)"
 }
 
 # start_TARGET PORT: starts the proxy in the foreground-mode as a child and
 # records its PID; returns non-zero when it cannot run.
 start_weir() {
   [ -x "$WEIR_BIN" ] || { log "weir: $WEIR_BIN not built"; return 1; }
-  render "$TEMPLATES/weir.yaml.in" "$WORK/weir.yaml" "$1"
+  BALANCER=round_robin render "$TEMPLATES/weir.yaml.in" "$WORK/weir.yaml" "$1"
   "$WEIR_BIN" -c "$WORK/weir.yaml" >"$WORK/weir.log" 2>&1 &
   PIDS+=($!)
   wait_ready weir "$1" $! || { tail -n 5 "$WORK/weir.log" >&2; return 1; }
 }
 
+# The same weir with balancer: least_request (power of two choices).
+start_weir_lr() {
+  [ -x "$WEIR_BIN" ] || { log "weir_lr: $WEIR_BIN not built"; return 1; }
+  BALANCER=least_request render "$TEMPLATES/weir.yaml.in" "$WORK/weir-lr.yaml" "$1"
+  "$WEIR_BIN" -c "$WORK/weir-lr.yaml" >"$WORK/weir-lr.log" 2>&1 &
+  PIDS+=($!)
+  wait_ready weir_lr "$1" $! || { tail -n 5 "$WORK/weir-lr.log" >&2; return 1; }
+}
+
 # Another weir binary (WEIR_BASE_BIN), same config: new against old in one run.
 start_weir_base() {
   [ -n "${WEIR_BASE_BIN:-}" ] && [ -x "$WEIR_BASE_BIN" ] || { log "weir_base: set WEIR_BASE_BIN"; return 1; }
-  render "$TEMPLATES/weir.yaml.in" "$WORK/weir-base.yaml" "$1"
+  render "$TEMPLATES/weir-base.yaml.in" "$WORK/weir-base.yaml" "$1"
   "$WEIR_BASE_BIN" -c "$WORK/weir-base.yaml" >"$WORK/weir-base.log" 2>&1 &
   PIDS+=($!)
   wait_ready weir_base "$1" $! || { tail -n 5 "$WORK/weir-base.log" >&2; return 1; }
@@ -201,14 +214,14 @@ warm_up() {  # warm_up WORKLOAD TARGET
 start_origin
 PORT[direct]=$ORIGIN_PORT
 
-read -r -a ports <<<"$(free_ports 4)"
-declare -A PROXY_PORT=([weir]=${ports[0]} [nginx]=${ports[1]} [haproxy]=${ports[2]} [weir_base]=${ports[3]})
+read -r -a ports <<<"$(free_ports 5)"
+declare -A PROXY_PORT=([weir]=${ports[0]} [nginx]=${ports[1]} [haproxy]=${ports[2]} [weir_base]=${ports[3]} [weir_lr]=${ports[4]})
 measure_direct=0
 proxies=()
 for target in $TARGETS; do
   case "$target" in
     direct) measure_direct=1 ;;
-    weir | nginx | haproxy | weir_base)
+    weir | nginx | haproxy | weir_base | weir_lr)
       if "start_$target" "${PROXY_PORT[$target]}"; then
         PORT[$target]=${PROXY_PORT[$target]}
         proxies+=("$target")
@@ -217,7 +230,7 @@ for target in $TARGETS; do
         log "skipping $target"
       fi
       ;;
-    *) die "unknown target '$target' (use direct, weir, nginx, haproxy, weir_base)" ;;
+    *) die "unknown target '$target' (use direct, weir, nginx, haproxy, weir_base, weir_lr)" ;;
   esac
 done
 

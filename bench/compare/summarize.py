@@ -6,7 +6,8 @@ Reads RESULTS_DIR/<workload>__<target>__r<round>.txt (raw `wrk --latency`
 output) and prints, per workload and target: median requests/s over rounds,
 median p99 latency, total errors (socket errors + non-2xx/3xx responses), and
 the ratios weir/nginx and weir/haproxy of the medians (and weir/weir_base when
-a second weir binary was measured).
+a second weir binary was measured, and weir_lr/weir: least_request against
+round_robin).
 """
 import pathlib
 import re
@@ -71,6 +72,8 @@ def main():
                 f"   weir/haproxy = {ratio(weir, medians.get('haproxy'))}")
         if "weir_base" in medians:
             line += f"   weir/weir_base = {ratio(weir, medians.get('weir_base'))}"
+        if "weir_lr" in medians:
+            line += f"   weir_lr/weir = {ratio(medians.get('weir_lr'), weir)}"
         lines.append(line)
         lines.append("")
     print("\n".join(lines).rstrip())
