@@ -147,18 +147,9 @@ sleep_until() {
   SLEEP_PID=""
 }
 
-# Prints N distinct free TCP ports on 127.0.0.1.
-free_ports() {
-  python3 - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
+# free_ports N
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # render TEMPLATE OUT PORT [HEALTH_CHECK_LINE [OBSERVE]]
 render() {

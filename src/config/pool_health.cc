@@ -43,15 +43,6 @@ std::vector<HealthCheckConfig::StatusRange> readExpect(const Item& item) {
   return out;
 }
 
-std::string readProbePath(const Item& item) {
-  std::string path = readString(item);
-  if (path.front() != '/') item.fail("must start with \"/\"");
-  for (char c : path) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) item.fail("must not contain spaces or control characters");
-  }
-  return path;
-}
-
 std::string readProbeHost(const Item& item) {
   std::string host = readString(item);
   for (char c : host) {
@@ -71,7 +62,7 @@ HealthCheckConfig parseHealthCheck(const Item& item) {
   if (auto v = map.get("type")) {
     out.type = readChoice(*v, {"http", "tcp"}) == "tcp" ? HealthCheckConfig::Type::kTcp : HealthCheckConfig::Type::kHttp;
   }
-  if (auto v = map.get("path")) out.path = readProbePath(*v);
+  if (auto v = map.get("path")) out.path = readPath(*v);
   if (auto v = map.get("host")) out.host = readProbeHost(*v);
   if (auto v = map.get("interval")) out.interval = readTimeout(*v);
   if (auto v = map.get("timeout")) out.timeout = readTimeout(*v);

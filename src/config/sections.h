@@ -14,6 +14,9 @@ std::vector<PoolConfig> parsePools(const Item& item);
 // Needs the pools, to resolve each route's pool_index.
 std::vector<RouteConfig> parseRoutes(const Item& item, const Config& config);
 
+// A path or path prefix: starts with '/', no spaces or control characters.
+std::string readPath(const Item& item);
+
 // pool_health.cc: pools.NAME.{health_check, passive, hash, retry_on, retry_budget}.
 HealthCheckConfig parseHealthCheck(const Item& item);
 PassiveHealthConfig parsePassive(const Item& item);

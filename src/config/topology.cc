@@ -178,7 +178,9 @@ std::string readHostPattern(const Item& item) {
   return host;
 }
 
-std::string readPathPrefix(const Item& item) {
+}  // namespace
+
+std::string readPath(const Item& item) {
   std::string prefix = readString(item);
   if (prefix.front() != '/') item.fail("must start with \"/\"");
   for (char c : prefix) {
@@ -186,6 +188,8 @@ std::string readPathPrefix(const Item& item) {
   }
   return prefix;
 }
+
+namespace {
 
 // True if pattern `wide` matches every host that `narrow` matches. Both are
 // as readHostPattern stores them: "" (any), "name" or "*.suffix".
@@ -211,7 +215,7 @@ RouteConfig parseRoute(const Item& item, const Config& config) {
   if (auto match = map.get("match")) {
     MapReader conditions(*match, {"host", "path_prefix"});
     if (auto v = conditions.get("host")) out.host = readHostPattern(*v);
-    if (auto v = conditions.get("path_prefix")) out.path_prefix = readPathPrefix(*v);
+    if (auto v = conditions.get("path_prefix")) out.path_prefix = readPath(*v);
   }
   Item pool = map.require("pool");
   out.pool = readString(pool);

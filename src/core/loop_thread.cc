@@ -6,22 +6,16 @@
 
 #include <cstdlib>
 
+#include "core/loop_base.h"
 #include "weir/core/signals.h"
 
 namespace weir::core {
 
 LoopThread::LoopThread(std::string name) : name_(std::move(name)) {
-  event_config* cfg = event_config_new();
   // One thread uses the base; the wake-up goes through an eventfd, so no
   // libevent locking is needed.
-  event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
-  base_ = event_base_new_with_config(cfg);
-  event_config_free(cfg);
-  if (base_ == nullptr) std::abort();
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) std::abort();
-  wake_ev_ = event_new(base_, wake_fd_, EV_READ | EV_PERSIST, &LoopThread::onWake, this);
-  event_add(wake_ev_, nullptr);
+  base_ = detail::newSingleThreadBase();
+  wake_ev_ = detail::newWakeEvent(base_, wake_fd_, &LoopThread::onWake, this);
 }
 
 LoopThread::~LoopThread() {

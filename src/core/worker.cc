@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/loop_base.h"
 #include "weir/core/signals.h"
 #include "weir/log/log.h"
 
@@ -78,16 +79,8 @@ timeval toTimeval(std::chrono::milliseconds ms) {
 }  // namespace
 
 Worker::Worker(unsigned index) : index_(index) {
-  event_config* cfg = event_config_new();
-  // Each base is used by exactly one thread: no locks.
-  event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
-  base_ = event_base_new_with_config(cfg);
-  event_config_free(cfg);
-  if (base_ == nullptr) std::abort();
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) std::abort();
-  wake_ev_ = event_new(base_, wake_fd_, EV_READ | EV_PERSIST, &Worker::onWake, this);
-  event_add(wake_ev_, nullptr);
+  base_ = detail::newSingleThreadBase();
+  wake_ev_ = detail::newWakeEvent(base_, wake_fd_, &Worker::onWake, this);
   reap_ev_ = event_new(base_, -1, 0, &Worker::onReap, this);
   drain_timer_ = evtimer_new(base_, &Worker::onDrainTimeout, this);
   resume_timer_ = evtimer_new(base_, &Worker::onResumeTimer, this);
