@@ -117,10 +117,12 @@ start_origin() {
   "$ORIGIN_BIN" --listen 127.0.0.1:0 --listen 127.0.0.1:0 --threads 2 --name bench \
     >"$WORK/origin.out" 2>"$WORK/origin.err" &
   PIDS+=($!)
-  local pid=$! i
+  local pid=$! i listening
   for i in $(seq 100); do
-    ORIGIN_PORT=$(sed -n 's/^weir-origin bench listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/origin.out" | sed -n 1p)
-    ORIGIN_PORT2=$(sed -n 's/^weir-origin bench listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/origin.out" | sed -n 2p)
+    # One read of the file for both lines: it may grow between two reads.
+    listening=$(sed -n 's/^weir-origin bench listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/origin.out")
+    ORIGIN_PORT=$(sed -n 1p <<<"$listening")
+    ORIGIN_PORT2=$(sed -n 2p <<<"$listening")
     [ -n "$ORIGIN_PORT2" ] && break
     kill -0 "$pid" 2>/dev/null || die "weir-origin failed: $(cat "$WORK/origin.err")"
     sleep 0.1
@@ -132,31 +134,22 @@ start_origin() {
 
 # start_TARGET PORT: starts the proxy in the foreground-mode as a child and
 # records its PID; returns non-zero when it cannot run.
-start_weir() {
-  [ -x "$WEIR_BIN" ] || { log "weir: $WEIR_BIN not built"; return 1; }
-  BALANCER=round_robin render "$TEMPLATES/weir.yaml.in" "$WORK/weir.yaml" "$1"
-  "$WEIR_BIN" -c "$WORK/weir.yaml" >"$WORK/weir.log" 2>&1 &
+
+# run_weir NAME BINARY TEMPLATE BALANCER PORT: one weir under test.
+run_weir() {
+  local name=$1 bin=$2 conf="$WORK/$1.yaml"
+  [ -n "$bin" ] && [ -x "$bin" ] || { log "$name: ${bin:-binary} not built (WEIR_BASE_BIN for weir_base)"; return 1; }
+  BALANCER=$4 render "$TEMPLATES/$3" "$conf" "$5"
+  "$bin" -c "$conf" >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
-  wait_ready weir "$1" $! || { tail -n 5 "$WORK/weir.log" >&2; return 1; }
+  wait_ready "$name" "$5" $! || { tail -n 5 "$WORK/$name.log" >&2; return 1; }
 }
 
+start_weir() { run_weir weir "$WEIR_BIN" weir.yaml.in round_robin "$1"; }
 # The same weir with balancer: least_request (power of two choices).
-start_weir_lr() {
-  [ -x "$WEIR_BIN" ] || { log "weir_lr: $WEIR_BIN not built"; return 1; }
-  BALANCER=least_request render "$TEMPLATES/weir.yaml.in" "$WORK/weir-lr.yaml" "$1"
-  "$WEIR_BIN" -c "$WORK/weir-lr.yaml" >"$WORK/weir-lr.log" 2>&1 &
-  PIDS+=($!)
-  wait_ready weir_lr "$1" $! || { tail -n 5 "$WORK/weir-lr.log" >&2; return 1; }
-}
-
-# Another weir binary (WEIR_BASE_BIN), same config: new against old in one run.
-start_weir_base() {
-  [ -n "${WEIR_BASE_BIN:-}" ] && [ -x "$WEIR_BASE_BIN" ] || { log "weir_base: set WEIR_BASE_BIN"; return 1; }
-  render "$TEMPLATES/weir-base.yaml.in" "$WORK/weir-base.yaml" "$1"
-  "$WEIR_BASE_BIN" -c "$WORK/weir-base.yaml" >"$WORK/weir-base.log" 2>&1 &
-  PIDS+=($!)
-  wait_ready weir_base "$1" $! || { tail -n 5 "$WORK/weir-base.log" >&2; return 1; }
-}
+start_weir_lr() { run_weir weir_lr "$WEIR_BIN" weir.yaml.in least_request "$1"; }
+# Another weir binary (WEIR_BASE_BIN), same pool: new against old in one run.
+start_weir_base() { run_weir weir_base "${WEIR_BASE_BIN:-}" weir-base.yaml.in round_robin "$1"; }
 
 start_nginx() {
   command -v nginx >/dev/null || { log "nginx: not installed"; return 1; }
