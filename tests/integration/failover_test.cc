@@ -229,6 +229,25 @@ routes: [{ pool: app }]
   }
 }
 
+TEST(Failover, TheOnlyPrimaryKilledUnderLoadFailsOverToTheBackupWithoutErrors) {
+  const uint16_t a_port = freePort();
+  auto a = originOn(a_port, "a", "origin-a");
+  Origin b("b");
+  ASSERT_TRUE(b.ok()) << b.error();
+  Weir weir("workers: 2\npools:\n  app:\n    servers:\n      - { address: \"127.0.0.1:" + std::to_string(a_port) +
+            "\" }\n      - { address: \"" + b.address() + "\", backup: true }\nroutes: [{ pool: app }]\n");
+  ASSERT_TRUE(weir.ok()) << weir.error();
+  Load load(weir.port(), 8);
+  std::this_thread::sleep_for(Ms(500));
+  a->signal(SIGKILL);
+  a->waitExit(Ms(2000));
+  std::this_thread::sleep_for(Ms(1000));
+  LoadResult r = load.stop();
+  EXPECT_EQ(r.bad_status + r.broken, 0) << describe(r);
+  EXPECT_GT(r.by_origin["a"], 0) << describe(r);
+  EXPECT_GT(r.by_origin["b"], 100) << "the backup took over: " << describe(r);
+}
+
 TEST(Failover, AllServersDownIs503WithRetryAfterLoggedOncePerSecond) {
   const uint16_t a_port = freePort();
   auto a = originOn(a_port, "a", "origin-a");

@@ -283,11 +283,18 @@ TEST_P(EveryBalancerTest, AllDownOrAllTriedIsMinusOne) {
   TriedSet all(3);
   for (size_t i = 0; i < 3; ++i) all.add(i);
   EXPECT_EQ(s.pick(1, all), -1);
-  // Every primary tried: the backup is not the tier in use.
+  // Every usable primary tried: a retry may go to the backup.
   TriedSet primaries(3);
   primaries.add(0);
   primaries.add(1);
-  EXPECT_EQ(s.pick(1, primaries), -1);
+  EXPECT_EQ(s.pick(1, primaries), 2);
+  TriedSet one(3);
+  one.add(0);
+  EXPECT_EQ(s.pick(1, one), 1) << "while an untried primary is up, the backup waits";
+  s.down(1);
+  EXPECT_EQ(s.pick(1, one), 2) << "the only untried primary is down";
+  s.down(2);
+  EXPECT_EQ(s.pick(1, one), -1) << "the backup is down too";
   for (size_t i = 0; i < 3; ++i) s.down(i);
   for (uint64_t n = 0; n < 100; ++n) EXPECT_EQ(s.pick(n), -1);
   s.up(2);

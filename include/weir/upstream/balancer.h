@@ -6,7 +6,8 @@
 //
 // Eligible, for every balancer: usable (not down, not ejected), not in the
 // request's TriedSet, and in the tier in use: the primary servers while any
-// primary is usable, else the backups (src/upstream/balancer/eligibility.h).
+// primary is usable, else the backups; a retry that has tried every usable
+// primary may go to a backup (src/upstream/balancer/eligibility.h).
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,12 @@ class TriedSet {
     bits_[i / 64] |= uint64_t{1} << (i % 64);
   }
   bool has(size_t i) const { return i / 64 < bits_.size() && (bits_[i / 64] >> (i % 64)) & 1; }
+  bool any() const {
+    for (uint64_t b : bits_) {
+      if (b != 0) return true;
+    }
+    return false;
+  }
   void clear() { std::fill(bits_.begin(), bits_.end(), 0); }
 
  private:

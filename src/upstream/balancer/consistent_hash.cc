@@ -69,7 +69,7 @@ ConsistentHashPicker::Fit ConsistentHashPicker::fit(size_t i, uint64_t key, cons
 // lags the servers' counts) the first one met takes the request anyway.
 int ConsistentHashPicker::pick(const PickContext& ctx, const TriedSet& tried) {
   if (!ctx.has_key) return round_robin_.pick(ctx, tried);
-  eligibility_.refresh();
+  eligibility_.refresh(tried);
   if (!eligibility_.anyUsable()) return -1;
   const MaglevTable& table = tables_[eligibility_.tier()];
   const Bound b = bound(ctx.now_ms);

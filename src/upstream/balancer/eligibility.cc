@@ -24,16 +24,18 @@ void Eligibility::recompute(uint64_t epoch) {
   epoch_ = epoch;
   bool primary_usable = false;
   for (uint32_t i : members_[kPrimaries]) primary_usable = primary_usable || servers_[i].state->usable();
-  tier_ = primary_usable ? kPrimaries : kBackups;
-  any_usable_ = false;
-  ramp_until_ = INT64_MIN;
-  for (uint32_t i : members_[tier_]) {
-    const ServerState& s = *servers_[i].state;
-    if (!s.usable()) continue;
-    any_usable_ = true;
-    // upSince only changes with usability, which bumps the epoch.
-    if (slow_start_ms_ > 0 && s.upSince() != kUpSinceStart) {
-      ramp_until_ = std::max(ramp_until_, s.upSince() + slow_start_ms_);
+  health_tier_ = primary_usable ? kPrimaries : kBackups;
+  for (size_t tier : {kPrimaries, kBackups}) {
+    any_usable_[tier] = false;
+    ramp_until_[tier] = INT64_MIN;
+    for (uint32_t i : members_[tier]) {
+      const ServerState& s = *servers_[i].state;
+      if (!s.usable()) continue;
+      any_usable_[tier] = true;
+      // upSince only changes with usability, which bumps the epoch.
+      if (slow_start_ms_ > 0 && s.upSince() != kUpSinceStart) {
+        ramp_until_[tier] = std::max(ramp_until_[tier], s.upSince() + slow_start_ms_);
+      }
     }
   }
 }
@@ -41,15 +43,14 @@ void Eligibility::recompute(uint64_t epoch) {
 double Eligibility::tierWeight(int64_t now) {
   // A sum taken while a server ramped goes stale as time passes; one taken
   // after every ramp ended stays right until the epoch moves.
-  const bool stale = tier_weight_epoch_ != epoch_ || (now != tier_weight_at_ && ramping(tier_weight_at_));
-  if (!stale) return tier_weight_;
+  TierWeight& w = tier_weight_[tier_];
+  const bool stale = w.epoch != epoch_ || (now != w.at && ramping(w.at));
+  if (!stale) return w.sum;
   double sum = 0;
   for (uint32_t i : members_[tier_]) {
     if (servers_[i].state->usable()) sum += effectiveWeight(i, now);
   }
-  tier_weight_ = sum;
-  tier_weight_epoch_ = epoch_;
-  tier_weight_at_ = now;
+  w = {sum, epoch_, now};
   return sum;
 }
 

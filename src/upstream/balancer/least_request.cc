@@ -14,7 +14,7 @@ LeastRequestPicker::LeastRequestPicker(const config::PoolConfig& pool, const Poo
 // 10-40%). On a tie, idle servers included, the first draw wins, so at zero
 // load the shares are the weights and under load the in-flight counts steer.
 int LeastRequestPicker::pick(const PickContext& ctx, const TriedSet& tried) {
-  eligibility_.refresh();
+  eligibility_.refresh(tried);
   if (!eligibility_.anyUsable()) return -1;
   const int first = draw_.draw(eligibility_, random_, ctx.now_ms, tried);
   if (first < 0 || eligibility_.members(eligibility_.tier()).size() < 2) return first;

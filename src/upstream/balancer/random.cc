@@ -6,7 +6,7 @@ RandomPicker::RandomPicker(const config::PoolConfig& pool, const PoolView& view,
     : eligibility_(pool, view), draw_(eligibility_), random_(seed) {}
 
 int RandomPicker::pick(const PickContext& ctx, const TriedSet& tried) {
-  eligibility_.refresh();
+  eligibility_.refresh(tried);
   if (!eligibility_.anyUsable()) return -1;
   return draw_.draw(eligibility_, random_, ctx.now_ms, tried);
 }

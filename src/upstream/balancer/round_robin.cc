@@ -17,7 +17,7 @@ RoundRobinPicker::RoundRobinPicker(const config::PoolConfig& pool, const PoolVie
 // on undisturbed. An entry turned down only by its ramp is kept as a last
 // resort: a pick never fails while something is eligible.
 int RoundRobinPicker::pick(const PickContext& ctx, const TriedSet& tried) {
-  eligibility_.refresh();
+  eligibility_.refresh(tried);
   if (!eligibility_.anyUsable()) return -1;
   const size_t tier = eligibility_.tier();
   const WeightedCycle& cycle = cycles_[tier];
