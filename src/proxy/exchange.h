@@ -101,7 +101,6 @@ class Exchange final : private http::BodySink {
   bool retryElsewhere(bool resend, int first);
   void resendFromStart();
   RetryState retryState() const;
-  static bool budgeted(const AttemptFailure& f);
   bool clientSawResponse() const;
   void allServersDown();
   bool wantClose() const;

@@ -16,35 +16,6 @@
 
 namespace weir::proxy {
 
-namespace {
-
-// The reason passive health records for a failed attempt.
-std::string failureReason(FailureKind kind, int err) {
-  switch (kind) {
-    case FailureKind::kConnect:
-      if (err == ETIMEDOUT) return "connect timed out";
-      return err == ECONNREFUSED ? "connect refused" : std::string("connect failed: ") + std::strerror(err);
-    case FailureKind::kResetBeforeResponse: return err != 0 ? "reset before responding" : "closed before responding";
-    case FailureKind::kResponseTimeout: return "timeout";
-    case FailureKind::kSendTimeout: return "timeout sending the request";
-    case FailureKind::kInvalidResponse: return "invalid response";
-    case FailureKind::kStatus: break;
-  }
-  return "failed";
-}
-
-}  // namespace
-
-// The retry budget guards servers that are overloaded, which show it by
-// answering late or with 5xx: retrying those at full rate would double
-// their load. A server that refused the connection, or reset or closed it
-// without a byte of response, has died or is dying: its requests go to
-// servers not tried yet, at once (a kill under load must cost no client an
-// error), bounded by `retries`.
-bool Exchange::budgeted(const AttemptFailure& f) {
-  return f.kind != FailureKind::kConnect && f.kind != FailureKind::kResetBeforeResponse && f.request_bytes_sent;
-}
-
 RetryState Exchange::retryState() const {
   const config::PoolConfig& pool = rt_->config->pools[pool_];
   return {upstream_.attempts(), 1 + pool.retries, replayed_, pool.retry_on, body_kept_};
@@ -66,11 +37,11 @@ void Exchange::upstreamFailed(FailureKind kind, int err, std::string_view what) 
   // A kept-alive connection that ends before answering is most often the
   // server's idle close racing our reuse: not held against the server.
   if (!(kind == FailureKind::kResetBeforeResponse && f.reused_connection)) {
-    upstream_.serverFailed(failureReason(kind, err));
+    upstream_.serverFailed(kind, err);
   }
   switch (mayRetry(f, req, retryState())) {
     case RetryDecision::kNextServer:
-      if (budgeted(f) && !upstream_.takeRetry()) break;
+      if (retryNeedsBudget(f) && !upstream_.takeRetry()) break;
       if (retryElsewhere(f.request_bytes_sent, -1)) return;
       break;
     case RetryDecision::kSameServerFresh:

@@ -19,7 +19,8 @@ ProxyWorker::ProxyWorker(core::Worker& worker, RuntimePtr runtime) : worker_(wor
   // Each worker's pickers draw their own random sequences.
   const uint64_t seed = std::random_device{}() ^ (static_cast<uint64_t>(worker.index()) << 32);
   for (size_t i = 0; i < pools.size(); ++i) {
-    pickers_.push_back(runtime_->balancers[i]->build(pools[i], runtime_->pool_views[i], seed ^ (i * 0x9e3779b97f4a7c15ull)));
+    const uint64_t pool_seed = seed ^ (i * 0x9e3779b97f4a7c15ull);
+    pickers_.push_back(runtime_->balancers[i]->build(pools[i], runtime_->pool_views[i], pool_seed));
     connections_.push_back(std::make_unique<upstream::ConnectionPool>(worker_, pools[i].keepalive,
                                                                       runtime_->pool_timeouts[i].idle));
   }

@@ -2,6 +2,9 @@
 
 #include <llhttp.h>
 
+#include <cerrno>
+#include <cstring>
+
 namespace weir::proxy {
 
 bool isIdempotent(const http::RequestHead& req) {
@@ -53,6 +56,24 @@ RetryDecision mayRetry(const AttemptFailure& f, const http::RequestHead& req, co
                     replayable;
   if (!safe) return RetryDecision::kNo;
   return state.attempts < state.max_attempts ? RetryDecision::kNextServer : RetryDecision::kNo;
+}
+
+bool retryNeedsBudget(const AttemptFailure& f) {
+  return f.kind != FailureKind::kConnect && f.kind != FailureKind::kResetBeforeResponse && f.request_bytes_sent;
+}
+
+std::string failureReason(FailureKind kind, int err) {
+  switch (kind) {
+    case FailureKind::kConnect:
+      if (err == ETIMEDOUT) return "connect timed out";
+      return err == ECONNREFUSED ? "connect refused" : std::string("connect failed: ") + std::strerror(err);
+    case FailureKind::kResetBeforeResponse: return err != 0 ? "reset before responding" : "closed before responding";
+    case FailureKind::kResponseTimeout: return "timeout";
+    case FailureKind::kSendTimeout: return "timeout sending the request";
+    case FailureKind::kInvalidResponse: return "invalid response";
+    case FailureKind::kStatus: break;
+  }
+  return "failed";
 }
 
 bool retryBudgetAllows(int32_t requests, int32_t retries, const config::RetryBudgetConfig& budget) {

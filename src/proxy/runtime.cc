@@ -35,9 +35,6 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)), router(*config
   for (const auto& pool : config->pools) {
     balancers.push_back(upstream::findBalancer(pool.balancer));
     pool_timeouts.push_back(poolTimeouts(t, pool.timeouts));
-    std::vector<std::string> names;
-    for (const auto& s : pool.servers) names.push_back(s.addr.toString());
-    server_names.push_back(std::move(names));
   }
 }
 

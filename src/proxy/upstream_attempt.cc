@@ -79,10 +79,13 @@ void UpstreamAttempt::endPoolRequest() {
   retry_counted_ = pool_counted_ = false;
 }
 
-void UpstreamAttempt::serverFailed(std::string_view why) {
-  if (server_ < 0) return;
+void UpstreamAttempt::serverFailed(FailureKind kind, int err) {
+  if (server_ >= 0) recordFailure(failureReason(kind, err));
+}
+
+void UpstreamAttempt::recordFailure(const std::string& why) {
   const upstream::PoolView& view = rt_->pool_views[pool_];
-  rt_->passive[pool_].onFailure(*view.servers[static_cast<size_t>(server_)], *view.health, std::string(why),
+  rt_->passive[pool_].onFailure(*view.servers[static_cast<size_t>(server_)], *view.health, why,
                                 upstream::monotonicMs());
 }
 
@@ -90,7 +93,7 @@ void UpstreamAttempt::serverAnswered(int status) {
   if (server_ < 0) return;
   const auto& on_status = rt_->config->pools[pool_].passive.on_status;
   if (std::find(on_status.begin(), on_status.end(), status) != on_status.end()) {
-    serverFailed("status " + std::to_string(status));
+    recordFailure("status " + std::to_string(status));
     return;
   }
   rt_->passive[pool_].onSuccess(*rt_->pool_views[pool_].servers[static_cast<size_t>(server_)]);
@@ -98,7 +101,7 @@ void UpstreamAttempt::serverAnswered(int status) {
 
 std::string_view UpstreamAttempt::name() const {
   if (server_ < 0 || rt_ == nullptr) return "-";
-  return rt_->server_names[pool_][static_cast<size_t>(server_)];
+  return rt_->pool_views[pool_].servers[static_cast<size_t>(server_)]->name();
 }
 
 bool UpstreamAttempt::connect(int first) {
@@ -124,7 +127,7 @@ bool UpstreamAttempt::connect(int first) {
     int err = open(static_cast<size_t>(s));
     if (err == 0) break;
     owner_.logUpstreamError("connect failed", err);
-    serverFailed(std::string("connect failed: ") + std::strerror(err));
+    serverFailed(FailureKind::kConnect, err);
     worker_.connections(pool_).discard(std::move(conn_));
   }
   if (!conn_) assign(-1);
@@ -145,7 +148,7 @@ bool UpstreamAttempt::reconnectSameServer() {
   timer_.cancel();
   if (int err = open(static_cast<size_t>(server_)); err != 0) {
     owner_.logUpstreamError("connect failed", err);
-    serverFailed(std::string("connect failed: ") + std::strerror(err));
+    serverFailed(FailureKind::kConnect, err);
     worker_.connections(pool_).discard(std::move(conn_));
     return false;
   }

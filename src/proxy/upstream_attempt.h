@@ -48,11 +48,11 @@ class UpstreamAttempt final : private core::StreamHandler {
   bool noneEligible() const { return none_eligible_; }
   // The retry budget allows one more retry now. Counts the exchange as
   // retrying (once) when it does, and a refusal when it does not. Asked
-  // only for failures that say a server is overloaded (Exchange::budgeted).
+  // only for failures that say a server is overloaded (retryNeedsBudget).
   bool takeRetry();
-  // Passive health: the current server failed (why: for the log), or
-  // answered with `status` (a failure when passive.on_status lists it).
-  void serverFailed(std::string_view why);
+  // Passive health: the current server failed (`err`: the errno, if any),
+  // or answered with `status` (a failure when passive.on_status lists it).
+  void serverFailed(FailureKind kind, int err);
   void serverAnswered(int status);
   // A new connection to the same server (replaying on a fresh connection).
   bool reconnectSameServer();
@@ -96,6 +96,7 @@ class UpstreamAttempt final : private core::StreamHandler {
   void assign(int server);  // moves the in-flight count to `server` (-1: none)
   void endPoolRequest();
   upstream::PoolHealth& poolHealth() const;
+  void recordFailure(const std::string& why);
 
   Exchange& owner_;
   ProxyWorker& worker_;

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <llhttp.h>
 
+#include <cerrno>
+
 namespace weir::proxy {
 namespace {
 
@@ -105,6 +107,24 @@ TEST(RetryPolicyTest, BudgetAllowsTheFloorThenAShareOfTheOtherRequests) {
   EXPECT_FALSE(retryBudgetAllows(10, 0, {0, 0})) << "no retries at all";
   EXPECT_TRUE(retryBudgetAllows(10, 4, {100, 0}));
   EXPECT_FALSE(retryBudgetAllows(10, 5, {100, 0})) << "as many retries as other requests at most";
+}
+
+TEST(RetryPolicyTest, OnlyFailuresOfAnOverloadedServerAskTheBudget) {
+  EXPECT_FALSE(retryNeedsBudget(failure(FailureKind::kConnect, false, false))) << "a dead server";
+  EXPECT_FALSE(retryNeedsBudget(failure(FailureKind::kResetBeforeResponse, false, true))) << "a dead server";
+  EXPECT_FALSE(retryNeedsBudget(failure(FailureKind::kResponseTimeout, false, false))) << "nothing reached it";
+  EXPECT_TRUE(retryNeedsBudget(failure(FailureKind::kResponseTimeout, false, true)));
+  EXPECT_TRUE(retryNeedsBudget(failure(FailureKind::kInvalidResponse, false, true)));
+  EXPECT_TRUE(retryNeedsBudget(failure(FailureKind::kStatus, false, true, false, 503)));
+}
+
+TEST(RetryPolicyTest, FailureReasonsAreShortAndNameTheCause) {
+  EXPECT_EQ(failureReason(FailureKind::kConnect, ECONNREFUSED), "connect refused");
+  EXPECT_EQ(failureReason(FailureKind::kConnect, ETIMEDOUT), "connect timed out");
+  EXPECT_EQ(failureReason(FailureKind::kConnect, ENETUNREACH), "connect failed: Network is unreachable");
+  EXPECT_EQ(failureReason(FailureKind::kResetBeforeResponse, ECONNRESET), "reset before responding");
+  EXPECT_EQ(failureReason(FailureKind::kResetBeforeResponse, 0), "closed before responding");
+  EXPECT_EQ(failureReason(FailureKind::kResponseTimeout, 0), "timeout");
 }
 
 }  // namespace

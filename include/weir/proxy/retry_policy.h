@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "weir/config/config.h"
 #include "weir/http/message.h"
@@ -58,5 +59,18 @@ RetryDecision mayRetry(const AttemptFailure& f, const http::RequestHead& req, co
 // fewer than `min_concurrent` are. `requests` counts every request in flight
 // on the pool, the retrying ones included.
 bool retryBudgetAllows(int32_t requests, int32_t retries, const config::RetryBudgetConfig& budget);
+
+// Whether a retry after this failure asks the budget. The budget guards
+// servers that are overloaded, which show it by answering late, invalidly
+// or with 5xx: retrying those at full rate would double their load. A
+// server that refused the connection, or reset or closed it without a byte
+// of response, has died or is dying: its requests go to servers not tried
+// yet at once (a kill under load must cost no client an error), bounded by
+// `retries`.
+bool retryNeedsBudget(const AttemptFailure& f);
+
+// The reason passive health records for a failed attempt ("connect
+// refused", "timeout", ...); `err` is the errno, if any.
+std::string failureReason(FailureKind kind, int err);
 
 }  // namespace weir::proxy

@@ -48,8 +48,7 @@ struct Runtime {
   ClientTimeouts client_timeouts;
   std::vector<UpstreamTimeouts> pool_timeouts;          // per pool
   std::vector<const upstream::Balancer*> balancers;     // per pool
-  std::vector<std::vector<std::string>> server_names;   // per pool, per server: "host:port"
-  std::vector<upstream::PoolView> pool_views;            // per pool: shared server state
+  std::vector<upstream::PoolView> pool_views;            // per pool: shared server state (and names)
   std::vector<upstream::PassiveHealth> passive;          // per pool
 };
 

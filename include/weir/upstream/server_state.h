@@ -144,8 +144,7 @@ class PassiveHealth {
   // status in on_status). True when this failure ejected the server.
   bool onFailure(ServerState& s, PoolHealth& pool, const std::string& why, int64_t now) const;
   // Called periodically by the health thread: ends ejections that are due.
-  // `active_passing` is ignored here; a passing probe ends an ejection
-  // through endEjection.
+  // (A passing probe ends an ejection through endEjection.)
   void expire(ServerState& s, PoolHealth& pool, int64_t now) const;
   static void endEjection(ServerState& s, PoolHealth& pool, const std::string& why, int64_t now);
   // The ejection time for the n-th ejection in a series (n >= 1).

@@ -23,7 +23,9 @@ std::vector<HealthTarget> healthTargets(const config::ConfigPtr& config, const s
 }
 
 struct HealthService::Impl {
-  Impl(std::vector<HealthTarget> t, uint64_t seed) : targets(std::move(t)), rng(seed) {}
+  Impl(std::vector<HealthTarget> t, uint64_t seed) : targets(std::move(t)), rng(seed) {
+    for (const HealthTarget& target : targets) passive.emplace_back(target.pool->passive, target.view.servers.size());
+  }
 
   // Health thread: everything below is created and destroyed on it.
   void begin() {
@@ -52,13 +54,14 @@ struct HealthService::Impl {
 
   void expireEjections() {
     const int64_t now = monotonicMs();
-    for (const HealthTarget& t : targets) {
-      const PassiveHealth passive(t.pool->passive, t.view.servers.size());
-      for (const ServerStatePtr& s : t.view.servers) passive.expire(*s, *t.view.health, now);
+    for (size_t i = 0; i < targets.size(); ++i) {
+      const HealthTarget& t = targets[i];
+      for (const ServerStatePtr& s : t.view.servers) passive[i].expire(*s, *t.view.health, now);
     }
   }
 
   std::vector<HealthTarget> targets;
+  std::vector<PassiveHealth> passive;  // per target
   std::mt19937_64 rng;
   std::vector<std::unique_ptr<ServerChecker>> checkers;
   std::unique_ptr<core::Deadline> expiry;
