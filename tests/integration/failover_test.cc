@@ -280,6 +280,8 @@ routes: [{ pool: app }]
   const std::string log = weir.errorLog();
   const long lines = countLines(log, [](const std::string& l) { return contains(l, "pool app: no server is up"); });
   EXPECT_GE(lines, 1) << log;
+  EXPECT_NE(log.find("pool app: no server is up; answering 503 (1 such answers so far)"), std::string::npos)
+      << "the first answer is logged, and counted: " << log;
   EXPECT_LE(lines, 1 + static_cast<long>(seconds)) << answered << " answers in " << seconds << " s\n" << log;
   EXPECT_EQ(countLines(weir.accessLog(), [](const std::string& l) { return contains(l, "\" 503 "); }), 30);
 }
