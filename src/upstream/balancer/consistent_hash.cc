@@ -6,21 +6,17 @@
 #include <cmath>
 #include <string>
 
+#include "upstream/balancer/fast_random.h"
+
 namespace weir::upstream {
 namespace {
 
 constexpr uint64_t kNameSeed = 0x72616d7073616c74ull;    // "rampsalt"
 constexpr uint64_t kStrideSalt = 0x7374726964657321ull;  // "strides!"
 
-// A 64-bit finalizer (splitmix64's): spreads key_hash ^ salt into bits that
-// are independent of the Maglev slot, which used key_hash mod M.
-uint64_t remix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-double unitOf(uint64_t z) { return static_cast<double>(remix(z) >> 11) * 0x1.0p-53; }
+// FastRandom::mix spreads key_hash ^ salt into bits that are independent of
+// the Maglev slot, which used key_hash mod M.
+double unitOf(uint64_t z) { return static_cast<double>(FastRandom::mix(z) >> 11) * 0x1.0p-53; }
 
 }  // namespace
 
@@ -86,7 +82,7 @@ int ConsistentHashPicker::pick(const PickContext& ctx, const TriedSet& tried) {
       if (f == Fit::kYes) return static_cast<int>(i);
       if (f == Fit::kSpare && spare < 0) spare = static_cast<int>(i);
     }
-    if (stride == 0) stride = table.strideOf(remix(key ^ kStrideSalt));
+    if (stride == 0) stride = table.strideOf(FastRandom::mix(key ^ kStrideSalt));
     slot = table.next(slot, stride);
   }
   return scan(key, b, ctx.now_ms, tried, spare);
@@ -95,7 +91,7 @@ int ConsistentHashPicker::pick(const PickContext& ctx, const TriedSet& tried) {
 int ConsistentHashPicker::scan(uint64_t key, const Bound& bound, int64_t now, const TriedSet& tried,
                                int spare) const {
   const std::vector<uint32_t>& members = eligibility_.members(eligibility_.tier());
-  const size_t start = static_cast<size_t>(remix(key) % members.size());
+  const size_t start = static_cast<size_t>(FastRandom::mix(key) % members.size());
   for (size_t k = 0; k < members.size(); ++k) {
     const uint32_t i = members[(start + k) % members.size()];
     const Fit f = fit(i, key, bound, now, tried);

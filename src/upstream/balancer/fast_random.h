@@ -11,8 +11,9 @@ class FastRandom {
  public:
   explicit FastRandom(uint64_t seed) : state_(seed) {}
 
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+  uint64_t next() { return mix(state_ += 0x9e3779b97f4a7c15ull); }
+  // splitmix64's finalizer: a well-spread 64-bit function of z.
+  static uint64_t mix(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
