@@ -11,9 +11,10 @@
 
 namespace weir::proxy {
 
-// The part of the request the key names, or nullopt-like false when the
-// request does not carry it (then the pool falls back to round robin).
-// `client_ip` is the client's address without its port.
+// True with `key` set to the part of the request the key names (a view into
+// `req` or `client_ip`); false when the request does not carry it, or
+// carries it empty (the pool then falls back to round robin). `client_ip` is
+// the client's address without its port.
 bool requestKey(const config::HashConfig& hash, const http::RequestHead& req, std::string_view client_ip,
                 std::string_view& key);
 
