@@ -1,15 +1,23 @@
 // weir: the command-line entry point.
+#include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
 #include <random>
 #include <string>
 #include <string_view>
 
 #include "weir/config/config.h"
-#include "weir/core/fd_limit.h"
-#include "weir/core/preflight.h"
-#include "weir/core/privileges.h"
+#include "weir/control/controller.h"
+#include "weir/control/pid_file.h"
+#include "weir/control/startup.h"
 #include "weir/core/server.h"
 #include "weir/core/signals.h"
 #include "weir/log/log.h"
@@ -25,7 +33,7 @@
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: weir [-c FILE] [-t] [-h] [-v]\n"
+    "Usage: weir [-c FILE] [-t] [-s SIGNAL] [-h] [-v]\n"
     "\n"
     "A layer-7 load balancer and reverse proxy for HTTP.\n"
     "\n"
@@ -35,6 +43,12 @@ constexpr const char* kUsage =
     "  -t, --test         check the configuration and what starting needs (log files,\n"
     "                     user and group, privileged ports), print the result and\n"
     "                     exit: 0 ok, 1 with the error\n"
+    "  -s SIGNAL          send SIGNAL to the running weir named by the pid file of\n"
+    "                     the configuration (pid_file:) and exit: reload (SIGHUP;\n"
+    "                     checks the file first and waits for the result: exit 1\n"
+    "                     with the error when the reload fails), upgrade (SIGUSR2;\n"
+    "                     waits until the new process serves), stop (SIGTERM),\n"
+    "                     quit (SIGQUIT), reopen (SIGUSR1)\n"
     "  -h, --help         show this help\n"
     "  -v, --version      print the version\n"
     "\n"
@@ -42,12 +56,15 @@ constexpr const char* kUsage =
     "  SIGTERM, SIGINT, SIGQUIT  stop accepting, let requests in flight finish\n"
     "                            (timeouts.drain), exit 0\n"
     "  SIGUSR1                   reopen the log files (rotation)\n"
-    "  SIGHUP                    logged and ignored (reload is not supported yet)\n"
-    "  SIGUSR2                   logged and ignored (reserved for binary upgrade)\n";
+    "  SIGHUP                    reload the configuration file; a bad file changes\n"
+    "                            nothing (the error is logged)\n"
+    "  SIGUSR2                   binary upgrade: start the binary again, hand it the\n"
+    "                            listening sockets, then drain and exit once it serves\n";
 
 struct Args {
   std::string config = WEIR_DEFAULT_CONFIG;
   bool test = false;
+  std::string signal;  // -s
 };
 
 int usageError(const std::string& message) {
@@ -73,6 +90,15 @@ int parseArgs(int argc, char** argv, Args& args) {
       continue;
     }
     std::string_view value;
+    if (a == "-s" || a == "--signal") {
+      if (i + 1 >= argc) return usageError("option -s needs a signal: reload, upgrade, stop, quit or reopen");
+      args.signal = argv[++i];
+      if (args.signal != "reload" && args.signal != "upgrade" && args.signal != "stop" && args.signal != "quit" &&
+          args.signal != "reopen") {
+        return usageError("unknown signal '" + args.signal + "' for -s; expected reload, upgrade, stop, quit or reopen");
+      }
+      continue;
+    }
     if (a == "-c" || a == "--config") {
       // "weir -c -t" forgot the file name; it does not mean a file "-t".
       bool missing = i + 1 >= argc || (argv[i + 1][0] == '-' && argv[i + 1][1] != '\0');
@@ -92,158 +118,152 @@ int parseArgs(int argc, char** argv, Args& args) {
   return -1;
 }
 
-weir::log::Level logLevel(weir::config::LogLevel l) {
-  switch (l) {
-    case weir::config::LogLevel::kDebug: return weir::log::Level::kDebug;
-    case weir::config::LogLevel::kInfo: return weir::log::Level::kInfo;
-    case weir::config::LogLevel::kWarn: return weir::log::Level::kWarn;
-    case weir::config::LogLevel::kError: return weir::log::Level::kError;
-  }
-  return weir::log::Level::kInfo;
+// Says why a start failed: on stderr and, in a process started by a binary
+// upgrade, to the process it was to replace.
+int startFailed(int upgrade_fd, const std::string& message) {
+  std::fprintf(stderr, "weir: %s\n", message.c_str());
+  weir::control::Controller::reportUpgradeFailure(upgrade_fd, message);
+  return 1;
 }
 
-std::string accessLogPath(const weir::config::Config& c) { return c.access_log.enabled ? c.access_log.path : ""; }
-
-// weir -t, beyond loading: what would stop a start, found without binding.
-weir::Status checkStartable(const weir::config::Config& c, const std::string& file) {
-  auto located = [&](const std::string& key, const weir::Error& e) {
-    return weir::Error{file + ": " + key + ": " + e.message};
-  };
-  if (auto st = weir::core::checkLogPath(accessLogPath(c)); !st) return located("access_log.path", st.error());
-  if (auto st = weir::core::checkLogPath(c.error_log.path); !st) return located("error_log.path", st.error());
-  for (size_t i = 0; i < c.listeners.size(); ++i) {
-    if (auto st = weir::core::checkBindPermission(c.listeners[i].addr); !st) {
-      return located("listeners[" + std::to_string(i) + "].address", st.error());
-    }
-  }
-  return weir::Ok{};
+// Set in a process started by a binary upgrade: the pipe to the old one.
+int takeUpgradeFd() {
+  const char* v = std::getenv(weir::control::kUpgradeFdVar);
+  if (v == nullptr) return -1;
+  int fd = std::atoi(v);
+  ::unsetenv(weir::control::kUpgradeFdVar);
+  if (fd < 3) return -1;
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return fd;
 }
 
-uint64_t idleUpstreamPerWorker(const weir::config::Config& c) {
-  uint64_t sum = 0;
-  for (const auto& pool : c.pools) sum += pool.keepalive;
-  return sum;
+std::string exePath(const char* argv0) {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) {
+    std::string path(buf, static_cast<size_t>(n));
+    // Replaced on disk since it started (a package upgrade): the path is
+    // what the next start runs.
+    if (path.ends_with(" (deleted)")) path.resize(path.size() - 10);
+    return path;
+  }
+  return argv0;
 }
 
-// The health thread holds at most one probe connection per checked server.
-uint64_t probeConnections(const weir::config::Config& c) {
-  uint64_t n = 0;
-  for (const auto& pool : c.pools) {
-    if (pool.health_check.enabled) n += pool.servers.size();
-  }
-  return n;
-}
-
-// limits.connections, or what the descriptor limit allows; logged once the
-// error log is open.
-struct ConnectionBudget {
-  weir::core::FileLimit limit;
-  uint64_t reserve = 0;
-  uint64_t derived = 0;
-  uint64_t cap = 0;
-};
-
-ConnectionBudget connectionBudget(const weir::config::Config& c) {
-  ConnectionBudget b;
-  b.limit = weir::core::raiseFileLimit();
-  b.reserve = weir::core::reservedDescriptors(c.workers, c.listeners.size(), idleUpstreamPerWorker(c)) +
-              probeConnections(c);
-  b.derived = weir::core::connectionsForDescriptors(b.limit.soft, b.reserve);
-  b.cap = c.limits.connections != 0 ? c.limits.connections : b.derived;
-  return b;
-}
-
-void logBudget(const ConnectionBudget& b, const weir::config::Config& c) {
-  const auto& l = b.limit;
-  if (!l.error.empty()) WEIR_WARN("cannot raise the descriptor limit (RLIMIT_NOFILE) to %llu: %s",
-                                  static_cast<unsigned long long>(l.hard), l.error.c_str());
-  std::string raised = l.soft == l.before ? "" : " (raised from " + std::to_string(l.before) + ")";
-  if (c.limits.connections == 0) {
-    WEIR_INFO("descriptor limit %llu%s: up to %llu client connections (limits.connections: auto, "
-              "(%llu - %llu reserved) / 2)",
-              static_cast<unsigned long long>(l.soft), raised.c_str(), static_cast<unsigned long long>(b.cap),
-              static_cast<unsigned long long>(l.soft), static_cast<unsigned long long>(b.reserve));
-  } else {
-    WEIR_INFO("descriptor limit %llu%s: up to %llu client connections (limits.connections)",
-              static_cast<unsigned long long>(l.soft), raised.c_str(), static_cast<unsigned long long>(b.cap));
-  }
-  if (l.soft <= b.reserve + 2) {
-    WEIR_WARN("the descriptor limit %llu is too low for this configuration, which reserves %llu; raise it "
-              "(ulimit -n, LimitNOFILE=)",
-              static_cast<unsigned long long>(l.soft), static_cast<unsigned long long>(b.reserve));
-  } else if (b.cap > b.derived) {
-    WEIR_WARN("limits.connections %llu is more than the descriptor limit %llu allows (about %llu); weir may run "
-              "out of descriptors",
-              static_cast<unsigned long long>(b.cap), static_cast<unsigned long long>(l.soft),
-              static_cast<unsigned long long>(b.derived));
-  }
-}
-
-// user/group: listeners are bound and logs open; give up root before any
-// worker serves. False if weir must not go on.
-bool dropRoot(const weir::config::Config& c) {
-  if (c.user.empty()) return true;
-  if (::geteuid() != 0) {
-    WEIR_WARN("user: \"%s\" is ignored: weir was not started as root (it keeps running as uid %u)", c.user.c_str(),
-              static_cast<unsigned>(::geteuid()));
-    return true;
-  }
-  weir::core::RunAs target{c.user, c.group, c.uid, c.gid};
-  for (const std::string& path : {accessLogPath(c), c.error_log.path}) {
-    if (auto st = weir::core::chownLogFile(path, target); !st) {
-      WEIR_WARN("%s (reopening it on SIGUSR1 may fail)", st.error().message.c_str());
-    }
-  }
-  if (auto st = weir::core::dropPrivileges(target); !st) {
-    WEIR_ERROR("%s", st.error().message.c_str());
-    std::fprintf(stderr, "weir: %s\n", st.error().message.c_str());
-    return false;
-  }
-  std::string group = c.group.empty() ? "" : " and group " + c.group;
-  WEIR_INFO("running as user %s%s (uid %u, gid %u)", c.user.c_str(), group.c_str(), static_cast<unsigned>(c.uid),
-            static_cast<unsigned>(c.gid));
-  return true;
-}
-
-int serve(const weir::config::Config& c, const weir::proxy::RuntimePtr& runtime) {
-  ConnectionBudget budget = connectionBudget(c);
-  weir::core::ServerOptions opts;
+int serve(const weir::config::ConfigPtr& cfg, const weir::proxy::RuntimePtr& runtime,
+          weir::upstream::HealthRegistry& registry, weir::control::ProcessInfo info) {
+  using namespace weir;
+  const config::Config& c = *cfg;
+  control::ConnectionBudget budget = control::connectionBudget(c);
+  core::ServerOptions opts;
   opts.workers = c.workers;
-  for (const auto& l : c.listeners) {
-    opts.listeners.push_back(l.addr);
-    opts.backlogs.push_back(l.backlog);
-  }
+  for (const auto& l : c.listeners) opts.listeners.push_back({l.addr, l.backlog});
   opts.drain_timeout = c.timeouts.drain;
   opts.max_connections = budget.cap;
-  weir::core::Server server(opts);
-  if (auto st = server.open(); !st) {
-    std::fprintf(stderr, "weir: %s\n", st.error().message.c_str());
-    return 1;
+  std::vector<std::string> inherit_errors;
+  opts.inherited = core::inheritedSockets(control::kListenFdsVar, inherit_errors);
+  core::Server server(opts);
+  if (auto st = server.open(); !st) return startFailed(info.upgrade_fd, st.error().message);
+  auto& writer = log::Writer::instance();
+  if (auto st = writer.open(control::accessLogPath(c), c.error_log.path, control::logLevel(c.error_log.level)); !st) {
+    return startFailed(info.upgrade_fd, st.error().message);
   }
-  auto& writer = weir::log::Writer::instance();
-  if (auto st = writer.open(accessLogPath(c), c.error_log.path, logLevel(c.error_log.level)); !st) {
-    std::fprintf(stderr, "weir: %s\n", st.error().message.c_str());
-    return 1;
+  for (const std::string& e : inherit_errors) WEIR_WARN("binary upgrade: %s", e.c_str());
+  control::logBudget(budget, c);
+  // A process started by an upgrade takes the pid file over once it serves.
+  std::string pid_file = control::resolvedPidFile(c);
+  if (info.upgrade_fd >= 0) {
+    const char* inherited = std::getenv("WEIR_PID_FILE");
+    pid_file = inherited != nullptr ? inherited : "";
+    ::unsetenv("WEIR_PID_FILE");
+  } else if (!pid_file.empty()) {
+    if (auto st = control::writePidFile(pid_file, ::getpid()); !st) {
+      WEIR_ERROR("pid_file: %s", st.error().message.c_str());
+      writer.stop();
+      return startFailed(info.upgrade_fd, "pid_file: " + st.error().message);
+    }
+    control::writeResult(pid_file, "started");
   }
-  logBudget(budget, c);
   int rc = 1;
-  if (dropRoot(c)) {
+  std::vector<std::string> owned = {control::accessLogPath(c), c.error_log.path};
+  if (!pid_file.empty() && info.upgrade_fd < 0) {
+    owned.push_back(pid_file);
+    owned.push_back(control::resultPath(pid_file));
+  }
+  if (control::dropRoot(c, owned)) {
     // Probes and the end of ejections run on their own thread, from before
     // the first request until the workers are gone.
-    weir::upstream::HealthService health(weir::upstream::healthTargets(runtime->config, runtime->pool_views),
-                                         std::random_device{}());
+    upstream::HealthService health(upstream::healthTargets(cfg, runtime->pool_views), std::random_device{}());
     if (health.checkedServers() > 0) {
       WEIR_INFO("active health checks on %zu server%s", health.checkedServers(),
                 health.checkedServers() == 1 ? "" : "s");
     }
     health.start();
-    rc = server.run([&](weir::core::Worker& w) -> std::unique_ptr<weir::core::Worker::Hooks> {
-      return std::make_unique<weir::proxy::ProxyWorker>(w, runtime);
-    });
+    const int upgrade_fd = info.upgrade_fd;
+    control::Controller controller(std::move(info), cfg, runtime, registry, health);
+    controller.setPidFile(pid_file);
+    rc = server.run(controller.workerFactory(), &controller);
     health.stop();
+    if (!controller.upgraded() && !controller.pidFile().empty()) {
+      control::removePidFileIf(controller.pidFile(), ::getpid());
+    }
+    (void)upgrade_fd;
+  } else {
+    control::Controller::reportUpgradeFailure(info.upgrade_fd, "cannot give up root (see the error log)");
   }
   writer.stop();
   return rc;
+}
+
+// weir -s: signals the running process, and for reload and upgrade waits
+// for its answer in the result file.
+int signalCommand(const Args& args, const weir::config::ConfigPtr& cfg) {
+  using namespace weir;
+  const std::string pid_file = control::resolvedPidFile(*cfg);
+  if (pid_file.empty()) {
+    std::fprintf(stderr,
+                 "weir: -s needs a pid file: %s sets no pid_file (weir writes none by default unless it runs as "
+                 "root)\n",
+                 args.config.c_str());
+    return 1;
+  }
+  auto pid = control::readPidFile(pid_file);
+  if (!pid) {
+    std::fprintf(stderr, "weir: %s (is weir running with this configuration?)\n", pid.error().message.c_str());
+    return 1;
+  }
+  const std::string& what = args.signal;
+  int sig = what == "reload" ? SIGHUP : what == "upgrade" ? SIGUSR2 : what == "stop" ? SIGTERM
+          : what == "quit"   ? SIGQUIT : SIGUSR1;
+  const std::string before = control::readResult(pid_file);
+  if (::kill(*pid, sig) != 0) {
+    std::fprintf(stderr, "weir: cannot signal process %d (from %s): %s\n", static_cast<int>(*pid), pid_file.c_str(),
+                 std::strerror(errno));
+    return 1;
+  }
+  if (what != "reload" && what != "upgrade") return 0;
+  const auto wait = what == "reload" ? std::chrono::seconds(15) : control::kUpgradeTimeout + std::chrono::seconds(5);
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string now = control::readResult(pid_file);
+    size_t space = now.find(' ');
+    if (now != before && space != std::string::npos && now.back() == '\n') {
+      now.pop_back();
+      std::string result = now.substr(space + 1);
+      if (result.starts_with(what + " ok")) {
+        if (what == "upgrade") std::printf("weir: upgraded: process %s serves\n", result.substr(11).c_str());
+        return 0;
+      }
+      if (result.starts_with(what + " failed ")) {
+        std::fprintf(stderr, "weir: %s failed: %s\n", what.c_str(), result.substr(what.size() + 8).c_str());
+        return 1;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::fprintf(stderr, "weir: process %d did not report the result of the %s within %lld s\n", static_cast<int>(*pid),
+               what.c_str(), static_cast<long long>(wait.count()));
+  return 1;
 }
 
 }  // namespace
@@ -251,12 +271,14 @@ int serve(const weir::config::Config& c, const weir::proxy::RuntimePtr& runtime)
 int main(int argc, char** argv) {
   weir::core::prepareSignals();
   weir::core::AltSignalStack alt_stack;
+  const int upgrade_fd = takeUpgradeFd();
   Args args;
   if (int rc = parseArgs(argc, argv, args); rc >= 0) return rc;
 
   auto cfg = weir::config::loadFile(args.config);
   if (!cfg) {
     std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
+    weir::control::Controller::reportUpgradeFailure(upgrade_fd, cfg.error().message);
     return 1;
   }
   std::string error;
@@ -264,15 +286,30 @@ int main(int argc, char** argv) {
   weir::proxy::RuntimePtr runtime = weir::proxy::buildRuntime(*cfg, registry, error);
   if (!runtime) {
     std::fprintf(stderr, "%s: %s\n", args.config.c_str(), error.c_str());
+    weir::control::Controller::reportUpgradeFailure(upgrade_fd, args.config + ": " + error);
     return 1;
   }
+  if (!args.signal.empty()) {
+    if (args.signal == "reload") {
+      if (auto st = weir::control::checkStartable(**cfg, args.config); !st) {
+        std::fprintf(stderr, "%s\n", st.error().message.c_str());
+        return 1;
+      }
+    }
+    return signalCommand(args, *cfg);
+  }
   if (args.test) {
-    if (auto st = checkStartable(**cfg, args.config); !st) {
+    if (auto st = weir::control::checkStartable(**cfg, args.config); !st) {
       std::fprintf(stderr, "%s\n", st.error().message.c_str());
       return 1;
     }
     std::printf("%s: configuration ok\n", args.config.c_str());
     return 0;
   }
-  return serve(**cfg, runtime);
+  weir::control::ProcessInfo info;
+  info.config_path = args.config;
+  info.exe = exePath(argv[0]);
+  info.argv.assign(argv, argv + argc);
+  info.upgrade_fd = upgrade_fd;
+  return serve(*cfg, runtime, registry, std::move(info));
 }

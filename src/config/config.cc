@@ -36,7 +36,7 @@ ConfigPtr build(const YAML::Node& root, const std::string& name) {
   Item item = detail::rootItem(root);
   if (!root.IsMap()) item.fail("expected a map with listeners, pools and routes at the top level");
   MapReader map(item, {"workers", "listeners", "pools", "routes", "timeouts", "limits",
-                       "proxy_headers", "access_log", "error_log", "user", "group"});
+                       "proxy_headers", "access_log", "error_log", "user", "group", "pid_file"});
   auto config = std::make_shared<Config>();
   config->source = name;
   config->workers = detail::usableCpuCount();
@@ -50,6 +50,10 @@ ConfigPtr build(const YAML::Node& root, const std::string& name) {
   if (auto v = map.get("access_log")) config->access_log = detail::parseAccessLog(*v);
   if (auto v = map.get("error_log")) config->error_log = detail::parseErrorLog(*v);
   detail::parseRunAs(map.get("user"), map.get("group"), *config);
+  if (auto v = map.get("pid_file")) {
+    config->pid_file = detail::parsePidFile(*v);
+    config->pid_file_set = true;
+  }
   return config;
 }
 

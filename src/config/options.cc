@@ -188,6 +188,14 @@ ErrorLogConfig parseErrorLog(const Item& item) {
   return out;
 }
 
+std::string parsePidFile(const Item& item) {
+  std::string path = readString(item);
+  if (path == "off") return "";
+  if (path.empty() || path.front() != '/') item.fail("expected an absolute path, or off");
+  if (path.back() == '/') item.fail("names a directory; expected a file");
+  return path;
+}
+
 void parseRunAs(const std::optional<Item>& user, const std::optional<Item>& group, Config& config) {
   if (group && !user) {
     group->fail("needs user as well (a group alone would leave weir running as root)");

@@ -35,6 +35,8 @@ AccessLogConfig parseAccessLog(const Item& item);
 ErrorLogConfig parseErrorLog(const Item& item);
 // user and group: looked up now (getpwnam/getgrnam), so a name that does not
 // exist is a load error with its position; fills user, group, uid and gid.
+// pid_file: an absolute path, or "off" ("" in Config).
+std::string parsePidFile(const Item& item);
 void parseRunAs(const std::optional<Item>& user, const std::optional<Item>& group, Config& config);
 
 }  // namespace weir::config::detail

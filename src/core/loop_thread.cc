@@ -45,11 +45,29 @@ void LoopThread::stop() {
   thread_.join();
 }
 
+void LoopThread::post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    tasks_.push_back(std::move(task));
+  }
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+}
+
 void LoopThread::onWake(evutil_socket_t fd, short, void* arg) {
   auto* t = static_cast<LoopThread*>(arg);
   uint64_t v;
   [[maybe_unused]] ssize_t n = ::read(fd, &v, sizeof v);
-  if (t->stop_requested_.load()) event_base_loopbreak(t->base_);
+  if (t->stop_requested_.load()) {
+    event_base_loopbreak(t->base_);
+    return;
+  }
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(t->tasks_mu_);
+    tasks.swap(t->tasks_);
+  }
+  for (auto& task : tasks) task();
 }
 
 }  // namespace weir::core

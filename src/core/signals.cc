@@ -60,8 +60,8 @@ const std::vector<ControlSignal>& controlSignals() {
         {SIGINT, SignalAction::kStop},
         {SIGQUIT, SignalAction::kStop},
         {SIGUSR1, SignalAction::kReopenLogs},
-        {SIGHUP, SignalAction::kReloadUnsupported},
-        {SIGUSR2, SignalAction::kUpgradeUnsupported},
+        {SIGHUP, SignalAction::kReload},
+        {SIGUSR2, SignalAction::kUpgrade},
     };
     for (int sig : kUnusedSignals) out.push_back({sig, SignalAction::kUnused});
     for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) out.push_back({sig, SignalAction::kUnused});

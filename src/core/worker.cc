@@ -90,7 +90,7 @@ Worker::~Worker() {
   join();
   graveyard_.clear();
   closeListeners();
-  for (int fd : listen_fds_) ::close(fd);
+  for (auto& [id, fd] : listen_fds_) ::close(fd);
   event_free(wake_ev_);
   event_free(reap_ev_);
   event_free(drain_timer_);
@@ -99,7 +99,52 @@ Worker::~Worker() {
   event_base_free(base_);
 }
 
-void Worker::addListener(int fd) { listen_fds_.push_back(fd); }
+void Worker::addListener(uint64_t id, int fd) {
+  if (!started_) {
+    listen_fds_.emplace_back(id, fd);
+    return;
+  }
+  if (draining_) {
+    ::close(fd);
+    return;
+  }
+  armListener(id, fd);
+}
+
+void Worker::armListener(uint64_t id, int fd) {
+  slots_.push_back(std::make_unique<ListenerSlot>(ListenerSlot{this, id, fd, nullptr}));
+  ListenerSlot* slot = slots_.back().get();
+  slot->ev = event_new(base_, slot->fd, EV_READ | EV_PERSIST, &Worker::onListenReadable, slot);
+  if (slot->ev == nullptr) std::abort();
+  if (!accept_paused_) event_add(slot->ev, nullptr);
+}
+
+// Connections already in the socket's queue were accepted by the kernel:
+// they are taken and served (within the gate's room) before the socket
+// closes, so removing a listener refuses only connections that come later.
+void Worker::closeListener(uint64_t id) {
+  bool found = false;
+  for (auto it = slots_.begin(); it != slots_.end();) {
+    if ((*it)->id != id) {
+      ++it;
+      continue;
+    }
+    found = true;
+    if (!accept_paused_) acceptFrom(**it);
+    event_free((*it)->ev);
+    ::close((*it)->fd);
+    it = slots_.erase(it);
+  }
+  if (found && hooks_ != nullptr) hooks_->onListenerClosed(id);
+}
+
+void Worker::post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(handoff_mu_);
+    tasks_.push_back(std::move(task));
+  }
+  wake();
+}
 
 void Worker::start(Hooks* hooks) {
   hooks_ = hooks;
@@ -108,14 +153,9 @@ void Worker::start(Hooks* hooks) {
     gate_ = own_gate_.get();
   }
   if (peers_.empty()) peers_.push_back(this);
-  for (size_t i = 0; i < listen_fds_.size(); ++i) {
-    slots_.push_back(std::make_unique<ListenerSlot>(ListenerSlot{this, i, listen_fds_[i], nullptr}));
-    ListenerSlot* slot = slots_.back().get();
-    slot->ev = event_new(base_, slot->fd, EV_READ | EV_PERSIST, &Worker::onListenReadable, slot);
-    if (slot->ev == nullptr) std::abort();
-    event_add(slot->ev, nullptr);
-  }
+  for (auto& [id, fd] : listen_fds_) armListener(id, fd);
   listen_fds_.clear();
+  started_ = true;
   thread_ = std::thread([this] {
     AltSignalStack alt_stack;
     event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY);
@@ -151,10 +191,13 @@ void Worker::onWake(evutil_socket_t fd, short, void* arg) {
     return;
   }
   std::vector<Handoff> adopted;
+  std::vector<std::function<void()>> tasks;
   {
     std::lock_guard<std::mutex> lock(w->handoff_mu_);
     adopted.swap(w->handoffs_);
+    tasks.swap(w->tasks_);
   }
+  for (auto& task : tasks) task();
   for (const Handoff& h : adopted) {
     if (w->draining_) {
       ::close(h.fd);
@@ -209,7 +252,7 @@ void Worker::acceptFrom(const ListenerSlot& slot) {
     }
     Handoff h{};
     h.len = sizeof h.peer;
-    h.listener = slot.index;
+    h.listener = slot.id;
     h.fd = ::accept4(slot.fd, reinterpret_cast<sockaddr*>(&h.peer), &h.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (h.fd >= 0) {
       place(h);

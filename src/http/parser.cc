@@ -89,6 +89,11 @@ const llhttp_settings_t* Parser::settings() {
   return &s;
 }
 
+void Parser::setLimits(const ParserLimits& limits) {
+  limits_ = limits;
+  limits_.header_bytes = std::min(limits_.header_bytes, kMaxHeadBytes);
+}
+
 Parser::Parser(Kind kind, const ParserLimits& limits) : kind_(kind), limits_(limits) {
   limits_.header_bytes = std::min(limits_.header_bytes, kMaxHeadBytes);
   llhttp_init(&parser_, kind == Kind::kRequest ? HTTP_REQUEST : HTTP_RESPONSE, settings());

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "proxy/flow.h"
@@ -31,15 +32,18 @@ std::string peerAddress(const sockaddr* sa) {
 
 }  // namespace
 
-Downstream::Downstream(ProxyWorker& owner, int fd, const sockaddr* peer, socklen_t)
+Downstream::Downstream(ProxyWorker& owner, int fd, const sockaddr* peer, socklen_t len, uint64_t listener)
     : owner_(owner),
-      rt_(&owner.runtime()),
+      snapshot_(owner.snapshot()),
+      rt_(snapshot_->runtime.get()),
+      listener_(listener),
       client_(owner.base(), this),
       client_addr_(peerAddress(peer)),
       trusted_(anyContains(rt_->config->proxy_headers.trusted_clients, peer)),
       parser_(Parser::Kind::kRequest, rt_->request_limits),
       exchange_(*this),
       timer_(owner.base(), &Downstream::onTimer, this) {
+  std::memcpy(&peer_, peer, std::min<size_t>(len, sizeof peer_));
   client_.setLowWater(kLowWater);
   client_.setWriteTimeout(rt_->client_timeouts.send);
   client_.watchWhilePaused(true);
@@ -207,7 +211,19 @@ bool Downstream::readHead() {
   }
 }
 
+// Between requests: a reload since the last one applies from this request on.
+void Downstream::takeSnapshot() {
+  const SnapshotPtr& current = owner_.snapshot();
+  if (current == snapshot_) return;
+  snapshot_ = current;
+  rt_ = snapshot_->runtime.get();
+  trusted_ = anyContains(rt_->config->proxy_headers.trusted_clients, reinterpret_cast<const sockaddr*>(&peer_));
+  parser_.setLimits(rt_->request_limits);
+  client_.setWriteTimeout(rt_->client_timeouts.send);
+}
+
 void Downstream::beginRequest() {
+  takeSnapshot();
   state_ = State::kReadHead;
   line_had_version_ = false;
   request_done_ = false;

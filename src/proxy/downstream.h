@@ -18,6 +18,7 @@
 #include <string>
 
 #include "proxy/exchange.h"
+#include "weir/proxy/proxy_worker.h"
 #include "weir/core/deadline.h"
 #include "weir/core/stream.h"
 #include "weir/core/worker.h"
@@ -32,7 +33,7 @@ struct Runtime;
 
 class Downstream final : public core::Deferred, private core::StreamHandler {
  public:
-  Downstream(ProxyWorker& owner, int fd, const sockaddr* peer, socklen_t len);
+  Downstream(ProxyWorker& owner, int fd, const sockaddr* peer, socklen_t len, uint64_t listener);
   ~Downstream() override;
 
   void start();
@@ -42,6 +43,10 @@ class Downstream final : public core::Deferred, private core::StreamHandler {
   // --- used by the Exchange and the Tunnel, on the same loop ---
   ProxyWorker& owner() { return owner_; }
   const Runtime& runtime() const { return *rt_; }
+  // The snapshot this connection's current request runs on.
+  const WorkerSnapshot& snapshot() const { return *snapshot_; }
+  const SnapshotPtr& snapshotPtr() const { return snapshot_; }
+  uint64_t listener() const { return listener_; }
   core::Stream& stream() { return client_; }
   const std::string& address() const { return client_addr_; }
   bool trustedClient() const { return trusted_; }
@@ -98,10 +103,14 @@ class Downstream final : public core::Deferred, private core::StreamHandler {
   void startLingering();
   void close();
   void armTimer(std::chrono::milliseconds d) { timer_.set(d); }
+  void takeSnapshot();
   static void onTimer(void* arg);
 
   ProxyWorker& owner_;
+  SnapshotPtr snapshot_;
   const Runtime* rt_;
+  sockaddr_storage peer_{};
+  uint64_t listener_;
   core::Stream client_;
   std::string client_addr_;
   bool trusted_ = false;

@@ -32,7 +32,10 @@ Exchange::~Exchange() = default;
 // Every per-exchange field, in one place: nothing of the previous exchange
 // on this connection may leak into the next one.
 void Exchange::resetFields() {
-  rt_ = &client_.runtime();
+  if (rt_ != &client_.runtime()) {
+    rt_ = &client_.runtime();
+    response_parser_.setLimits(rt_->response_limits);
+  }
   held_head_.clear();
   plan_ = {};
   route_ = -1;
@@ -76,7 +79,7 @@ void Exchange::start(bool request_done) {
     ctx.has_key = true;
     ctx.key_hash = hashKey(key);
   }
-  upstream_.reset(*rt_, pool_, ctx);
+  upstream_.reset(client_.snapshotPtr(), pool_, ctx);
   body_kept_ = isIdempotent(req) && (!req.has_content_length || req.content_length <= kReplayBodyLimit);
   writeRequestHead();
   if (!upstream_.connect()) {

@@ -14,16 +14,11 @@ const timeval kLogFlushInterval = {0, 200 * 1000};
 
 }  // namespace
 
-ProxyWorker::ProxyWorker(core::Worker& worker, RuntimePtr runtime) : worker_(worker), runtime_(std::move(runtime)) {
-  const auto& pools = runtime_->config->pools;
-  // Each worker's pickers draw their own random sequences.
-  const uint64_t seed = std::random_device{}() ^ (static_cast<uint64_t>(worker.index()) << 32);
-  for (size_t i = 0; i < pools.size(); ++i) {
-    const uint64_t pool_seed = seed ^ (i * 0x9e3779b97f4a7c15ull);
-    pickers_.push_back(runtime_->balancers[i]->build(pools[i], runtime_->pool_views[i], pool_seed));
-    connections_.push_back(std::make_unique<upstream::ConnectionPool>(worker_, pools[i].keepalive,
-                                                                      runtime_->pool_timeouts[i].idle));
-  }
+ProxyWorker::ProxyWorker(core::Worker& worker, RuntimePtr runtime)
+    : worker_(worker),
+      // Each worker's pickers draw their own random sequences.
+      seed_(std::random_device{}() ^ (static_cast<uint64_t>(worker.index()) << 32)) {
+  setRuntime(std::move(runtime));
   log_timer_ = event_new(worker_.base(), -1, EV_PERSIST, &ProxyWorker::onLogFlush, this);
   event_add(log_timer_, &kLogFlushInterval);
 }
@@ -31,26 +26,70 @@ ProxyWorker::ProxyWorker(core::Worker& worker, RuntimePtr runtime) : worker_(wor
 ProxyWorker::~ProxyWorker() {
   for (Downstream* s : sessions_) delete s;
   sessions_.clear();
-  connections_.clear();
+  snapshot_.reset();
   access_log_.flush();
   event_free(log_timer_);
 }
 
-void ProxyWorker::onAccept(int fd, const sockaddr* peer, socklen_t len, size_t) {
+void ProxyWorker::setRuntime(RuntimePtr runtime) {
+  auto next = std::make_shared<WorkerSnapshot>();
+  next->runtime = std::move(runtime);
+  const auto& pools = next->runtime->config->pools;
+  seed_ = seed_ * 6364136223846793005ull + 1442695040888963407ull;
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const Runtime& rt = *next->runtime;
+    const uint64_t pool_seed = seed_ ^ (i * 0x9e3779b97f4a7c15ull);
+    next->pickers.push_back(rt.balancers[i]->build(pools[i], rt.pool_views[i], pool_seed));
+    std::shared_ptr<upstream::ConnectionPool> kept;
+    if (snapshot_) {
+      const auto& old_pools = snapshot_->runtime->config->pools;
+      for (size_t j = 0; j < old_pools.size(); ++j) {
+        if (old_pools[j].name == pools[i].name) kept = snapshot_->connections[j];
+      }
+    }
+    if (kept) {
+      kept->configure(pools[i].keepalive, rt.pool_timeouts[i].idle);
+      kept->retain(rt.pool_views[i].servers);
+    } else {
+      kept = std::make_shared<upstream::ConnectionPool>(worker_, pools[i].keepalive, rt.pool_timeouts[i].idle);
+    }
+    next->connections.push_back(std::move(kept));
+  }
+  // Pools the new configuration dropped lose their idle connections now;
+  // connections still in use close when their exchange ends.
+  if (snapshot_) {
+    for (const auto& pool : snapshot_->connections) {
+      bool stays = false;
+      for (const auto& p : next->connections) stays = stays || p == pool;
+      if (!stays) pool->closeAll();
+    }
+  }
+  snapshot_ = std::move(next);
+}
+
+void ProxyWorker::onAccept(int fd, const sockaddr* peer, socklen_t len, uint64_t listener) {
   if (worker_.draining()) {
     ::close(fd);
     worker_.connectionClosed();
     return;
   }
-  auto* s = new Downstream(*this, fd, peer, len);
+  auto* s = new Downstream(*this, fd, peer, len, listener);
   sessions_.insert(s);
   s->start();
+}
+
+void ProxyWorker::onListenerClosed(uint64_t listener) {
+  std::vector<Downstream*> all;
+  for (Downstream* s : sessions_) {
+    if (s->listener() == listener) all.push_back(s);
+  }
+  for (Downstream* s : all) s->drain();
 }
 
 void ProxyWorker::onDrain() {
   std::vector<Downstream*> all(sessions_.begin(), sessions_.end());
   for (Downstream* s : all) s->drain();
-  for (auto& pool : connections_) pool->closeAll();
+  for (auto& pool : snapshot_->connections) pool->closeAll();
 }
 
 void ProxyWorker::sessionClosed(Downstream* s) {

@@ -15,11 +15,12 @@ UpstreamAttempt::UpstreamAttempt(Exchange& owner, ProxyWorker& worker)
 
 UpstreamAttempt::~UpstreamAttempt() { release(false); }
 
-void UpstreamAttempt::reset(const Runtime& rt, size_t pool, const upstream::PickContext& ctx) {
+void UpstreamAttempt::reset(SnapshotPtr snapshot, size_t pool, const upstream::PickContext& ctx) {
   release(false);
-  rt_ = &rt;
+  snapshot_ = std::move(snapshot);
+  rt_ = snapshot_->runtime.get();
   pool_ = pool;
-  timeouts_ = &rt.pool_timeouts[pool];
+  timeouts_ = &rt_->pool_timeouts[pool];
   tried_.clear();
   ctx_ = ctx;
   server_ = -1;
@@ -32,7 +33,7 @@ upstream::PoolHealth& UpstreamAttempt::poolHealth() const { return *rt_->pool_vi
 
 int UpstreamAttempt::pickServer() {
   ctx_.now_ms = upstream::monotonicMs();
-  const int s = worker_.picker(pool_).pick(ctx_, tried_);
+  const int s = snapshot_->pickers[pool_]->pick(ctx_, tried_);
   if (s < 0) {
     if (attempts_ == 0) none_eligible_ = true;
     return -1;
@@ -118,7 +119,7 @@ bool UpstreamAttempt::connect(int first) {
     if (s < 0) break;
     server_ = s;
     assign(s);
-    conn_ = worker_.connections(pool_).acquire(static_cast<size_t>(s), this);
+    conn_ = snapshot_->connections[pool_]->acquire(rt_->pool_views[pool_].servers[static_cast<size_t>(s)].get(), this);
     if (conn_) {
       event_base_gettimeofday_cached(worker_.base(), &started_);
       ready_ = true;
@@ -128,12 +129,12 @@ bool UpstreamAttempt::connect(int first) {
     if (err == 0) break;
     owner_.logUpstreamError("connect failed", err);
     serverFailed(FailureKind::kConnect, err);
-    worker_.connections(pool_).discard(std::move(conn_));
+    snapshot_->connections[pool_]->discard(std::move(conn_));
   }
   if (!conn_) assign(-1);
   if (failed) {
     if (conn_) evbuffer_add_buffer(conn_->stream().output(), failed->stream().output());
-    worker_.connections(pool_).discard(std::move(failed));
+    snapshot_->connections[pool_]->discard(std::move(failed));
   }
   if (!conn_) return false;
   written_before_ = conn_->stream().bytesWritten();
@@ -144,12 +145,12 @@ bool UpstreamAttempt::connect(int first) {
 
 bool UpstreamAttempt::reconnectSameServer() {
   if (server_ < 0) return false;
-  if (conn_) worker_.connections(pool_).discard(std::move(conn_));
+  if (conn_) snapshot_->connections[pool_]->discard(std::move(conn_));
   timer_.cancel();
   if (int err = open(static_cast<size_t>(server_)); err != 0) {
     owner_.logUpstreamError("connect failed", err);
     serverFailed(FailureKind::kConnect, err);
-    worker_.connections(pool_).discard(std::move(conn_));
+    snapshot_->connections[pool_]->discard(std::move(conn_));
     return false;
   }
   written_before_ = 0;
@@ -159,7 +160,8 @@ bool UpstreamAttempt::reconnectSameServer() {
 }
 
 int UpstreamAttempt::open(size_t server) {
-  conn_ = std::make_unique<upstream::Connection>(worker_.base(), static_cast<core::StreamHandler*>(this), server);
+  conn_ = std::make_unique<upstream::Connection>(worker_.base(), static_cast<core::StreamHandler*>(this),
+                                                 rt_->pool_views[pool_].servers[server]);
   conn_->stream().setLowWater(kLowWater);
   ready_ = false;
   event_base_gettimeofday_cached(worker_.base(), &started_);
@@ -212,9 +214,9 @@ void UpstreamAttempt::release(bool reusable) {
   if (reusable) {
     conn_->countRequest();
     conn_->stream().setWriteTimeout(std::chrono::milliseconds(0));
-    worker_.connections(pool_).release(std::move(conn_));
+    snapshot_->connections[pool_]->release(std::move(conn_));
   } else {
-    worker_.connections(pool_).discard(std::move(conn_));
+    snapshot_->connections[pool_]->discard(std::move(conn_));
   }
 }
 

@@ -19,6 +19,7 @@
 #include "weir/core/deadline.h"
 #include "weir/core/stream.h"
 #include "weir/proxy/retry_policy.h"
+#include "weir/proxy/proxy_worker.h"
 #include "weir/proxy/runtime.h"
 #include "weir/upstream/balancer.h"
 #include "weir/upstream/connection_pool.h"
@@ -34,7 +35,7 @@ class UpstreamAttempt final : private core::StreamHandler {
   ~UpstreamAttempt();
 
   // For a new request to `pool`; `ctx` carries the request's hash key.
-  void reset(const Runtime& rt, size_t pool, const upstream::PickContext& ctx);
+  void reset(SnapshotPtr snapshot, size_t pool, const upstream::PickContext& ctx);
   // Picks a server not tried yet and gets a connection to it (to `first`
   // when it is given, from pickServer()). Returns false when no server is
   // left or every connect failed at once;
@@ -100,6 +101,7 @@ class UpstreamAttempt final : private core::StreamHandler {
 
   Exchange& owner_;
   ProxyWorker& worker_;
+  SnapshotPtr snapshot_;  // the exchange's, kept while a connection may go back to its pool
   const Runtime* rt_ = nullptr;
   size_t pool_ = 0;
   const UpstreamTimeouts* timeouts_ = nullptr;

@@ -8,13 +8,35 @@ Connection::~Connection() = default;
 
 ConnectionPool::ConnectionPool(core::Worker& worker, size_t capacity, std::chrono::milliseconds idle_timeout)
     : worker_(worker), capacity_(capacity), idle_timeout_(idle_timeout) {
-  // Sweep often enough that a connection outlives its timeout by at most a
-  // quarter of it (and at most a second).
-  auto period = std::min<std::chrono::milliseconds>(idle_timeout / 4, std::chrono::seconds(1));
+  sweep_timer_ = event_new(worker_.base(), -1, EV_PERSIST, &ConnectionPool::onSweep, this);
+  armSweep();
+}
+
+// Sweep often enough that a connection outlives its timeout by at most a
+// quarter of it (and at most a second).
+void ConnectionPool::armSweep() {
+  auto period = std::min<std::chrono::milliseconds>(idle_timeout_ / 4, std::chrono::seconds(1));
   if (period.count() < 1) period = std::chrono::milliseconds(1);
   timeval tv{static_cast<time_t>(period.count() / 1000), static_cast<suseconds_t>((period.count() % 1000) * 1000)};
-  sweep_timer_ = event_new(worker_.base(), -1, EV_PERSIST, &ConnectionPool::onSweep, this);
   event_add(sweep_timer_, &tv);
+}
+
+void ConnectionPool::configure(size_t capacity, std::chrono::milliseconds idle_timeout) {
+  capacity_ = capacity;
+  if (idle_timeout != idle_timeout_) {
+    idle_timeout_ = idle_timeout;
+    armSweep();
+  }
+  while (idle_.size() > capacity_) drop(idle_.back());
+}
+
+void ConnectionPool::retain(const std::vector<ServerStatePtr>& servers) {
+  std::vector<Connection*> gone;
+  for (Connection* c : idle_) {
+    bool stays = std::any_of(servers.begin(), servers.end(), [&](const ServerStatePtr& s) { return s.get() == c->server(); });
+    if (!stays) gone.push_back(c);
+  }
+  for (Connection* c : gone) drop(c);
 }
 
 ConnectionPool::~ConnectionPool() {
@@ -32,10 +54,10 @@ void ConnectionPool::closeAll() {
   }
 }
 
-ConnectionPtr ConnectionPool::acquire(size_t server, core::StreamHandler* handler) {
+ConnectionPtr ConnectionPool::acquire(const ServerState* server, core::StreamHandler* handler) {
   for (auto it = idle_.begin(); it != idle_.end(); ++it) {
     Connection* c = *it;
-    if (c->server_ != server) continue;
+    if (c->server() != server) continue;
     idle_.erase(it);
     c->pool_ = nullptr;
     c->stream().setHandler(handler);

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <set>
 
 #include "weir/log/log.h"
 
@@ -158,6 +159,17 @@ PoolView HealthRegistry::view(const config::PoolConfig& pool) {
     v.servers.push_back(st);
   }
   return v;
+}
+
+void HealthRegistry::retain(const config::Config& config) {
+  std::set<std::string> pools;
+  std::set<std::string> servers;
+  for (const config::PoolConfig& pool : config.pools) {
+    pools.insert(pool.name);
+    for (const config::ServerConfig& server : pool.servers) servers.insert(pool.name + "\n" + server.addr.toString());
+  }
+  std::erase_if(pools_, [&](const auto& kv) { return pools.count(kv.first) == 0; });
+  std::erase_if(servers_, [&](const auto& kv) { return servers.count(kv.first) == 0; });
 }
 
 }  // namespace weir::upstream

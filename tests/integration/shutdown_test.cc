@@ -106,18 +106,6 @@ void expectSignalLoggedAndIgnored(Weir& weir, int sig, const std::string& name) 
   EXPECT_EQ(curl(weir.url("/")).status, 200) << "weir does not serve after " << name;
 }
 
-// SIGUSR2 is reserved for binary upgrade and SIGHUP for reload: until those
-// exist, each is logged and ignored, never the default action (terminate).
-TEST_F(Shutdown, Sigusr2AndSighupAreLoggedAndIgnored) {
-  ASSERT_NO_FATAL_FAILURE(startProxy());
-  expectSignalLoggedAndIgnored(weir(), SIGUSR2, "SIGUSR2");
-  expectSignalLoggedAndIgnored(weir(), SIGHUP, "SIGHUP");
-  auto usr2 = weir().waitForLogLine(weir().errorLogPath(),
-                                    [](const std::string& l) { return l.find("SIGUSR2") != std::string::npos; });
-  ASSERT_TRUE(usr2);
-  EXPECT_NE(usr2->find("binary upgrade"), std::string::npos) << *usr2;
-}
-
 // Signals whose default is to terminate and that weir has no use for.
 TEST_F(Shutdown, UnusedSignalsDoNotKill) {
   ASSERT_NO_FATAL_FAILURE(startProxy());

@@ -186,6 +186,10 @@ struct Config {
   std::string group;  // and this group ("" = the user's primary group)
   uint32_t uid = 0;   // resolved at load when `user` is set
   uint32_t gid = 0;   // `group`'s id, or the user's primary group
+  // Where weir writes its process id, for weir -s; "" for none. Unset, it
+  // is /run/weir.pid when weir runs as root (resolvedPidFile).
+  std::string pid_file;
+  bool pid_file_set = false;
 
   // Index of the pool with this name, or -1.
   int poolIndex(std::string_view name) const;

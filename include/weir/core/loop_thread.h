@@ -13,8 +13,10 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace weir::core {
 
@@ -35,6 +37,10 @@ class LoopThread {
   // Ends the loop (pending callbacks are not run) and joins the thread.
   // Idempotent; from any thread but the loop thread itself.
   void stop();
+  // Thread-safe: runs `task` on the loop thread, in the order posted. Tasks
+  // still queued when the loop stops are dropped unrun.
+  void post(std::function<void()> task);
+  bool running() const { return thread_.joinable(); }
 
  private:
   static void onWake(evutil_socket_t fd, short what, void* arg);
@@ -44,6 +50,8 @@ class LoopThread {
   int wake_fd_ = -1;
   event* wake_ev_ = nullptr;
   std::atomic<bool> stop_requested_{false};
+  std::mutex tasks_mu_;
+  std::vector<std::function<void()>> tasks_;  // guarded by tasks_mu_
   std::thread thread_;
 };
 

@@ -17,8 +17,8 @@ namespace weir::core {
 enum class SignalAction {
   kStop,                // SIGTERM, SIGINT, SIGQUIT: drain, then exit 0
   kReopenLogs,          // SIGUSR1
-  kReloadUnsupported,   // SIGHUP: logged and ignored until reload exists
-  kUpgradeUnsupported,  // SIGUSR2: reserved for binary upgrade; logged and ignored
+  kReload,              // SIGHUP: re-read the configuration
+  kUpgrade,             // SIGUSR2: start the binary anew and hand it the listeners
   kUnused,              // others whose default would terminate: logged and ignored
 };
 

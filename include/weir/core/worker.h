@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <memory>
 #include <thread>
@@ -39,8 +40,12 @@ class Worker {
   class Hooks {
    public:
     virtual ~Hooks() = default;
-    // A connection was accepted on listener `listener`. The callee owns fd.
-    virtual void onAccept(int fd, const sockaddr* peer, socklen_t len, size_t listener) = 0;
+    // A connection was accepted on the listener with id `listener` (see
+    // addListener). The callee owns fd.
+    virtual void onAccept(int fd, const sockaddr* peer, socklen_t len, uint64_t listener) = 0;
+    // A reload removed that listener: its socket is closed; the connections
+    // it accepted should drain.
+    virtual void onListenerClosed(uint64_t /*listener*/) {}
     // Graceful stop began: listeners are closed; finish in-flight work and
     // close idle connections. Call Worker::checkDrained() as connections end.
     virtual void onDrain() = 0;
@@ -56,11 +61,18 @@ class Worker {
   unsigned index() const { return index_; }
   event_base* base() const { return base_; }
 
-  // Before start(): listening socket fds (already bound and listening; the
-  // worker closes them), the other workers, among which accepted
-  // connections are balanced, and the process's connection gate (not
-  // owned; outlives the worker).
-  void addListener(int fd);
+  // Before start(), or on the loop thread after: a listening socket
+  // (already bound and listening; the worker owns and closes it) and the
+  // id its connections are reported with. A worker may hold several
+  // sockets with one id (after a binary upgrade handed over more sockets
+  // than there are workers).
+  void addListener(uint64_t id, int fd);
+  // Loop thread: accepts what waits in the queues of listener `id`, then
+  // closes its sockets and tells the hooks (onListenerClosed).
+  void closeListener(uint64_t id);
+  // Before start(): the other workers, among which accepted connections
+  // are balanced, and the process's connection gate (not owned; outlives
+  // the worker).
   void setPeers(std::vector<Worker*> peers) { peers_ = std::move(peers); }
   void setGate(ConnectionGate* gate) { gate_ = gate; }
   void start(Hooks* hooks);
@@ -70,6 +82,9 @@ class Worker {
   // when no connection is left or after `timeout`.
   void requestDrain(std::chrono::milliseconds timeout);
   void requestStop();
+  // Thread-safe: runs `task` on the loop thread, soon, in the order posted.
+  // Tasks posted after the loop ended are dropped with the worker.
+  void post(std::function<void()> task);
 
   // Connections this worker serves; read by peers when they place a new one.
   size_t load() const { return load_.load(std::memory_order_relaxed); }
@@ -85,7 +100,7 @@ class Worker {
  private:
   struct ListenerSlot {
     Worker* worker;
-    size_t index;
+    uint64_t id;
     int fd;
     event* ev;
   };
@@ -93,7 +108,7 @@ class Worker {
     int fd;
     sockaddr_storage peer;
     socklen_t len;
-    size_t listener;
+    uint64_t listener;
   };
   static void onListenReadable(evutil_socket_t fd, short what, void* arg);
   static void onWake(evutil_socket_t fd, short what, void* arg);
@@ -105,6 +120,7 @@ class Worker {
   void waitForRoom();
   void resumeAccepting();
   void closeListeners();
+  void armListener(uint64_t id, int fd);
   void releaseSlot();
   void wake();
   void beginDrain();
@@ -118,7 +134,7 @@ class Worker {
   Hooks* hooks_ = nullptr;
   ConnectionGate* gate_ = nullptr;
   std::unique_ptr<ConnectionGate> own_gate_;
-  std::vector<int> listen_fds_;
+  std::vector<std::pair<uint64_t, int>> listen_fds_;  // before start()
   std::vector<std::unique_ptr<ListenerSlot>> slots_;
   event* resume_timer_ = nullptr;
   bool accept_paused_ = false;
@@ -135,10 +151,12 @@ class Worker {
   std::atomic<size_t> load_{0};
   std::mutex handoff_mu_;
   std::vector<Handoff> handoffs_;  // guarded by handoff_mu_
+  std::vector<std::function<void()>> tasks_;  // guarded by handoff_mu_
   std::atomic<bool> drain_requested_{false};
   std::atomic<bool> stop_requested_{false};
   std::atomic<int64_t> drain_timeout_ms_{0};
   bool draining_ = false;
+  bool started_ = false;  // set by start() before the thread exists
 };
 
 }  // namespace weir::core

@@ -75,6 +75,8 @@ class Parser {
   };
 
   Parser(Kind kind, const ParserLimits& limits);
+  // New limits (a reload), for the next message: call between messages.
+  void setLimits(const ParserLimits& limits);
   Parser(const Parser&) = delete;
   Parser& operator=(const Parser&) = delete;
 

@@ -40,6 +40,8 @@ class Writer {
 
   bool accessEnabled() const { return access_enabled_.load(std::memory_order_relaxed); }
   Level level() const { return level_.load(std::memory_order_relaxed); }
+  // Thread-safe (a reload's error_log.level).
+  void setLevel(Level level) { level_.store(level, std::memory_order_relaxed); }
   // Thread-safe; the chunk holds whole lines.
   void submitAccess(std::string&& chunk);
   void submitError(std::string&& chunk);

@@ -1,6 +1,14 @@
-// The proxy's per-worker state: client connections, per-pool balancer
-// pickers and upstream keep-alive pools, the access-log batch, and the
-// current config snapshot. Owned by one worker; loop thread only.
+// The proxy's per-worker state: client connections, the access-log batch,
+// and the current snapshot: the config Runtime with this worker's balancer
+// pickers and upstream keep-alive pools for it. Owned by one worker; loop
+// thread only.
+//
+// Reload: setRuntime() installs a new snapshot. A client connection takes
+// the current snapshot when a request begins and holds it until the next
+// one, so an exchange in flight finishes on the snapshot it started with;
+// a snapshot is freed when its last connection lets go of it. Keep-alive
+// pools are kept by pool name, so idle connections to servers that stay
+// survive the reload.
 #pragma once
 
 #include <event2/event.h>
@@ -19,20 +27,29 @@ namespace weir::proxy {
 
 class Downstream;
 
+struct WorkerSnapshot {
+  RuntimePtr runtime;
+  std::vector<std::unique_ptr<upstream::Picker>> pickers;              // per pool
+  std::vector<std::shared_ptr<upstream::ConnectionPool>> connections;  // per pool
+};
+using SnapshotPtr = std::shared_ptr<const WorkerSnapshot>;
+
 class ProxyWorker final : public core::Worker::Hooks {
  public:
   ProxyWorker(core::Worker& worker, RuntimePtr runtime);
   ~ProxyWorker() override;
 
-  void onAccept(int fd, const sockaddr* peer, socklen_t len, size_t listener) override;
+  void onAccept(int fd, const sockaddr* peer, socklen_t len, uint64_t listener) override;
   void onDrain() override;
+  void onListenerClosed(uint64_t listener) override;
   size_t activeConnections() const override { return sessions_.size(); }
+
+  // Loop thread: makes `runtime` the snapshot new requests use.
+  void setRuntime(RuntimePtr runtime);
 
   core::Worker& worker() { return worker_; }
   event_base* base() const { return worker_.base(); }
-  const Runtime& runtime() const { return *runtime_; }
-  upstream::Picker& picker(size_t pool) { return *pickers_[pool]; }
-  upstream::ConnectionPool& connections(size_t pool) { return *connections_[pool]; }
+  const SnapshotPtr& snapshot() const { return snapshot_; }
   log::AccessLogBuffer& accessLog() { return access_log_; }
   bool draining() const { return worker_.draining(); }
 
@@ -43,9 +60,8 @@ class ProxyWorker final : public core::Worker::Hooks {
   static void onLogFlush(evutil_socket_t, short, void* arg);
 
   core::Worker& worker_;
-  RuntimePtr runtime_;
-  std::vector<std::unique_ptr<upstream::Picker>> pickers_;
-  std::vector<std::unique_ptr<upstream::ConnectionPool>> connections_;
+  SnapshotPtr snapshot_;
+  uint64_t seed_;
   std::unordered_set<Downstream*> sessions_;
   log::AccessLogBuffer access_log_;
   event* log_timer_ = nullptr;

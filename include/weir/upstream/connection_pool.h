@@ -13,17 +13,20 @@
 
 #include "weir/core/stream.h"
 #include "weir/core/worker.h"
+#include "weir/upstream/server_state.h"
 
 namespace weir::upstream {
 
 class Connection final : public core::Deferred {
  public:
-  Connection(event_base* base, core::StreamHandler* handler, size_t server)
-      : stream_(base, handler), server_(server) {}
+  // `server` is kept alive with the connection: a pooled connection is
+  // found by it, also across a reload that keeps the server.
+  Connection(event_base* base, core::StreamHandler* handler, ServerStatePtr server)
+      : stream_(base, handler), server_(std::move(server)) {}
   ~Connection() override;
 
   core::Stream& stream() { return stream_; }
-  size_t server() const { return server_; }
+  const ServerState* server() const { return server_.get(); }
   // Served at least one response before: a failure before any response byte
   // may be the server closing an idle connection at the same moment.
   bool reused() const { return requests_ > 0; }
@@ -32,7 +35,7 @@ class Connection final : public core::Deferred {
  private:
   friend class ConnectionPool;
   core::Stream stream_;
-  size_t server_;
+  ServerStatePtr server_;
   uint64_t requests_ = 0;
   timeval idle_since_{};
   class ConnectionPool* pool_ = nullptr;
@@ -40,7 +43,9 @@ class Connection final : public core::Deferred {
 
 using ConnectionPtr = std::unique_ptr<Connection>;
 
-// Idle connections of one pool on one worker, most recently used first.
+// Idle connections of one pool on one worker, most recently used first. A
+// reload that keeps the pool (by name) keeps its ConnectionPool, with the
+// idle connections to the servers that stay.
 // The idle timeout is enforced by one sweep timer per pool rather than a
 // timer per connection, so taking and returning a connection costs no timer
 // operation on the request path.
@@ -53,13 +58,17 @@ class ConnectionPool final : private core::StreamHandler {
 
   // An idle connection to `server`, handed over with `handler` installed, or
   // nullptr.
-  ConnectionPtr acquire(size_t server, core::StreamHandler* handler);
+  ConnectionPtr acquire(const ServerState* server, core::StreamHandler* handler);
   // Keeps a connection that finished a response cleanly; closes the least
   // recently used one past capacity.
   void release(ConnectionPtr conn);
   // Closes a connection (deferred deletion).
   void discard(ConnectionPtr conn);
   void closeAll();
+  // After a reload: the new keepalive and upstream_idle, and the servers
+  // that remain; idle connections to the others are closed.
+  void configure(size_t capacity, std::chrono::milliseconds idle_timeout);
+  void retain(const std::vector<ServerStatePtr>& servers);
 
  private:
   void onStreamRead(core::Stream& s) override;
@@ -67,6 +76,7 @@ class ConnectionPool final : private core::StreamHandler {
   void onStreamError(core::Stream& s) override;
   static void onSweep(evutil_socket_t, short, void* arg);
   void drop(Connection* c);
+  void armSweep();
 
   core::Worker& worker_;
   size_t capacity_;

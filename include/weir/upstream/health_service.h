@@ -19,17 +19,15 @@
 // thread. The thread writes only the shared, thread-safe ServerState and
 // PoolHealth objects that the workers read.
 //
-// Reload (not implemented yet): the registry keeps each server's state by
-// pool name and address, so a new snapshot's views hold the same
-// ServerState objects for servers that stay. replaceTargets(targets) would
-// post the new target set to the health thread, which would keep the
-// checker (its counts and schedule) of each ServerState found in both sets
-// whose health_check did not change, build checkers for the new ones
+// Reload: the registry keeps each server's state by pool name and address,
+// so a new snapshot's views hold the same ServerState objects for servers
+// that stay. replaceTargets() hands the new target set to the health thread,
+// which keeps the checker (its counts and schedule) of each server found in
+// both sets whose check did not change, builds checkers for the new ones
 // (first probe at a random point, starting from the state's activeDown),
-// drop the others (destroying an in-flight probe closes its connection),
-// and clear activeDown (setActiveDown(false, "health check removed")) for
-// servers whose pool no longer has health_check. The old targets are
-// released on the health thread, and with them their config snapshot.
+// drops the others (an in-flight probe's connection closes with it), and
+// clears activeDown for servers no longer checked. The old targets, and with
+// them their config snapshot, are released on the health thread.
 #pragma once
 
 #include <cstdint>
@@ -67,6 +65,10 @@ class HealthService {
   // Stops probing (in-flight probes are dropped, their connections closed)
   // and joins the thread. Idempotent; after the workers have stopped.
   void stop();
+
+  // Main thread: the targets of a reloaded configuration. Before start()
+  // they replace the first ones; after, the health thread takes them soon.
+  void replaceTargets(std::vector<HealthTarget> targets);
 
   // Servers with active checks (for the start line and tests).
   size_t checkedServers() const { return checked_; }

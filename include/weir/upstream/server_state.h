@@ -163,6 +163,10 @@ class PassiveHealth {
 class HealthRegistry {
  public:
   PoolView view(const config::PoolConfig& pool);
+  // After a reload is published: forgets the pools and servers `config`
+  // no longer has (snapshots still running keep their own references), so
+  // a server removed and added back later starts as a new server does.
+  void retain(const config::Config& config);
 
  private:
   std::map<std::string, PoolHealthPtr> pools_;

@@ -1,0 +1,44 @@
+// What starting weir (and reloading or upgrading it) needs besides the
+// config loader: the checks of weir -t, the connection budget derived from
+// the descriptor limit, the pid file's path, and giving up root.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "weir/common/result.h"
+#include "weir/config/config.h"
+#include "weir/core/fd_limit.h"
+#include "weir/log/log.h"
+
+namespace weir::control {
+
+log::Level logLevel(config::LogLevel l);
+// The access log's path, "" when it is off.
+std::string accessLogPath(const config::Config& c);
+
+// weir -t, beyond loading: what would stop a start, found without binding.
+Status checkStartable(const config::Config& c, const std::string& file);
+
+// pid_file as configured; unset, /run/weir.pid for root and "" (none) for
+// anyone else.
+std::string resolvedPidFile(const config::Config& c);
+
+// limits.connections, or what the descriptor limit allows.
+struct ConnectionBudget {
+  core::FileLimit limit;
+  uint64_t reserve = 0;
+  uint64_t derived = 0;
+  uint64_t cap = 0;
+};
+ConnectionBudget connectionBudget(const config::Config& c);
+// The info line (and warnings) about the budget, once the error log is open.
+void logBudget(const ConnectionBudget& b, const config::Config& c);
+
+// user/group: listeners are bound and logs open; give up root before any
+// worker serves. `files` (log and pid files) are handed to that user first,
+// so that reopening them and a binary upgrade still work. False if weir
+// must not go on.
+bool dropRoot(const config::Config& c, const std::vector<std::string>& files);
+
+}  // namespace weir::control
