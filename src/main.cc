@@ -222,8 +222,8 @@ int signalCommand(const Args& args, const weir::config::ConfigPtr& cfg) {
   const std::string pid_file = control::resolvedPidFile(*cfg);
   if (pid_file.empty()) {
     std::fprintf(stderr,
-                 "weir: -s needs a pid file: %s sets no pid_file (weir writes none by default unless it runs as "
-                 "root)\n",
+                 "weir: -s needs a pid file: %s has pid_file: off, or sets none and weir writes none by default "
+                 "unless it runs as root\n",
                  args.config.c_str());
     return 1;
   }

@@ -19,6 +19,8 @@ namespace {
 using http::Parser;
 
 constexpr std::chrono::milliseconds kLingerTime{2000};
+// How long an idle keep-alive connection stays open once draining begins.
+constexpr std::chrono::milliseconds kDrainIdleGrace{1000};
 
 std::string peerAddress(const sockaddr* sa) {
   char buf[INET6_ADDRSTRLEN] = "-";
@@ -61,8 +63,11 @@ void Downstream::start() {
 
 void Downstream::drain() {
   draining_ = true;
-  if (state_ == State::kWaitRequest && evbuffer_get_length(client_.input()) == 0) {
-    close();
+  if (state_ == State::kWaitRequest && evbuffer_get_length(client_.input()) == 0 && !waiting_for_output_) {
+    // Idle, but a client may reuse a keep-alive connection at any moment:
+    // closing it now would lose a request already on its way. It gets a
+    // short grace; a request that comes is answered with Connection: close.
+    armTimer(std::min(kDrainIdleGrace, rt_->client_timeouts.idle));
   } else if (state_ == State::kTunnel) {
     tunnel_->drain();
   } else if (state_ == State::kDiscard || state_ == State::kLingering) {

@@ -803,16 +803,7 @@ Weir::Weir(const std::string& yaml, const std::map<std::string, std::string>& va
   configPath_ = testDir() + "/weir" + suffix + ".yaml";
   for (int attempt = 0; attempt < 3 && !ok_; ++attempt) {
     port_ = freePort();
-    std::map<std::string, std::string> all = vars;
-    all["TMP"] = testDir();
-    all["PORT"] = std::to_string(port_);
-    std::string text;
-    if (!hasTopLevelKey(yaml, "workers")) text += "workers: 1\n";
-    if (!hasTopLevelKey(yaml, "listeners")) text += "listeners:\n  - address: 127.0.0.1:${PORT}\n";
-    if (!hasTopLevelKey(yaml, "access_log")) text += "access_log: { path: " + accessLog_ + ", format: combined }\n";
-    if (!hasTopLevelKey(yaml, "error_log")) text += "error_log: { path: " + errorLog_ + ", level: debug }\n";
-    text += yaml;
-    writeFile(configPath_, substitute(text, all));
+    writeConfig(yaml, vars);
     std::vector<std::string> argv = {WEIR_BIN, "-c", configPath_};
     argv.insert(argv.end(), extraArgs.begin(), extraArgs.end());
     proc_ = std::make_unique<Process>(argv, "weir");
@@ -838,6 +829,21 @@ Weir::Weir(const std::string& yaml, const std::map<std::string, std::string>& va
       if (!icontains(err + readFile(errorLog_), "in use")) break;
     }
   }
+}
+
+void Weir::writeConfig(const std::string& yaml, const std::map<std::string, std::string>& vars) {
+  std::map<std::string, std::string> all = vars;
+  all["TMP"] = testDir();
+  all["PORT"] = std::to_string(port_);
+  std::string text;
+  if (!hasTopLevelKey(yaml, "workers")) text += "workers: 1\n";
+  if (!hasTopLevelKey(yaml, "listeners")) text += "listeners:\n  - address: 127.0.0.1:${PORT}\n";
+  if (!hasTopLevelKey(yaml, "access_log")) text += "access_log: { path: " + accessLog_ + ", format: combined }\n";
+  if (!hasTopLevelKey(yaml, "error_log")) text += "error_log: { path: " + errorLog_ + ", level: debug }\n";
+  // Tests run as root would all write the default /run/weir.pid.
+  if (!hasTopLevelKey(yaml, "pid_file")) text += "pid_file: off\n";
+  text += yaml;
+  writeFile(configPath_, substitute(text, all));
 }
 
 Weir::~Weir() {

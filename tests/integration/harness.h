@@ -271,8 +271,9 @@ class Origin {
 class Weir {
  public:
   // yaml: the config body. Unless it has its own top-level "listeners:",
-  // "access_log:", "error_log:", "workers:" the harness adds a listener on a
-  // free port, logs in testDir() (combined / debug) and "workers: 1".
+  // "access_log:", "error_log:", "workers:", "pid_file:" the harness adds a
+  // listener on a free port, logs in testDir() (combined / debug),
+  // "workers: 1" and "pid_file: off".
   // ${NAME} placeholders are replaced from vars, plus ${TMP} and ${PORT}.
   explicit Weir(const std::string& yaml, const std::map<std::string, std::string>& vars = {},
                 std::vector<std::string> extraArgs = {});
@@ -284,6 +285,9 @@ class Weir {
   Process& process() { return *proc_; }
   pid_t pid() const { return proc_ ? proc_->pid() : -1; }
   const std::string& configPath() const { return configPath_; }
+  // Rewrites the config file as the constructor wrote it (same additions,
+  // same ${PORT}), for a reload.
+  void writeConfig(const std::string& yaml, const std::map<std::string, std::string>& vars = {});
   const std::string& accessLogPath() const { return accessLog_; }
   const std::string& errorLogPath() const { return errorLog_; }
   std::string accessLog() const { return readFile(accessLog_); }
