@@ -262,17 +262,17 @@ TEST_F(Reload, ConnectionsArrivingDuringReloadsAreAllServed) {
 }
 
 TEST_F(Reload, AddedListenerOpensAndRemovedOneStopsAcceptingAndDrains) {
-  const uint16_t p1 = freePort();
   const uint16_t p2 = freePort();
-  auto yaml = [&](const std::vector<uint16_t>& ports) {
+  auto yaml = [&](const std::vector<std::string>& ports) {
     std::string out = "listeners:\n";
-    for (uint16_t p : ports) out += "  - address: 127.0.0.1:" + std::to_string(p) + "\n";
+    for (const std::string& p : ports) out += "  - address: 127.0.0.1:" + p + "\n";
     return out + poolsYaml({{a_->address(), 1}});
   };
-  weir_ = std::make_unique<Weir>(yaml({p1}));
-  ASSERT_TRUE(waitForPort(p1, Ms(5000))) << weir_->error();
+  const std::string second = std::to_string(p2);
+  ASSERT_NO_FATAL_FAILURE(start(yaml({"${PORT}"})));
+  const uint16_t p1 = weir_->port();
   EXPECT_FALSE(portAccepts(p2));
-  ASSERT_EQ(reloadWith(yaml({p1, p2})).exitCode, 0);
+  ASSERT_EQ(reloadWith(yaml({"${PORT}", second})).exitCode, 0);
   EXPECT_TRUE(waitForPort(p2, Ms(3000)));
   EXPECT_EQ(rawRequest(p2, get("/"))->status, 200);
 
@@ -281,7 +281,7 @@ TEST_F(Reload, AddedListenerOpensAndRemovedOneStopsAcceptingAndDrains) {
   ASSERT_TRUE(c.connected());
   ASSERT_TRUE(c.send(get("/bytes/10?delay=600")));
   std::this_thread::sleep_for(Ms(100));
-  ASSERT_EQ(reloadWith(yaml({p2})).exitCode, 0);
+  ASSERT_EQ(reloadWith(yaml({second})).exitCode, 0);
   auto r = c.readResponse(Ms(5000));
   ASSERT_TRUE(r) << "the in-flight request on the removed listener was lost: " << c.lastError();
   EXPECT_EQ(r->status, 200);
