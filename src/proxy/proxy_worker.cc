@@ -42,6 +42,7 @@ void ProxyWorker::onAccept(int fd, const sockaddr* peer, socklen_t len, size_t) 
     worker_.connectionClosed();
     return;
   }
+  if (runtime_->stats) stats::recordAccepted(*runtime_->stats, worker_.index());
   auto* s = new Downstream(*this, fd, peer, len);
   sessions_.insert(s);
   s->start();
@@ -55,6 +56,7 @@ void ProxyWorker::onDrain() {
 
 void ProxyWorker::sessionClosed(Downstream* s) {
   if (sessions_.erase(s) == 0) return;
+  if (runtime_->stats) stats::recordClosed(*runtime_->stats, worker_.index());
   worker_.connectionClosed();
   worker_.deleteLater(std::unique_ptr<core::Deferred>(s));
   worker_.checkDrained();
