@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "weir/admin/admin_server.h"
 #include "weir/config/config.h"
 #include "weir/core/fd_limit.h"
 #include "weir/core/preflight.h"
@@ -116,6 +117,9 @@ weir::Status checkStartable(const weir::config::Config& c, const std::string& fi
       return located("listeners[" + std::to_string(i) + "].address", st.error());
     }
   }
+  if (c.admin.enabled) {
+    if (auto st = weir::core::checkBindPermission(c.admin.addr); !st) return located("admin.address", st.error());
+  }
   return weir::Ok{};
 }
 
@@ -205,7 +209,7 @@ bool dropRoot(const weir::config::Config& c) {
   return true;
 }
 
-int serve(const weir::config::Config& c, const weir::proxy::RuntimePtr& runtime) {
+int serve(const weir::config::Config& c, const weir::proxy::RuntimePtr& runtime, weir::stats::Registry* stats) {
   ConnectionBudget budget = connectionBudget(c);
   weir::core::ServerOptions opts;
   opts.workers = c.workers;
@@ -226,6 +230,19 @@ int serve(const weir::config::Config& c, const weir::proxy::RuntimePtr& runtime)
     return 1;
   }
   logBudget(budget, c);
+  // The admin listener (admin:) binds before privileges are dropped.
+  weir::stats::ProcessInfo process(c);
+  std::unique_ptr<weir::admin::AdminServer> admin;
+  if (c.admin.enabled) {
+    admin = std::make_unique<weir::admin::AdminServer>(
+        weir::admin::AdminOptions{c.admin, stats, &process, [runtime] { return runtime; }, nullptr});
+    if (auto st = admin->open(); !st) {
+      WEIR_ERROR("%s", st.error().message.c_str());
+      std::fprintf(stderr, "weir: %s\n", st.error().message.c_str());
+      writer.stop();
+      return 1;
+    }
+  }
   int rc = 1;
   if (dropRoot(c)) {
     // Probes and the end of ejections run on their own thread, from before
@@ -237,9 +254,11 @@ int serve(const weir::config::Config& c, const weir::proxy::RuntimePtr& runtime)
                 health.checkedServers() == 1 ? "" : "s");
     }
     health.start();
+    if (admin) admin->start();
     rc = server.run([&](weir::core::Worker& w) -> std::unique_ptr<weir::core::Worker::Hooks> {
       return std::make_unique<weir::proxy::ProxyWorker>(w, runtime);
     });
+    if (admin) admin->stop();
     health.stop();
   }
   writer.stop();
@@ -261,7 +280,10 @@ int main(int argc, char** argv) {
   }
   std::string error;
   weir::upstream::HealthRegistry registry;
-  weir::proxy::RuntimePtr runtime = weir::proxy::buildRuntime(*cfg, registry, error);
+  // Metrics only with an admin listener: without one, recording costs nothing.
+  std::unique_ptr<weir::stats::Registry> stats;
+  if ((*cfg)->admin.enabled) stats = std::make_unique<weir::stats::Registry>((*cfg)->workers);
+  weir::proxy::RuntimePtr runtime = weir::proxy::buildRuntime(*cfg, registry, error, stats.get());
   if (!runtime) {
     std::fprintf(stderr, "%s: %s\n", args.config.c_str(), error.c_str());
     return 1;
@@ -274,5 +296,5 @@ int main(int argc, char** argv) {
     std::printf("%s: configuration ok\n", args.config.c_str());
     return 0;
   }
-  return serve(**cfg, runtime);
+  return serve(**cfg, runtime, stats.get());
 }
