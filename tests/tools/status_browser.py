@@ -26,13 +26,17 @@ class DevTools:
         self.from_chrome, from_chrome_w = os.pipe()
 
         def child_fds():
-            os.dup2(to_chrome_r, 3)
-            os.dup2(from_chrome_w, 4)
+            # Copies first, so that neither dup2 overwrites the other's
+            # source; dup2 leaves 3 and 4 inheritable, while every other
+            # descriptor Python opened is close-on-exec.
+            r, w = os.dup(to_chrome_r), os.dup(from_chrome_w)
+            os.dup2(r, 3)
+            os.dup2(w, 4)
 
         self.proc = subprocess.Popen(
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
              "--no-first-run", "--no-default-browser-check", "--user-data-dir=" + profile, "about:blank"],
-            pass_fds=(to_chrome_r, from_chrome_w), preexec_fn=child_fds,
+            close_fds=False, preexec_fn=child_fds,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_chrome_r)
         os.close(from_chrome_w)
@@ -83,6 +87,14 @@ def main():
             probe = ("(() => { const r = document.querySelector('tr[data-server=\"%s\"]');"
                      " return JSON.stringify({state: r ? r.querySelector('[data-field=state]').textContent : null,"
                      " loads: performance.getEntriesByType('navigation').length, href: location.href}); })()" % key)
+            # A mark on the page's window: gone if the page is ever reloaded.
+            loaded = "document.readyState === 'complete' && location.href === %s" % json.dumps(url)
+            while not tools.call("Runtime.evaluate", {"expression": loaded, "returnByValue": True},
+                                 session)["result"].get("value"):
+                if time.monotonic() > deadline:
+                    print("the page did not load")
+                    return 1
+                time.sleep(0.1)
             tools.call("Runtime.evaluate", {"expression": "window.__weirMark = 1"}, session)
 
             def state():
