@@ -10,7 +10,10 @@
 #                                        "weir_base" is a second weir binary,
 #                                        WEIR_BASE_BIN (e.g. the last release),
 #                                        to compare a change with in one run;
-#                                        "weir_lr" is weir with least_request
+#                                        "weir_lr" is weir with least_request;
+#                                        "weir_admin" is weir with the admin
+#                                        listener (metrics on), /metrics
+#                                        scraped once a second
 #   DURATION=10   seconds per wrk run          ROUNDS=3   rounds per proxy
 #   WARMUP=2      seconds of discarded warm-up per proxy and workload
 #   WRK_THREADS=2 WRK_CONNECTIONS=64           wrk -t / -c
@@ -95,7 +98,8 @@ trap 'exit 143' TERM
 # render TEMPLATE OUT PORT: fills @PORT@, @ORIGIN_PORT@ and @TMPDIR@.
 render() {
   sed -e "s|@PORT@|$3|g" -e "s|@ORIGIN_PORT@|$ORIGIN_PORT|g" -e "s|@ORIGIN_PORT2@|$ORIGIN_PORT2|g" \
-    -e "s|@BALANCER@|${BALANCER:-round_robin}|g" -e "s|@TMPDIR@|$WORK|g" "$1" >"$2"
+    -e "s|@BALANCER@|${BALANCER:-round_robin}|g" -e "s|@TMPDIR@|$WORK|g" \
+    -e "s|@ADMIN_PORT@|${ADMIN_PORT:-0}|g" "$1" >"$2"
   cp "$2" "$RESULTS_DIR/"
 }
 
@@ -148,6 +152,15 @@ run_weir() {
 start_weir() { run_weir weir "$WEIR_BIN" weir.yaml.in round_robin "$1"; }
 # The same weir with balancer: least_request (power of two choices).
 start_weir_lr() { run_weir weir_lr "$WEIR_BIN" weir.yaml.in least_request "$1"; }
+# The same weir with admin: on (metrics recorded), and a scraper that reads
+# /metrics once a second for as long as the run lasts.
+start_weir_admin() {
+  ADMIN_PORT=${PROXY_PORT[weir_admin_metrics]} run_weir weir_admin "$WEIR_BIN" weir-admin.yaml.in round_robin "$1" ||
+    return 1
+  local url="http://127.0.0.1:${PROXY_PORT[weir_admin_metrics]}/metrics"
+  (while sleep 1; do curl -sf -m 2 -o /dev/null "$url" || echo "weir_admin: scrape of $url failed" >&2; done) &
+  PIDS+=($!)
+}
 # Another weir binary (WEIR_BASE_BIN), same pool: new against old in one run.
 start_weir_base() { run_weir weir_base "${WEIR_BASE_BIN:-}" weir-base.yaml.in round_robin "$1"; }
 
@@ -198,14 +211,15 @@ warm_up() {  # warm_up WORKLOAD TARGET
 start_origin
 PORT[direct]=$ORIGIN_PORT
 
-read -r -a ports <<<"$(free_ports 5)"
-declare -A PROXY_PORT=([weir]=${ports[0]} [nginx]=${ports[1]} [haproxy]=${ports[2]} [weir_base]=${ports[3]} [weir_lr]=${ports[4]})
+read -r -a ports <<<"$(free_ports 7)"
+declare -A PROXY_PORT=([weir]=${ports[0]} [nginx]=${ports[1]} [haproxy]=${ports[2]} [weir_base]=${ports[3]} [weir_lr]=${ports[4]}
+                       [weir_admin]=${ports[5]} [weir_admin_metrics]=${ports[6]})
 measure_direct=0
 proxies=()
 for target in $TARGETS; do
   case "$target" in
     direct) measure_direct=1 ;;
-    weir | nginx | haproxy | weir_base | weir_lr)
+    weir | nginx | haproxy | weir_base | weir_lr | weir_admin)
       if "start_$target" "${PROXY_PORT[$target]}"; then
         PORT[$target]=${PROXY_PORT[$target]}
         proxies+=("$target")
@@ -214,7 +228,7 @@ for target in $TARGETS; do
         log "skipping $target"
       fi
       ;;
-    *) die "unknown target '$target' (use direct, weir, nginx, haproxy, weir_base, weir_lr)" ;;
+    *) die "unknown target '$target' (use direct, weir, nginx, haproxy, weir_base, weir_lr, weir_admin)" ;;
   esac
 done
 

@@ -9,6 +9,9 @@ packages=(
   libevent-dev libssl-dev libyaml-cpp-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev node-llhttp
   curl python3 procps
+  # The admin tests: Prometheus's own text parser for /metrics, and a real
+  # headless browser for the /status page.
+  python3-prometheus-client chromium
   # make test: GCC's sanitizer runtimes (ASan, UBSan, TSan; g++ pulls them
   # in, listed so the test stages' needs are explicit) and, for the fuzz
   # targets, clang with libFuzzer (libclang-rt-14-dev) and llvm-symbolizer

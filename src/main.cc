@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "weir/admin/admin_server.h"
 #include "weir/config/config.h"
 #include "weir/control/controller.h"
 #include "weir/control/pid_file.h"
@@ -151,7 +152,7 @@ std::string exePath(const char* argv0) {
 }
 
 int serve(const weir::config::ConfigPtr& cfg, const weir::proxy::RuntimePtr& runtime,
-          weir::upstream::HealthRegistry& registry, weir::control::ProcessInfo info) {
+          weir::upstream::HealthRegistry& registry, weir::stats::Registry* stats, weir::control::ProcessInfo info) {
   using namespace weir;
   const config::Config& c = *cfg;
   control::ConnectionBudget budget = control::connectionBudget(c);
@@ -190,26 +191,51 @@ int serve(const weir::config::ConfigPtr& cfg, const weir::proxy::RuntimePtr& run
     owned.push_back(pid_file);
     owned.push_back(control::resultPath(pid_file));
   }
+  // Probes and the end of ejections run on their own thread, from before
+  // the first request until the workers are gone.
+  upstream::HealthService health(upstream::healthTargets(cfg, runtime->pool_views), std::random_device{}());
+  const int upgrade_fd = info.upgrade_fd;
+  control::Controller controller(std::move(info), cfg, runtime, registry, health, stats);
+  controller.setPidFile(pid_file);
+  stats::ProcessInfo process(c);
+  controller.setReloadObserver([&process](const config::ConfigPtr& loaded, const std::string& why) {
+    if (loaded) {
+      process.reloadSucceeded(*loaded);
+    } else {
+      process.reloadFailed(why);
+    }
+  });
+  // The admin listener (admin:) binds before privileges are dropped.
+  std::unique_ptr<admin::AdminServer> admin;
+  if (c.admin.enabled) {
+    Status st = upgrade_fd >= 0 ? Status(Ok{}) : core::probeFree(c.admin.addr);
+    if (st) {
+      admin = std::make_unique<admin::AdminServer>(admin::AdminOptions{
+          c.admin, stats, &process, [&controller] { return controller.current(); },
+          [&server] { return !server.stopping(); }});
+      st = admin->open();
+    }
+    if (!st) {
+      WEIR_ERROR("admin.address: %s", st.error().message.c_str());
+      writer.stop();
+      return startFailed(upgrade_fd, "admin.address: " + st.error().message);
+    }
+  }
   if (control::dropRoot(c, owned)) {
-    // Probes and the end of ejections run on their own thread, from before
-    // the first request until the workers are gone.
-    upstream::HealthService health(upstream::healthTargets(cfg, runtime->pool_views), std::random_device{}());
     if (health.checkedServers() > 0) {
       WEIR_INFO("active health checks on %zu server%s", health.checkedServers(),
                 health.checkedServers() == 1 ? "" : "s");
     }
     health.start();
-    const int upgrade_fd = info.upgrade_fd;
-    control::Controller controller(std::move(info), cfg, runtime, registry, health);
-    controller.setPidFile(pid_file);
+    if (admin) admin->start();
     rc = server.run(controller.workerFactory(), &controller);
+    if (admin) admin->stop();
     health.stop();
     if (!controller.upgraded() && !controller.pidFile().empty()) {
       control::removePidFileIf(controller.pidFile(), ::getpid());
     }
-    (void)upgrade_fd;
   } else {
-    control::Controller::reportUpgradeFailure(info.upgrade_fd, "cannot give up root (see the error log)");
+    control::Controller::reportUpgradeFailure(upgrade_fd, "cannot give up root (see the error log)");
   }
   writer.stop();
   return rc;
@@ -283,7 +309,10 @@ int main(int argc, char** argv) {
   }
   std::string error;
   weir::upstream::HealthRegistry registry;
-  weir::proxy::RuntimePtr runtime = weir::proxy::buildRuntime(*cfg, registry, error);
+  // Metrics only with an admin listener: without one, recording costs nothing.
+  std::unique_ptr<weir::stats::Registry> stats;
+  if ((*cfg)->admin.enabled) stats = std::make_unique<weir::stats::Registry>((*cfg)->workers);
+  weir::proxy::RuntimePtr runtime = weir::proxy::buildRuntime(*cfg, registry, error, stats.get());
   if (!runtime) {
     std::fprintf(stderr, "%s: %s\n", args.config.c_str(), error.c_str());
     weir::control::Controller::reportUpgradeFailure(upgrade_fd, args.config + ": " + error);
@@ -311,5 +340,5 @@ int main(int argc, char** argv) {
   info.exe = exePath(argv[0]);
   info.argv.assign(argv, argv + argc);
   info.upgrade_fd = upgrade_fd;
-  return serve(*cfg, runtime, registry, std::move(info));
+  return serve(*cfg, runtime, registry, stats.get(), std::move(info));
 }

@@ -6,7 +6,8 @@ Reads RESULTS_DIR/<workload>__<target>__r<round>.txt (raw `wrk --latency`
 output) and prints, per workload and target: median requests/s over rounds,
 median p99 latency, total errors (socket errors + non-2xx/3xx responses), and
 the ratios weir/nginx and weir/haproxy of the medians (and weir/weir_base when
-a second weir binary was measured, and weir_lr/weir: least_request against
+a second weir binary was measured, weir_admin/weir: metrics and the admin
+listener on, scraped every second, against off, and weir_lr/weir: least_request against
 round_robin).
 """
 import pathlib
@@ -74,6 +75,8 @@ def main():
             line += f"   weir/weir_base = {ratio(weir, medians.get('weir_base'))}"
         if "weir_lr" in medians:
             line += f"   weir_lr/weir = {ratio(medians.get('weir_lr'), weir)}"
+        if "weir_admin" in medians:
+            line += f"   weir_admin/weir = {ratio(medians.get('weir_admin'), weir)}"
         lines.append(line)
         lines.append("")
     print("\n".join(lines).rstrip())

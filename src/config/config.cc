@@ -16,6 +16,7 @@
 
 #include "config/sections.h"
 #include "yaml-cpp/eventhandler.h"
+#include "xxhash.h"
 
 namespace weir::config {
 namespace {
@@ -32,13 +33,14 @@ std::string located(const std::string& name, int line, int column, const std::st
 }
 
 // Sections are read in dependency order (routes need pools), not file order.
-ConfigPtr build(const YAML::Node& root, const std::string& name) {
+ConfigPtr build(const YAML::Node& root, const std::string& name, uint64_t hash) {
   Item item = detail::rootItem(root);
   if (!root.IsMap()) item.fail("expected a map with listeners, pools and routes at the top level");
   MapReader map(item, {"workers", "listeners", "pools", "routes", "timeouts", "limits",
-                       "proxy_headers", "access_log", "error_log", "user", "group", "pid_file"});
+                       "proxy_headers", "access_log", "error_log", "admin", "user", "group", "pid_file"});
   auto config = std::make_shared<Config>();
   config->source = name;
+  config->hash = hash;
   config->workers = detail::usableCpuCount();
   if (auto v = map.get("workers")) config->workers = detail::parseWorkers(*v);
   config->listeners = detail::parseListeners(map.require("listeners"));
@@ -49,6 +51,7 @@ ConfigPtr build(const YAML::Node& root, const std::string& name) {
   if (auto v = map.get("proxy_headers")) config->proxy_headers = detail::parseProxyHeaders(*v);
   if (auto v = map.get("access_log")) config->access_log = detail::parseAccessLog(*v);
   if (auto v = map.get("error_log")) config->error_log = detail::parseErrorLog(*v);
+  if (auto v = map.get("admin")) config->admin = detail::parseAdmin(*v, *config);
   detail::parseRunAs(map.get("user"), map.get("group"), *config);
   if (auto v = map.get("pid_file")) {
     config->pid_file = detail::parsePidFile(*v);
@@ -97,7 +100,7 @@ ConfigPtr parse(const std::string& yaml, const std::string& name) {
     }
     throw LoadError(oneBased(second.line), oneBased(second.column), "", "only one YAML document is allowed per file");
   }
-  return build(YAML::Load(yaml), name);
+  return build(YAML::Load(yaml), name, XXH3_64bits(yaml.data(), yaml.size()));
 }
 
 

@@ -14,6 +14,11 @@ std::vector<PoolConfig> parsePools(const Item& item);
 // Needs the pools, to resolve each route's pool_index.
 std::vector<RouteConfig> parseRoutes(const Item& item, const Config& config);
 
+// A listening address as listeners take it ("8080", ":8080", "host:port"),
+// resolved; `written` receives the text as written.
+SocketAddress readListenAddress(const Item& item, std::string& written);
+bool sameSocketAddress(const SocketAddress& a, const SocketAddress& b);
+
 // A path or path prefix: starts with '/', no spaces or control characters.
 std::string readPath(const Item& item);
 
@@ -30,9 +35,13 @@ unsigned usableCpuCount();
 Timeouts parseTimeouts(const Item& item);
 PoolTimeouts parsePoolTimeouts(const Item& item);  // pools.NAME.timeouts
 Limits parseLimits(const Item& item);
+// A list of networks such as [10.0.0.0/8, "::1"].
+std::vector<Cidr> readNetworks(const Item& item);
 ProxyHeaders parseProxyHeaders(const Item& item);
 AccessLogConfig parseAccessLog(const Item& item);
 ErrorLogConfig parseErrorLog(const Item& item);
+// admin.cc: the admin listener; needs the listeners, which it must not equal.
+AdminConfig parseAdmin(const Item& item, const Config& config);
 // user and group: looked up now (getpwnam/getgrnam), so a name that does not
 // exist is a load error with its position; fills user, group, uid and gid.
 // pid_file: an absolute path, or "off" ("" in Config).

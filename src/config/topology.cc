@@ -180,6 +180,14 @@ std::string readHostPattern(const Item& item) {
 
 }  // namespace
 
+SocketAddress readListenAddress(const Item& item, std::string& written) {
+  Address parsed = readAddress(item, /*passive=*/true);
+  written = parsed.written;
+  return parsed.resolved;
+}
+
+bool sameSocketAddress(const SocketAddress& a, const SocketAddress& b) { return sameAddress(a, b); }
+
 std::string readPath(const Item& item) {
   std::string prefix = readString(item);
   if (prefix.front() != '/') item.fail("must start with \"/\"");
@@ -209,9 +217,30 @@ bool routeCovers(const RouteConfig& first, const RouteConfig& later) {
          std::string_view(later.path_prefix).starts_with(first.path_prefix);
 }
 
+// routes[].name: the route's label in metrics and status.
+std::string readRouteName(const Item& item) {
+  std::string name = readString(item);
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) item.fail("must not contain control characters");
+  }
+  return name;
+}
+
+void checkRouteNames(const std::vector<Item>& items, const std::vector<RouteConfig>& routes) {
+  for (size_t j = 1; j < routes.size(); ++j) {
+    if (routes[j].name.empty()) continue;
+    for (size_t i = 0; i < j; ++i) {
+      if (routes[i].name != routes[j].name) continue;
+      MapReader map(items[j], {"name", "match", "pool"});
+      map.get("name")->fail("duplicate route name \"" + routes[j].name + "\" (same as routes[" + std::to_string(i) + "])");
+    }
+  }
+}
+
 RouteConfig parseRoute(const Item& item, const Config& config) {
-  MapReader map(item, {"match", "pool"});
+  MapReader map(item, {"name", "match", "pool"});
   RouteConfig out;
+  if (auto v = map.get("name")) out.name = readRouteName(*v);
   if (auto match = map.get("match")) {
     MapReader conditions(*match, {"host", "path_prefix"});
     if (auto v = conditions.get("host")) out.host = readHostPattern(*v);
@@ -268,6 +297,7 @@ std::vector<RouteConfig> parseRoutes(const Item& item, const Config& config) {
   if (items.empty()) item.fail("at least one route is required");
   std::vector<RouteConfig> out;
   for (const Item& route : items) out.push_back(parseRoute(route, config));
+  checkRouteNames(items, out);
   for (size_t j = 1; j < out.size(); ++j) {
     for (size_t i = 0; i < j; ++i) {
       if (!routeCovers(out[i], out[j])) continue;

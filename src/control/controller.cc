@@ -36,18 +36,27 @@ Status reloadable(const config::Config& now, const config::Config& next, const s
   if (next.group != now.group) return refuse("group", now.group, next.group);
   if (accessLogPath(next) != accessLogPath(now)) return refuse("access_log.path", accessLogPath(now), accessLogPath(next));
   if (next.error_log.path != now.error_log.path) return refuse("error_log.path", now.error_log.path, next.error_log.path);
+  auto admin = [](const config::Config& c) {
+    if (!c.admin.enabled) return std::string("off");
+    std::string out = c.admin.addr.toString() + " allow";
+    for (const auto& net : c.admin.allow) out += " " + net.toString();
+    return out;
+  };
+  if (admin(next) != admin(now)) return refuse("admin", admin(now), admin(next));
   return Ok{};
 }
 
 }  // namespace
 
 Controller::Controller(ProcessInfo info, config::ConfigPtr config, proxy::RuntimePtr runtime,
-                       upstream::HealthRegistry& registry, upstream::HealthService& health)
+                       upstream::HealthRegistry& registry, upstream::HealthService& health,
+                       stats::Registry* stats)
     : info_(std::move(info)),
       config_(std::move(config)),
       runtime_(std::move(runtime)),
       registry_(registry),
-      health_(health) {}
+      health_(health),
+      stats_(stats) {}
 
 Controller::~Controller() {
   if (child_ev_ != nullptr) event_free(child_ev_);
@@ -101,7 +110,7 @@ Status Controller::reload(core::Server& server) {
   const config::Config& next = **loaded;
   if (auto st = reloadable(*config_, next, info_.config_path); !st) return st;
   std::string error;
-  proxy::RuntimePtr rt = proxy::buildRuntime(*loaded, registry_, error);
+  proxy::RuntimePtr rt = proxy::buildRuntime(*loaded, registry_, error, stats_);
   if (!rt) return Error{info_.config_path + ": " + error};
   std::vector<core::ListenerSpec> specs;
   for (const auto& l : next.listeners) specs.push_back({l.addr, l.backlog});

@@ -50,6 +50,9 @@ Status checkStartable(const config::Config& c, const std::string& file) {
       return located("listeners[" + std::to_string(i) + "].address", st.error());
     }
   }
+  if (c.admin.enabled) {
+    if (auto st = core::checkBindPermission(c.admin.addr); !st) return located("admin.address", st.error());
+  }
   return Ok{};
 }
 

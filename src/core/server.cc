@@ -205,6 +205,7 @@ std::vector<SocketAddress> Server::listenerAddresses() const {
 void Server::requestStop(const std::string& why) {
   if (!stop_reason_.empty() || control_base_ == nullptr) return;
   stop_reason_ = why;
+  stopping_.store(true);
   event_base_loopbreak(control_base_);
 }
 

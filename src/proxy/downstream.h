@@ -61,6 +61,7 @@ class Downstream final : public core::Deferred, private core::StreamHandler {
   // dropped after the response so the connection can be kept.
   bool bodyDiscardable() const;
   const timeval& requestStarted() const { return started_; }
+  uint64_t requestHeadBytes() const { return parser_.headBytes(); }
   bool draining() const;
   // Flow control of the request body: the upstream is not taking it fast
   // enough (pause), or has room again (resume).

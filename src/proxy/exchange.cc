@@ -4,6 +4,7 @@
 
 #include "proxy/downstream.h"
 #include "proxy/flow.h"
+#include "proxy/stats_points.h"
 #include "weir/log/log.h"
 #include "weir/proxy/hash_key.h"
 #include "weir/proxy/proxy_worker.h"
@@ -88,6 +89,7 @@ void Exchange::start(bool request_done) {
       return;
     }
     error_ = "upstream_error";
+    countError(*rt_, worker_, pool_, stats::ErrorCause::kNoServerReachable);
     respondError(502, "no upstream server could be reached");
     return;
   }

@@ -107,6 +107,7 @@ class Exchange final : private http::BodySink {
   void applyBackpressure();
   void resetFields();
   void logAccess();
+  void recordStats();  // metrics, when on (exchange_log.cc)
   double elapsed(const timeval& since) const;
 
   Downstream& client_;

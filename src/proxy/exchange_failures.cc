@@ -9,6 +9,7 @@
 #include "proxy/downstream.h"
 #include "proxy/exchange.h"
 #include "weir/log/log.h"
+#include "proxy/stats_points.h"
 #include "weir/proxy/exchange_hooks.h"
 #include "weir/proxy/proxy_worker.h"
 #include "weir/proxy/retry_policy.h"
@@ -64,6 +65,7 @@ void Exchange::upstreamFailed(FailureKind kind, int err, std::string_view what) 
   const int status = kind == FailureKind::kResponseTimeout || kind == FailureKind::kSendTimeout ? 504 : 502;
   if (hooks_ != nullptr && hooks_->upstreamFailed(*this, status)) return;
   error_ = status == 504 ? "upstream_timeout" : "upstream_error";
+  countError(*rt_, worker_, pool_, failureCause(kind, err));
   respondError(status, status == 504 ? "upstream timed out" : "upstream failed before responding");
 }
 
@@ -110,6 +112,7 @@ bool Exchange::retryOnStatus(int status) {
   logUpstreamError("answered " + std::to_string(status) + "; trying another server", 0);
   if (retryElsewhere(true, next)) return true;
   error_ = "upstream_error";
+  countError(*rt_, worker_, pool_, upstreamStatusCause(status));
   respondError(status, "upstream answered " + std::to_string(status) + " and no other server could be reached");
   return true;
 }
@@ -133,6 +136,7 @@ void Exchange::allServersDown() {
   }
   upstream_.release(false);
   error_ = "no_server_up";
+  countError(*rt_, worker_, pool_, stats::ErrorCause::kNoServerUp);
   const bool close = wantClose();
   answer(503, close, close && !request_done_, retry_after);
 }

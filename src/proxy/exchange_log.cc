@@ -38,7 +38,22 @@ std::string_view effectiveHost(const http::RequestHead& req) {
 
 }  // namespace
 
+// One finished exchange in the metrics: the same point as its log line.
+void Exchange::recordStats() {
+  stats::ExchangeSample e;
+  e.route = route_;
+  e.pool = pool_;
+  e.server = upstream_.server();
+  e.status = status_;
+  e.bytes_in = client_.requestHeadBytes() + request_bytes_;
+  e.bytes_out = head_bytes_ + body_bytes_;
+  e.request_seconds = elapsed(client_.requestStarted());
+  e.upstream_seconds = header_time_;
+  stats::recordExchange(*rt_->stats, worker_.worker().index(), e);
+}
+
 void Exchange::logAccess() {
+  if (rt_->stats) recordStats();
   if (!log::Writer::instance().accessEnabled()) return;
   const http::RequestHead& req = client_.request();
   timeval now;

@@ -73,6 +73,7 @@ void ProxyWorker::onAccept(int fd, const sockaddr* peer, socklen_t len, uint64_t
     worker_.connectionClosed();
     return;
   }
+  if (const auto& st = snapshot_->runtime->stats) stats::recordAccepted(*st, worker_.index());
   auto* s = new Downstream(*this, fd, peer, len, listener);
   sessions_.insert(s);
   s->start();
@@ -94,6 +95,7 @@ void ProxyWorker::onDrain() {
 
 void ProxyWorker::sessionClosed(Downstream* s) {
   if (sessions_.erase(s) == 0) return;
+  if (const auto& st = snapshot_->runtime->stats) stats::recordClosed(*st, worker_.index());
   worker_.connectionClosed();
   worker_.deleteLater(std::unique_ptr<core::Deferred>(s));
   worker_.checkDrained();

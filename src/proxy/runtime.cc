@@ -38,7 +38,8 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)), router(*config
   }
 }
 
-RuntimePtr buildRuntime(config::ConfigPtr cfg, upstream::HealthRegistry& registry, std::string& error) {
+RuntimePtr buildRuntime(config::ConfigPtr cfg, upstream::HealthRegistry& registry, std::string& error,
+                        stats::Registry* stats) {
   auto rt = std::make_shared<Runtime>(std::move(cfg));
   for (const auto& pool : rt->config->pools) {
     rt->pool_views.push_back(registry.view(pool));
@@ -50,6 +51,7 @@ RuntimePtr buildRuntime(config::ConfigPtr cfg, upstream::HealthRegistry& registr
       return nullptr;
     }
   }
+  if (stats != nullptr) rt->stats = stats::resolve(*stats, *rt->config);
   return rt;
 }
 

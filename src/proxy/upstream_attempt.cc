@@ -121,6 +121,7 @@ bool UpstreamAttempt::connect(int first) {
     assign(s);
     conn_ = snapshot_->connections[pool_]->acquire(rt_->pool_views[pool_].servers[static_cast<size_t>(s)].get(), this);
     if (conn_) {
+      if (rt_->stats) stats::recordUpstreamReused(*rt_->stats, worker_.worker().index(), pool_, static_cast<size_t>(s));
       event_base_gettimeofday_cached(worker_.base(), &started_);
       ready_ = true;
       break;
@@ -163,6 +164,7 @@ int UpstreamAttempt::open(size_t server) {
   conn_ = std::make_unique<upstream::Connection>(worker_.base(), static_cast<core::StreamHandler*>(this),
                                                  rt_->pool_views[pool_].servers[server]);
   conn_->stream().setLowWater(kLowWater);
+  if (rt_->stats) conn_->countCloseIn(stats::recordUpstreamOpened(*rt_->stats, worker_.worker().index(), pool_, server));
   ready_ = false;
   event_base_gettimeofday_cached(worker_.base(), &started_);
   int err = conn_->stream().connect(rt_->config->pools[pool_].servers[server].addr);

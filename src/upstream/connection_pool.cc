@@ -4,7 +4,9 @@
 
 namespace weir::upstream {
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (closed_slot_ != nullptr) stats::bump(*closed_slot_);
+}
 
 ConnectionPool::ConnectionPool(core::Worker& worker, size_t capacity, std::chrono::milliseconds idle_timeout)
     : worker_(worker), capacity_(capacity), idle_timeout_(idle_timeout) {

@@ -125,6 +125,7 @@ bool PassiveHealth::onFailure(ServerState& s, PoolHealth& pool, const std::strin
   }
   s.consecutive_failures_.store(0, std::memory_order_relaxed);
   s.probation_.store(false, std::memory_order_relaxed);
+  s.ejections_total_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 

@@ -109,6 +109,9 @@ struct PoolConfig {
 };
 
 struct RouteConfig {
+  // Its label in metrics and the status page; "" means a description of the
+  // match (stats::routeLabel).
+  std::string name;
   // "" matches any host. "*.example.com" matches any subdomain of
   // example.com (not example.com itself); otherwise an exact, case-insensitive
   // host name. The port in the request's Host is ignored.
@@ -171,8 +174,17 @@ struct ErrorLogConfig {
   LogLevel level = LogLevel::kInfo;
 };
 
+// admin: the admin listener (metrics, status, health), off unless present.
+struct AdminConfig {
+  bool enabled = false;
+  std::string address;       // as written
+  SocketAddress addr;        // resolved at load; never a data listener's address
+  std::vector<Cidr> allow;   // clients allowed; others get 403. Default: 127.0.0.0/8 and ::1
+};
+
 struct Config {
   std::string source;  // the file it was loaded from
+  uint64_t hash = 0;   // XXH3-64 of the file's bytes
   unsigned workers = 0;  // resolved: "auto" becomes the number of usable CPUs
   std::vector<ListenerConfig> listeners;  // at least one
   std::vector<PoolConfig> pools;          // in file order
@@ -182,6 +194,7 @@ struct Config {
   ProxyHeaders proxy_headers;
   AccessLogConfig access_log;
   ErrorLogConfig error_log;
+  AdminConfig admin;
   std::string user;   // after binding listeners, run as this user ("" = stay)
   std::string group;  // and this group ("" = the user's primary group)
   uint32_t uid = 0;   // resolved at load when `user` is set

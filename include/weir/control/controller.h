@@ -5,7 +5,8 @@
 // Reload: the file given with -c is loaded, validated and compiled into a
 // new Runtime on the main thread, off the workers. If that fails, or the
 // file changes something a reload cannot (workers, user, group, the log
-// files' paths: a binary upgrade applies those), nothing changes and the
+// files' paths, the admin listener: a binary upgrade applies those),
+// nothing changes and the
 // reason is one error-log line. Otherwise the listeners are updated (a bind
 // failure fails the whole reload), and the snapshot is published: each
 // worker switches to it between requests, the health thread takes its
@@ -58,8 +59,9 @@ class Controller final : public core::ControlHooks {
   // nullptr and the reason (metrics).
   using ReloadObserver = std::function<void(const config::ConfigPtr& loaded, const std::string& error)>;
 
+  // `stats`: the metrics registry, nullptr without an admin listener.
   Controller(ProcessInfo info, config::ConfigPtr config, proxy::RuntimePtr runtime,
-             upstream::HealthRegistry& registry, upstream::HealthService& health);
+             upstream::HealthRegistry& registry, upstream::HealthService& health, stats::Registry* stats);
   ~Controller() override;
 
   // The factory for Server::run: builds each worker's ProxyWorker and
@@ -95,6 +97,7 @@ class Controller final : public core::ControlHooks {
   proxy::RuntimePtr runtime_;  // guarded by mu_ (written on the main thread only)
   upstream::HealthRegistry& registry_;
   upstream::HealthService& health_;
+  stats::Registry* stats_;
   std::vector<proxy::ProxyWorker*> workers_;
   ReloadObserver observer_;
   std::string pid_file_;

@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -89,6 +90,8 @@ class Server {
   void setDrainTimeout(std::chrono::milliseconds t) { opts_.drain_timeout = t; }
   // Stops as a stop signal does; `why` starts the drain line.
   void requestStop(const std::string& why);
+  // Thread-safe: a stop was asked for (listeners close, readiness ends).
+  bool stopping() const { return stopping_.load(); }
   // Every listening socket, for a binary upgrade.
   std::vector<int> listeningSockets() const;
   event_base* controlBase() const { return control_base_; }
@@ -115,10 +118,15 @@ class Server {
   event_base* control_base_ = nullptr;
   ControlHooks* control_ = nullptr;
   std::string stop_reason_;
+  std::atomic<bool> stopping_{false};
 };
 
 // "listening on 127.0.0.1:8080, [::]:8080; 2 workers", for the start line.
 std::string describeListeners(const std::vector<SocketAddress>& listeners, unsigned workers);
+
+// Whether anyone listens on `addr` already (a plain bind, without
+// SO_REUSEPORT): an error naming the address if so.
+Status probeFree(const SocketAddress& addr);
 
 // Creates a bound, listening, non-blocking TCP socket with SO_REUSEPORT.
 Result<int> listenOn(const SocketAddress& addr, int backlog);

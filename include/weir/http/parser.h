@@ -101,6 +101,7 @@ class Parser {
   const ResponseHead& response() const { return response_; }
   bool inHead() const { return !m_.head_done; }
   bool started() const { return m_.head_bytes > 0; }
+  uint64_t headBytes() const { return m_.head_bytes; }
   uint64_t bodyBytes() const { return m_.body_bytes; }
   // Chunk-size lines of this message parsed so far (each one validated).
   uint64_t chunkHeaders() const { return m_.chunk_headers; }

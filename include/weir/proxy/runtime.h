@@ -11,6 +11,7 @@
 #include "weir/http/forward.h"
 #include "weir/http/parser.h"
 #include "weir/proxy/router.h"
+#include "weir/stats/runtime_stats.h"
 #include "weir/upstream/balancer.h"
 #include "weir/upstream/server_state.h"
 
@@ -50,12 +51,15 @@ struct Runtime {
   std::vector<const upstream::Balancer*> balancers;     // per pool
   std::vector<upstream::PoolView> pool_views;            // per pool: shared server state (and names)
   std::vector<upstream::PassiveHealth> passive;          // per pool
+  stats::RuntimeStatsPtr stats;                          // nullptr: metrics off (no admin listener)
 };
 
 using RuntimePtr = std::shared_ptr<const Runtime>;
 
 // nullptr with `error` set when a pool names an unknown balancer. Server
-// state comes from `registry`, which keeps it for servers that stay.
-RuntimePtr buildRuntime(config::ConfigPtr cfg, upstream::HealthRegistry& registry, std::string& error);
+// state comes from `registry`, which keeps it for servers that stay; metric
+// series from `stats` (nullptr: no metrics), which keeps them likewise.
+RuntimePtr buildRuntime(config::ConfigPtr cfg, upstream::HealthRegistry& registry, std::string& error,
+                        stats::Registry* stats = nullptr);
 
 }  // namespace weir::proxy

@@ -14,6 +14,7 @@
 #include "weir/core/stream.h"
 #include "weir/core/worker.h"
 #include "weir/upstream/server_state.h"
+#include "weir/stats/types.h"
 
 namespace weir::upstream {
 
@@ -31,12 +32,15 @@ class Connection final : public core::Deferred {
   // may be the server closing an idle connection at the same moment.
   bool reused() const { return requests_ > 0; }
   void countRequest() { ++requests_; }
+  // Metrics: a slot of this worker's, bumped when the connection closes.
+  void countCloseIn(stats::Slot* slot) { closed_slot_ = slot; }
 
  private:
   friend class ConnectionPool;
   core::Stream stream_;
   ServerStatePtr server_;
   uint64_t requests_ = 0;
+  stats::Slot* closed_slot_ = nullptr;
   timeval idle_since_{};
   class ConnectionPool* pool_ = nullptr;
 };

@@ -83,6 +83,14 @@ class ServerState {
   };
   Status status() const;
 
+  // ---- totals for metrics (never reset; written rarely, by few) ----
+  // Passive ejections begun (PassiveHealth::onFailure).
+  uint64_t ejectionsTotal() const { return ejections_total_.load(std::memory_order_relaxed); }
+  // Active probe results (the health thread, through countCheck).
+  uint64_t checksPassed() const { return checks_passed_.load(std::memory_order_relaxed); }
+  uint64_t checksFailed() const { return checks_failed_.load(std::memory_order_relaxed); }
+  void countCheck(bool passed) { (passed ? checks_passed_ : checks_failed_).fetch_add(1, std::memory_order_relaxed); }
+
  private:
   friend class PassiveHealth;
   bool update(const char* source, const std::string& why, int64_t now);
@@ -101,6 +109,9 @@ class ServerState {
   std::atomic<bool> probation_{false};      // un-ejected, not yet succeeded: one failure re-ejects
   std::atomic<uint32_t> ejections_{0};      // in the current series, for the backoff
   std::atomic<int64_t> last_ejection_end_{0};
+  std::atomic<uint64_t> ejections_total_{0};
+  std::atomic<uint64_t> checks_passed_{0};
+  std::atomic<uint64_t> checks_failed_{0};
 
   mutable std::mutex mu_;  // guards the fields below; never taken per request
   std::string reason_;

@@ -43,6 +43,7 @@ void ServerChecker::probe() {
 // jitter.
 void ServerChecker::onResult(const ProbeResult& r) {
   const int64_t now = monotonicMs();
+  server_->countCheck(r.passed);
   health_.record(r.passed, r.detail, ejected_at_start_, now);
   const int64_t next = started_ms_ + nextProbeDelayMs(interval_ms_, rng_);
   due_.set(std::chrono::milliseconds(std::max<int64_t>(next - now, 0)));
