@@ -211,11 +211,14 @@ sleep_until() {
 # "listening" line; sets ORIGIN_PID[NAME] and ORIGIN_PORT[NAME].
 start_origin() {
   local name=$1 out=$WORK/origin-$1.out pid i p=""
+  # Created here: the background job's redirection may not have run yet
+  # when the file is first read.
+  : >"$out"
   "$ORIGIN_BIN" --listen 127.0.0.1:0 --threads "$ORIGIN_THREADS" --name "$name" >"$out" 2>"$out.err" &
   pid=$!
   ORIGIN_PID[$name]=$pid
   for i in $(seq 500); do
-    p=$(sed -n "s/^weir-origin $name listening on 127\\.0\\.0\\.1:\\([0-9]*\\)\$/\\1/p" "$out")
+    p=$(sed -n "s/^weir-origin $name listening on 127\\.0\\.0\\.1:\\([0-9]*\\)\$/\\1/p" "$out" 2>/dev/null || true)
     [ -n "$p" ] && break
     alive "$pid" || die "origin $name failed: $(cat "$out.err")"
     sleep 0.01
