@@ -6,12 +6,13 @@
 #   make test-release | test-asan | test-tsan | test-fuzz  - one stage
 #   make bench        - install wrk, nginx-light and haproxy; bench/compare.sh (throughput)
 #   make bench-fault  - the same installs; bench/fault.sh (one of two backends killed and restarted)
+#   make bench-reload - the same installs; bench/reload.sh (reloads and binary upgrades under load)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 MAKEFLAGS += --no-print-directory
 export BUILD JOBS
 
-.PHONY: deps build run test test-release test-asan test-tsan test-fuzz bench bench-fault clean
+.PHONY: deps build run test test-release test-asan test-tsan test-fuzz bench bench-fault bench-reload clean
 deps:
 	@scripts/deps.sh
 
@@ -37,6 +38,10 @@ bench: build
 bench-fault: build
 	@WEIR_BENCH_DEPS=1 scripts/deps.sh
 	@bench/fault.sh $(BUILD)
+
+bench-reload: build
+	@WEIR_BENCH_DEPS=1 scripts/deps.sh
+	@bench/reload.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz
