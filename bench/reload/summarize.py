@@ -30,11 +30,11 @@ import sys
 # wins: ignored (a weir without reload), refused, taken in. The defaults are
 # guesses made before weir's reload existed; set the environment variables
 # to its actual wording.
-WEIR_RELOAD_IGNORED_RE = os.environ.get("WEIR_RELOAD_IGNORED_RE", r"reload.*(not supported|ignor)")
+WEIR_RELOAD_IGNORED_RE = os.environ.get("WEIR_RELOAD_IGNORED_RE", r"reload is not supported|reload.*ignoring")
 WEIR_RELOAD_FAIL_RE = os.environ.get(
-    "WEIR_RELOAD_FAIL_RE", r"reload.*(fail|refus|reject|invalid|error|keep)|(fail|refus|reject).*reload")
+    "WEIR_RELOAD_FAIL_RE", r"\]: reload failed")
 WEIR_RELOAD_RE = os.environ.get(
-    "WEIR_RELOAD_RE", r"\breloaded\b|reload.*(ok|done|applied|succe|complete)")
+    "WEIR_RELOAD_RE", r"\]: reloaded ")
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
