@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "weir/core/preflight.h"
 #include "weir/core/privileges.h"
@@ -118,6 +119,7 @@ bool dropRoot(const config::Config& c, const std::vector<std::string>& files) {
 
 std::string resolvedPidFile(const config::Config& c) {
   if (c.pid_file_set) return c.pid_file;
+  if (const char* env = std::getenv("WEIR_PID_FILE"); env != nullptr && env[0] == '/') return env;
   return ::geteuid() == 0 ? "/run/weir.pid" : "";
 }
 

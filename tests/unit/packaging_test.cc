@@ -23,10 +23,13 @@ bool hasDirective(const std::string& unit, const std::string& prefix) {
   return false;
 }
 
-TEST(PackagingTest, ServiceHasNoExecReload) {
+TEST(PackagingTest, ServiceReloadsThroughWeirSignalAndItsPidFile) {
   std::string unit = unitText();
   ASSERT_FALSE(unit.empty());
-  EXPECT_FALSE(hasDirective(unit, "ExecReload=")) << "systemctl reload would not reload the configuration";
+  EXPECT_TRUE(hasDirective(unit, "ExecReload=/usr/bin/weir -c /etc/weir/weir.yaml -s reload"))
+      << "systemctl reload must wait for the result and fail on a bad file";
+  EXPECT_TRUE(hasDirective(unit, "Environment=WEIR_PID_FILE=/run/weir/weir.pid"));
+  EXPECT_TRUE(hasDirective(unit, "RuntimeDirectory=weir")) << "the pid file's directory, writable by DynamicUser";
   EXPECT_TRUE(hasDirective(unit, "ExecStartPre=/usr/bin/weir -t -c /etc/weir/weir.yaml"));
   EXPECT_TRUE(hasDirective(unit, "ExecStart=/usr/bin/weir -c /etc/weir/weir.yaml"));
   EXPECT_NE(unit.find("systemctl kill -s USR1 weir"), std::string::npos) << "say how to reopen the logs";

@@ -20,8 +20,9 @@ std::string accessLogPath(const config::Config& c);
 // weir -t, beyond loading: what would stop a start, found without binding.
 Status checkStartable(const config::Config& c, const std::string& file);
 
-// pid_file as configured; unset, /run/weir.pid for root and "" (none) for
-// anyone else.
+// pid_file as configured; unset, the environment's WEIR_PID_FILE (an
+// absolute path; the systemd unit sets it), else /run/weir.pid for root
+// and "" (none) for anyone else.
 std::string resolvedPidFile(const config::Config& c);
 
 // limits.connections, or what the descriptor limit allows.
