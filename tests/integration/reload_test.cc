@@ -523,3 +523,67 @@ TEST_F(Reload, FailedUpgradeLeavesTheOldProcessServing) {
 
 }  // namespace
 }  // namespace weir::itest
+
+namespace weir::itest {
+namespace {
+
+// The value of every sample of `name` in a Prometheus text page, summed.
+double metricSum(const std::string& page, const std::string& name, const std::string& label_filter = "") {
+  double sum = 0;
+  size_t pos = 0;
+  while (pos < page.size()) {
+    size_t end = page.find('\n', pos);
+    if (end == std::string::npos) end = page.size();
+    std::string line = page.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.starts_with(name) || (line.size() > name.size() && line[name.size()] != '{' && line[name.size()] != ' '))
+      continue;
+    if (!label_filter.empty() && line.find(label_filter) == std::string::npos) continue;
+    sum += std::atof(line.substr(line.rfind(' ') + 1).c_str());
+  }
+  return sum;
+}
+
+std::string metricLine(const std::string& page, const std::string& prefix) {
+  size_t at = page.find("\n" + prefix);
+  if (at == std::string::npos) return "";
+  return page.substr(at + 1, page.find('\n', at + 1) - at - 1);
+}
+
+// Counters go on across a reload (series are kept by name), and reloads
+// are counted with their result and the new file's hash.
+TEST(ReloadMetrics, CountersSurviveAReloadAndReloadsAreCounted) {
+  Origin a("a");
+  ASSERT_TRUE(a.ok());
+  const uint16_t admin_port = freePort();
+  auto yaml = [&](int weight) {
+    return "pid_file: ${TMP}/weir.pid\nadmin:\n  address: 127.0.0.1:" + std::to_string(admin_port) +
+           "\npools:\n  app:\n    servers:\n      - { address: " + a.address() + ", weight: " +
+           std::to_string(weight) + " }\nroutes:\n  - name: all\n    pool: app\n";
+  };
+  Weir w(yaml(1));
+  ASSERT_TRUE(w.ok()) << w.error();
+  const std::string metrics = "http://127.0.0.1:" + std::to_string(admin_port) + "/metrics";
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(curl(w.url("/")).status, 200);
+  const std::string before = curl(metrics).body;
+  EXPECT_EQ(metricSum(before, "weir_requests_total", "route=\"all\""), 3) << before;
+  const std::string hash_before = metricLine(before, "weir_config_info");
+
+  w.writeConfig(yaml(2));
+  RunResult r = signalCommand(w, "reload");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(curl(w.url("/")).status, 200);
+  w.writeConfig("pools: [ broken\n");
+  w.process().signal(SIGHUP);
+  ASSERT_TRUE(w.waitForLogLine(w.errorLogPath(),
+                               [](const std::string& l) { return l.find("reload failed") != std::string::npos; }));
+  const std::string after = curl(metrics).body;
+  EXPECT_EQ(metricSum(after, "weir_requests_total", "route=\"all\""), 5) << "counters reset on reload:\n" << after;
+  EXPECT_EQ(metricSum(after, "weir_config_reloads_total", "result=\"success\""), 1);
+  EXPECT_EQ(metricSum(after, "weir_config_reloads_total", "result=\"failure\""), 1);
+  EXPECT_EQ(metricSum(after, "weir_config_last_reload_success"), 0);
+  EXPECT_NE(metricLine(after, "weir_config_info"), hash_before) << "the config hash did not change with the file";
+}
+
+}  // namespace
+}  // namespace weir::itest
