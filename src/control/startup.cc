@@ -95,6 +95,11 @@ void logBudget(const ConnectionBudget& b, const config::Config& c) {
 
 bool dropRoot(const config::Config& c, const std::vector<std::string>& files) {
   if (c.user.empty()) return true;
+  // A binary upgrade's new process starts as the user the old one became.
+  if (::geteuid() != 0 && ::geteuid() == c.uid) {
+    WEIR_INFO("running as user %s (uid %u)", c.user.c_str(), static_cast<unsigned>(c.uid));
+    return true;
+  }
   if (::geteuid() != 0) {
     WEIR_WARN("user: \"%s\" is ignored: weir was not started as root (it keeps running as uid %u)", c.user.c_str(),
               static_cast<unsigned>(::geteuid()));
