@@ -423,6 +423,8 @@ TEST_F(Reload, UnderLoadNoRequestFails) {
 TEST_F(Reload, PidFileNamesTheProcessAndIsRemovedOnStop) {
   ASSERT_NO_FATAL_FAILURE(start(poolsYaml({{a_->address(), 1}})));
   const std::string pid_file = testDir() + "/weir.pid";
+  // Written just after the listeners are bound: the port may accept first.
+  for (int i = 0; i < 250 && readFile(pid_file).empty(); ++i) std::this_thread::sleep_for(Ms(20));
   EXPECT_EQ(readFile(pid_file), std::to_string(weir_->pid()) + "\n");
   RunResult r = signalCommand(*weir_, "quit");
   EXPECT_EQ(r.exitCode, 0) << r.err;
