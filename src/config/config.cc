@@ -36,7 +36,7 @@ ConfigPtr build(const YAML::Node& root, const std::string& name) {
   Item item = detail::rootItem(root);
   if (!root.IsMap()) item.fail("expected a map with listeners, pools and routes at the top level");
   MapReader map(item, {"workers", "listeners", "pools", "routes", "timeouts", "limits",
-                       "proxy_headers", "access_log", "error_log", "user", "group"});
+                       "proxy_headers", "request_id", "access_log", "error_log", "user", "group"});
   auto config = std::make_shared<Config>();
   config->source = name;
   config->workers = detail::usableCpuCount();
@@ -47,6 +47,7 @@ ConfigPtr build(const YAML::Node& root, const std::string& name) {
   if (auto v = map.get("timeouts")) config->timeouts = detail::parseTimeouts(*v);
   if (auto v = map.get("limits")) config->limits = detail::parseLimits(*v);
   if (auto v = map.get("proxy_headers")) config->proxy_headers = detail::parseProxyHeaders(*v);
+  if (auto v = map.get("request_id")) config->request_id = detail::parseRequestId(*v);
   if (auto v = map.get("access_log")) config->access_log = detail::parseAccessLog(*v);
   if (auto v = map.get("error_log")) config->error_log = detail::parseErrorLog(*v);
   detail::parseRunAs(map.get("user"), map.get("group"), *config);

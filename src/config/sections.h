@@ -32,6 +32,7 @@ PoolTimeouts parsePoolTimeouts(const Item& item);  // pools.NAME.timeouts
 Limits parseLimits(const Item& item);
 ProxyHeaders parseProxyHeaders(const Item& item);
 AccessLogConfig parseAccessLog(const Item& item);
+RequestIdConfig parseRequestId(const Item& item);  // request_id.cc
 ErrorLogConfig parseErrorLog(const Item& item);
 // user and group: looked up now (getpwnam/getgrnam), so a name that does not
 // exist is a load error with its position; fills user, group, uid and gid.
