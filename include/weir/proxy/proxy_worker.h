@@ -1,6 +1,6 @@
 // The proxy's per-worker state: client connections, per-pool balancer
-// pickers and upstream keep-alive pools, the access-log batch, and the
-// current config snapshot. Owned by one worker; loop thread only.
+// pickers and upstream keep-alive pools, the access-log batch, the
+// request-ID generator, and the current config snapshot. Owned by one worker; loop thread only.
 #pragma once
 
 #include <event2/event.h>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "weir/core/worker.h"
+#include "weir/http/request_id.h"
 #include "weir/log/log.h"
 #include "weir/proxy/runtime.h"
 #include "weir/upstream/connection_pool.h"
@@ -34,6 +35,7 @@ class ProxyWorker final : public core::Worker::Hooks {
   upstream::Picker& picker(size_t pool) { return *pickers_[pool]; }
   upstream::ConnectionPool& connections(size_t pool) { return *connections_[pool]; }
   log::AccessLogBuffer& accessLog() { return access_log_; }
+  http::RequestIdGenerator& requestIds() { return request_ids_; }
   bool draining() const { return worker_.draining(); }
 
   // Called by a client connection once it has closed its socket.
@@ -48,6 +50,7 @@ class ProxyWorker final : public core::Worker::Hooks {
   std::vector<std::unique_ptr<upstream::ConnectionPool>> connections_;
   std::unordered_set<Downstream*> sessions_;
   log::AccessLogBuffer access_log_;
+  http::RequestIdGenerator request_ids_;  // seeded per worker at start
   event* log_timer_ = nullptr;
 };
 
