@@ -5,9 +5,8 @@
 //   combined: $remote_addr - $remote_user [$time_local] "$request" $status
 //             $body_bytes_sent "$http_referer" "$http_user_agent" "$request_id"
 //     nginx's combined with one quoted field more at the end, the request
-//     ID (`"-"` when request IDs are off), as extended combined logs add
-//     fields: parsers of plain combined that allow trailing fields still
-//     read it.
+//     ID (`-` when request IDs are off), where extended combined formats
+//     put their extra fields.
 //     `"`, `\`, bytes below 0x20 and bytes 0x7f and above become \xHH (as
 //     nginx's default escaping does), so a combined line is printable ASCII.
 //     An empty field is `-`. $request is `METHOD TARGET HTTP/x.y` (without

@@ -1,6 +1,7 @@
 // The proxy's per-worker state: client connections, per-pool balancer
 // pickers and upstream keep-alive pools, the access-log batch, the
-// request-ID generator, and the current config snapshot. Owned by one worker; loop thread only.
+// request-ID generator, and the current config snapshot. Owned by one
+// worker; loop thread only.
 #pragma once
 
 #include <event2/event.h>
