@@ -13,14 +13,6 @@ namespace {
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
-std::vector<std::string> valuesOf(const Fields& fields, const std::string& name) {
-  std::vector<std::string> out;
-  for (const auto& [k, v] : fields) {
-    if (lower(k) == lower(name)) out.push_back(v);
-  }
-  return out;
-}
-
 bool isNewId(const std::string& id) { return std::regex_match(id, std::regex("[0-9a-f]{32}")); }
 
 // One request with `extra` fields to /headers: the response and the fields
@@ -54,7 +46,7 @@ TEST_F(RequestIds, NewIdGoesUpstreamBackToTheClientAndIntoTheLog) {
   ASSERT_NO_FATAL_FAILURE(startProxy());
   auto seen = through(weir(), "/headers?new");
   ASSERT_TRUE(seen);
-  const std::vector<std::string> up = valuesOf(seen->upstream, "X-Request-Id");
+  const std::vector<std::string> up = fieldValues(seen->upstream, "X-Request-Id");
   ASSERT_EQ(up.size(), 1u) << seen->response.body;
   EXPECT_TRUE(isNewId(up[0])) << up[0];
   EXPECT_EQ(seen->response.headerAll("X-Request-Id"), up) << seen->response.rawHead;
@@ -68,7 +60,7 @@ TEST_F(RequestIds, AWellFormedClientIdIsKeptEndToEnd) {
   const std::string id = "Client-42.a_b:c+d/e=";
   auto seen = through(weir(), "/headers?kept", "x-request-id: " + id + "\r\n");
   ASSERT_TRUE(seen);
-  EXPECT_EQ(valuesOf(seen->upstream, "X-Request-Id"), std::vector<std::string>{id}) << seen->response.body;
+  EXPECT_EQ(fieldValues(seen->upstream, "X-Request-Id"), std::vector<std::string>{id}) << seen->response.body;
   EXPECT_EQ(seen->response.headerAll("X-Request-Id"), std::vector<std::string>{id});
   auto line = logLineWith(weir(), weir().accessLogPath(), "/headers?kept");
   ASSERT_TRUE(line);
@@ -89,7 +81,7 @@ TEST_F(RequestIds, IllFormedClientIdsAreReplaced) {
     SCOPED_TRACE(name);
     auto seen = through(weir(), "/headers?bad=" + name, fields);
     ASSERT_TRUE(seen);
-    const std::vector<std::string> up = valuesOf(seen->upstream, "X-Request-Id");
+    const std::vector<std::string> up = fieldValues(seen->upstream, "X-Request-Id");
     ASSERT_EQ(up.size(), 1u) << seen->response.body;
     EXPECT_TRUE(isNewId(up[0])) << up[0];
     EXPECT_EQ(seen->response.headerAll("X-Request-Id"), up);
@@ -119,8 +111,8 @@ TEST(RequestIdsConfig, RenamedHeaderWorksAndTheDefaultNameIsOrdinary) {
   auto r = rawRequest(weir.port(), get("/headers?renamed", "X-Trace-Id: t-1\r\nX-Request-Id: not \"ours\"\r\n"));
   ASSERT_TRUE(r);
   const Fields f = parseFields(r->body);
-  EXPECT_EQ(valuesOf(f, "X-Trace-Id"), std::vector<std::string>{"t-1"}) << r->body;
-  EXPECT_EQ(valuesOf(f, "X-Request-Id"), std::vector<std::string>{"not \"ours\""}) << r->body;
+  EXPECT_EQ(fieldValues(f, "X-Trace-Id"), std::vector<std::string>{"t-1"}) << r->body;
+  EXPECT_EQ(fieldValues(f, "X-Request-Id"), std::vector<std::string>{"not \"ours\""}) << r->body;
   EXPECT_EQ(r->headerAll("X-Trace-Id"), std::vector<std::string>{"t-1"});
   EXPECT_FALSE(r->hasHeader("X-Request-Id"));
   auto line = logLineWith(weir, weir.accessLogPath(), "?renamed");
@@ -135,12 +127,12 @@ TEST(RequestIdsConfig, OffAddsNothingAndLogsADash) {
   ASSERT_TRUE(weir.ok()) << weir.error();
   auto r = rawRequest(weir.port(), get("/headers?off"));
   ASSERT_TRUE(r);
-  EXPECT_TRUE(valuesOf(parseFields(r->body), "X-Request-Id").empty()) << r->body;
+  EXPECT_TRUE(fieldValues(parseFields(r->body), "X-Request-Id").empty()) << r->body;
   EXPECT_FALSE(r->hasHeader("X-Request-Id")) << r->rawHead;
   // A client's field passes as any other field does.
   auto sent = rawRequest(weir.port(), get("/headers?off2", "X-Request-Id: a b\r\n"));
   ASSERT_TRUE(sent);
-  EXPECT_EQ(valuesOf(parseFields(sent->body), "X-Request-Id"), std::vector<std::string>{"a b"});
+  EXPECT_EQ(fieldValues(parseFields(sent->body), "X-Request-Id"), std::vector<std::string>{"a b"});
   auto line = logLineWith(weir, weir.accessLogPath(), "?off ");
   ASSERT_TRUE(line);
   EXPECT_EQ(lastCombinedField(*line), "-") << *line;
@@ -239,7 +231,7 @@ TEST(RequestIdsLoad, ThousandRequestsOnTwoWorkersGetThousandIds) {
       ASSERT_EQ(r->status, 200);
       const std::string id = r->header("X-Request-Id").value_or("");
       ASSERT_TRUE(isNewId(id)) << r->rawHead;
-      EXPECT_EQ(valuesOf(parseFields(r->body), "X-Request-Id"), std::vector<std::string>{id});
+      EXPECT_EQ(fieldValues(parseFields(r->body), "X-Request-Id"), std::vector<std::string>{id});
       EXPECT_TRUE(ids.insert(id).second) << "repeated " << id;
     }
   }
