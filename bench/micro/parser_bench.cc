@@ -116,7 +116,7 @@ void BM_WriteRequestHead(benchmark::State& state) {
   size_t bytes = 0;
   for (auto _ : state) {
     out.clear();  // reused, as a connection reuses its output buffer
-    weir::http::writeRequestHead(req, opts, {"203.0.113.42", "https", false}, out);
+    weir::http::writeRequestHead(req, opts, {"203.0.113.42", "https", false, {}}, out);
     benchmark::DoNotOptimize(out.data());
     bytes += out.size();
   }

@@ -39,6 +39,7 @@ Limits parseLimits(const Item& item);
 std::vector<Cidr> readNetworks(const Item& item);
 ProxyHeaders parseProxyHeaders(const Item& item);
 AccessLogConfig parseAccessLog(const Item& item);
+RequestIdConfig parseRequestId(const Item& item);  // request_id.cc
 ErrorLogConfig parseErrorLog(const Item& item);
 // admin.cc: the admin listener; needs the listeners, which it must not equal.
 AdminConfig parseAdmin(const Item& item, const Config& config);

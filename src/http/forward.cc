@@ -124,6 +124,17 @@ void appendCodings(std::string& out, const HeaderBlock& f, bool chunked) {
   }
 }
 
+// A field with the request-ID name, or a '_' look-alike of it
+// (X_Request_Id), which CGI-style servers would read as the same name.
+bool isRequestIdField(std::string_view name, std::string_view id_name) {
+  if (id_name.empty() || name.size() != id_name.size()) return false;
+  auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (lower(name[i] == '_' ? '-' : name[i]) != lower(id_name[i])) return false;
+  }
+  return true;
+}
+
 // What the client sent of the fields weir may add itself.
 struct ClientSent {
   bool host = false;
@@ -164,6 +175,9 @@ ClientSent copyRequestFields(const RequestHead& req, const ForwardOptions& opts,
         break;
       case Token::kVia:
         if (opts.via) continue;
+        break;
+      case Token::kOther:
+        if (isRequestIdField(f.name(i), opts.request_id_header)) continue;  // ours
         break;
       default:
         break;
@@ -210,6 +224,9 @@ void writeRequestHead(const RequestHead& req, const ForwardOptions& opts, const 
     appendField(out, "X-Forwarded-Host", req.authority);
   }
   if (opts.via) appendMerged(out, f, Token::kVia, "Via", viaValue(req.version_major, req.version_minor));
+  if (!opts.request_id_header.empty() && !ctx.request_id.empty()) {
+    appendField(out, opts.request_id_header, ctx.request_id);
+  }
   if (req.upgrade) {
     out.append("Connection: upgrade\r\n");
     appendUpgradeWithoutH2c(out, f);
@@ -244,7 +261,7 @@ ResponsePlan planResponse(const RequestHead& req, const ResponseHead& resp, bool
 }
 
 void writeResponseHead(const RequestHead& req, const ResponseHead& resp, const ResponsePlan& plan,
-                       const ForwardOptions& opts, std::string& out) {
+                       const ForwardOptions& opts, std::string& out, std::string_view request_id) {
   out.append("HTTP/1.1 ", 9);
   appendNumber(out, resp.status);
   out.push_back(' ');
@@ -261,10 +278,12 @@ void writeResponseHead(const RequestHead& req, const ResponseHead& resp, const R
     if (isHopByHop(t)) continue;
     if (framed && (t == Token::kTransferEncoding || t == Token::kContentLength)) continue;
     if (t == Token::kVia && opts.via) continue;
+    if (t == Token::kOther && isRequestIdField(f.name(i), opts.request_id_header)) continue;
     if (t != Token::kContentLength && t != Token::kTransferEncoding && connection.names(f.name(i))) continue;
     appendField(out, f.name(i), f.value(i));
   }
   if (opts.via) appendMerged(out, f, Token::kVia, "Via", viaValue(resp.version_major, resp.version_minor));
+  if (!opts.request_id_header.empty() && !request_id.empty()) appendField(out, opts.request_id_header, request_id);
   if (framed) {
     switch (plan.body) {
       case BodyMode::kAsIs:
@@ -302,7 +321,8 @@ void writeResponseHead(const RequestHead& req, const ResponseHead& resp, const R
   out.append("\r\n", 2);
 }
 
-void writeErrorResponse(int status, bool close, std::string& out, unsigned retry_after) {
+void writeErrorResponse(int status, bool close, std::string& out, unsigned retry_after, std::string_view id_name,
+                        std::string_view id) {
   std::string_view reason = reasonPhrase(status);
   out.append("HTTP/1.1 ", 9);
   appendNumber(out, static_cast<uint64_t>(status));
@@ -314,6 +334,7 @@ void writeErrorResponse(int status, bool close, std::string& out, unsigned retry
     appendNumber(out, retry_after);
     out.append("\r\n");
   }
+  if (!id_name.empty() && !id.empty()) appendField(out, id_name, id);
   out.append("Content-Type: text/plain\r\nContent-Length: ");
   appendNumber(out, reason.size() + 5);
   out.append(close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");

@@ -336,6 +336,8 @@ void appendCombined(const AccessRecord& r, LogTime tz, std::string& out) {
   appendClfField(out, r.referer);
   lit(out, "\" \"");
   appendClfField(out, r.user_agent);
+  lit(out, "\" \"");
+  appendClfField(out, r.request_id);
   lit(out, "\"\n");
 }
 
@@ -396,6 +398,8 @@ void appendJson(const AccessRecord& r, LogTime tz, std::string& out) {
   appendSecondsOrNull(out, r.request_time < 0 ? 0 : r.request_time);
   lit(out, ",\"error\":");
   appendJsonStringOrNull(out, r.error);
+  lit(out, ",\"request_id\":");
+  appendJsonStringOrNull(out, r.request_id);
   lit(out, "}\n");
 }
 

@@ -46,6 +46,7 @@ void Exchange::resetFields() {
   head_bytes_ = body_bytes_ = request_bytes_ = 0;
   header_time_ = -1;
   error_ = {};
+  request_id_.clear();
   active_ = true;
   request_done_ = head_released_ = head_sent_ = continue_sent_ = false;
   replayed_ = body_dropped_ = client_paused_us_ = false;
@@ -64,6 +65,7 @@ void Exchange::start(bool request_done) {
   const http::RequestHead& req = client_.request();
   WEIR_DEBUG("exchange %p: %s %s from %s (body %d, complete %d)", static_cast<void*>(this), req.method_name.c_str(),
              req.target.c_str(), client_.address().c_str(), req.hasBody(), request_done);
+  chooseRequestId();
   route_ = rt_->router.match(req.authority, req.path);
   if (route_ < 0) {
     error_ = "no_route";
@@ -96,10 +98,17 @@ void Exchange::start(bool request_done) {
   if (headMayGo()) releaseHead();
 }
 
+// The client's ID when it sent one well-formed field, else a new one; before
+// routing, so that every answer, weir's own 404 included, carries it.
+void Exchange::chooseRequestId() {
+  if (rt_->forward.request_id_header.empty()) return;
+  http::chooseRequestId(client_.request().fields, rt_->forward.request_id_header, worker_.requestIds(), request_id_);
+}
+
 void Exchange::writeRequestHead() {
   held_head_.clear();
-  http::writeRequestHead(client_.request(), rt_->forward, {client_.address(), "http", client_.trustedClient()},
-                         held_head_);
+  http::writeRequestHead(client_.request(), rt_->forward,
+                         {client_.address(), "http", client_.trustedClient(), request_id_.view()}, held_head_);
 }
 
 // See the header: the head waits until what follows it is known good.
@@ -268,7 +277,7 @@ bool Exchange::handleResponseHead() {
   header_time_ = elapsed(upstream_.startedAt());
   if (hooks_ != nullptr) hooks_->responseHead(*this, resp);
   scratch_.clear();
-  http::writeResponseHead(req, resp, plan_, rt_->forward, scratch_);
+  http::writeResponseHead(req, resp, plan_, rt_->forward, scratch_, request_id_.view());
   evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
   head_bytes_ = scratch_.size();
   status_ = resp.status;
@@ -293,7 +302,7 @@ bool Exchange::relayInterim() {
   http::ResponsePlan interim;
   interim.body = http::BodyMode::kNone;
   scratch_.clear();
-  http::writeResponseHead(req, response_parser_.response(), interim, rt_->forward, scratch_);
+  http::writeResponseHead(req, response_parser_.response(), interim, rt_->forward, scratch_, request_id_.view());
   evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
   if (response_parser_.response().status == 100) continue_sent_ = true;
   client_.stream().flush();

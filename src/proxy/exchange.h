@@ -23,6 +23,7 @@
 #include "proxy/upstream_attempt.h"
 #include "weir/http/forward.h"
 #include "weir/http/parser.h"
+#include "weir/http/request_id.h"
 #include "weir/proxy/exchange_hooks.h"
 #include "weir/proxy/retry_policy.h"
 
@@ -45,7 +46,8 @@ class Exchange final : private http::BodySink {
   bool hundredContinueSent() const { return continue_sent_; }
 
   // A request the parser refused (400, 408, 413, 414, 431, 501): answered
-  // with `status` and Connection: close, and logged.
+  // with `status` and Connection: close, and logged. It gets a new request
+  // ID (when on): the client's fields of a refused head are not trusted.
   void reject(int status, std::string_view reason);
 
   // Validated request body bytes: the first n bytes of `in` move upstream.
@@ -106,6 +108,7 @@ class Exchange final : private http::BodySink {
   bool wantClose() const;
   void applyBackpressure();
   void resetFields();
+  void chooseRequestId();
   void logAccess();
   void recordStats();  // metrics, when on (exchange_log.cc)
   double elapsed(const timeval& since) const;
@@ -127,6 +130,7 @@ class Exchange final : private http::BodySink {
   uint64_t body_bytes_ = 0;      // response body bytes sent to the client (framing included)
   uint64_t request_bytes_ = 0;   // request body bytes forwarded
   double header_time_ = -1;
+  http::RequestId request_id_;   // empty when request IDs are off
   std::string_view error_;       // why the exchange did not end normally ("" if it did)
   bool active_ = false;
   bool request_done_ = false;

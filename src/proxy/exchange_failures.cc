@@ -168,7 +168,7 @@ void Exchange::respondError(int status, std::string_view why) {
 // goes on or closes (lingering when the client may still be sending).
 void Exchange::answer(int status, bool close, bool linger, unsigned retry_after) {
   scratch_.clear();
-  http::writeErrorResponse(status, close, scratch_, retry_after);
+  http::writeErrorResponse(status, close, scratch_, retry_after, rt_->forward.request_id_header, request_id_.view());
   evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
   status_ = status;
   head_sent_ = true;
@@ -182,6 +182,7 @@ void Exchange::answer(int status, bool close, bool linger, unsigned retry_after)
 
 void Exchange::reject(int status, std::string_view reason) {
   resetFields();
+  if (!rt_->forward.request_id_header.empty()) worker_.requestIds().next(request_id_);
   error_ = status == 408 ? "client_timeout" : "invalid_request";
   answer(status, true, true);
 }

@@ -77,6 +77,7 @@ void Exchange::logAccess() {
   r.upstream_header_time = header_time_;
   r.request_time = elapsed(client_.requestStarted());
   r.error = error_;
+  r.request_id = request_id_.view();
   r.time_ms = static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_usec / 1000;
   const log::LogTime tz = rt_->config->access_log.local_time ? log::LogTime::kLocal : log::LogTime::kUtc;
   std::string& line = worker_.accessLog().line();

@@ -27,7 +27,9 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)), router(*config
   response_limits = {std::max<uint64_t>(l.header_bytes, 64 * 1024), std::max<uint32_t>(l.headers, 200),
                      l.uri_bytes, UINT64_MAX};
   const config::ProxyHeaders& h = config->proxy_headers;
-  forward = {h.x_forwarded_for, h.x_forwarded_proto, h.x_forwarded_host, h.via, underscoreNames(h.underscore_headers)};
+  const std::string_view request_id = config->request_id.enabled ? config->request_id.header : std::string_view();
+  forward = {h.x_forwarded_for, h.x_forwarded_proto, h.x_forwarded_host, h.via, underscoreNames(h.underscore_headers),
+             request_id};
   request_limits.underscore_names = forward.underscore_names;
   access_log_json = config->access_log.format == "json";
   const config::Timeouts& t = config->timeouts;

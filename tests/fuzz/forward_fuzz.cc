@@ -30,7 +30,11 @@
 //   changed; a response relayed as is with other framing; a re-framed one
 //   without chunked (to HTTP/1.1) or still chunked (to HTTP/1.0); a chunked
 //   body to an HTTP/1.0 client; a body delimited by close on a connection
-//   the plan keeps open; more than one Content-Length; chunked listed twice.
+//   the plan keeps open; more than one Content-Length; chunked listed twice;
+// - does not carry exactly one request-ID field (always on here, as
+//   X-Request-Id, weir's default) with the request's ID, carries a '_'
+//   look-alike of it, or (request) replaces a client ID that was the only
+//   field of that name and well-formed, or keeps one that was not.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -41,6 +45,7 @@
 
 #include "weir/http/forward.h"
 #include "weir/http/parser.h"
+#include "weir/http/request_id.h"
 
 namespace {
 
@@ -57,6 +62,8 @@ void check(bool ok, const char* what) {
   std::fprintf(stderr, "invariant broken: %s\n", what);
   std::abort();
 }
+
+constexpr std::string_view kIdName = "X-Request-Id";
 
 struct Options {
   weir::http::ForwardOptions forward;
@@ -76,6 +83,7 @@ Options optionsFrom(uint8_t bits) {
   if (bits & 32) o.scheme = "https";
   if (bits & 64) o.client = "2001:db8::7";
   o.trusted = bits & 128;
+  o.forward.request_id_header = kIdName;
   return o;
 }
 
@@ -168,10 +176,52 @@ void checkConnectionNamed(const HeaderBlock& out, const std::vector<std::string_
       case Token::kVia:
         if (opts.via) continue;
         break;
+      case Token::kOther:
+        if (weir::http::equalsIgnoreCase(out.name(i), opts.request_id_header)) continue;  // weir's own
+        break;
       default:
         break;
     }
     check(!named(names, out.name(i)), "a field named by Connection was forwarded");
+  }
+}
+
+// The name with '_' read as '-' is the request-ID name.
+bool idNameOrLookalike(std::string_view name) {
+  if (name.size() != kIdName.size()) return false;
+  std::string dashed(name);
+  for (char& c : dashed) c = c == '_' ? '-' : c;
+  return weir::http::equalsIgnoreCase(dashed, kIdName);
+}
+
+// Exactly one request-ID field, spelled as configured, with `id`.
+void checkRequestId(const HeaderBlock& f, std::string_view id) {
+  size_t fields = 0;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (!idNameOrLookalike(f.name(i))) continue;
+    ++fields;
+    check(f.name(i) == kIdName, "a look-alike of the request-ID field was passed on");
+    check(f.value(i) == id, "the request-ID field is not the request's ID");
+  }
+  check(fields == 1, "not exactly one request-ID field");
+  check(weir::http::isWellFormedRequestId(id), "the request's ID is not well-formed");
+}
+
+// What the ID must be: the client's only, well-formed field of that name.
+void checkIdChoice(const RequestHead& req, std::string_view id) {
+  int found = 0;
+  std::string_view value;
+  for (size_t i = 0; i < req.fields.size(); ++i) {
+    if (!weir::http::equalsIgnoreCase(req.fields.name(i), kIdName)) continue;
+    ++found;
+    value = req.fields.value(i);
+  }
+  if (found == 1 && weir::http::isWellFormedRequestId(value)) {
+    check(id == value, "a well-formed client ID was replaced");
+  } else {
+    // A new one. (Its value cannot be told from a client's that happens to
+    // be equal: the fuzzer can learn this fixed-seed generator's output.)
+    check(id.size() == weir::http::kNewRequestIdBytes, "an ill-formed client ID was kept");
   }
 }
 
@@ -233,9 +283,9 @@ void checkRequestOwnFields(const RequestHead& req, const HeaderBlock& f, const O
   }
 }
 
-void checkRequest(const RequestHead& req, const Options& o) {
+void checkRequest(const RequestHead& req, const Options& o, std::string_view id) {
   std::string out;
-  weir::http::writeRequestHead(req, o.forward, {o.client, o.scheme, o.trusted}, out);
+  weir::http::writeRequestHead(req, o.forward, {o.client, o.scheme, o.trusted, id}, out);
   Parser again(Parser::Kind::kRequest, generous());
   const RequestHead& r = reparse(again, out).request();
   const HeaderBlock& f = r.fields;
@@ -251,6 +301,8 @@ void checkRequest(const RequestHead& req, const Options& o) {
   checkRequestConnection(req, f);
   checkConnectionNamed(f, connectionNames(req.fields), o.forward);
   checkRequestOwnFields(req, f, o);
+  checkIdChoice(req, id);
+  checkRequestId(f, id);
 
   check(r.chunked == req.chunked, "request chunked framing changed");
   check(r.has_content_length == req.has_content_length && r.content_length == req.content_length,
@@ -312,9 +364,10 @@ void checkResponseFraming(const RequestHead& req, const ResponseHead& resp, cons
   if (r.until_close) check(plan.close, "body delimited by close on a connection kept open");
 }
 
-void checkResponse(const RequestHead& req, const ResponseHead& resp, const ResponsePlan& plan, const Options& o) {
+void checkResponse(const RequestHead& req, const ResponseHead& resp, const ResponsePlan& plan, const Options& o,
+                   std::string_view id) {
   std::string out;
-  weir::http::writeResponseHead(req, resp, plan, o.forward, out);
+  weir::http::writeResponseHead(req, resp, plan, o.forward, out, id);
   Parser again(Parser::Kind::kResponse, generous());
   again.setNoBodyExpected(req.method == HTTP_HEAD);
   const ResponseHead& r = reparse(again, out).response();
@@ -332,13 +385,14 @@ void checkResponse(const RequestHead& req, const ResponseHead& resp, const Respo
           "response Via does not end with weir's own element");
   }
   checkResponseConnection(req, plan, f);
+  checkRequestId(f, id);
   if (!plan.upgrade) checkResponseFraming(req, resp, plan, r);
 }
 
 // Reads the upstream's answers after `req` as the proxy does: interim
 // responses are relayed to HTTP/1.1 clients only, a 101 only to a request
 // that asked to upgrade (otherwise the proxy answers 502 itself).
-void runResponses(const RequestHead& req, std::string_view stream, const Options& o) {
+void runResponses(const RequestHead& req, std::string_view stream, const Options& o, std::string_view id) {
   const bool head_request = req.method == HTTP_HEAD;
   Parser p(Parser::Kind::kResponse, {});
   p.setNoBodyExpected(head_request);
@@ -349,17 +403,17 @@ void runResponses(const RequestHead& req, std::string_view stream, const Options
     if ((s.flags & Parser::kError) || !(s.flags & Parser::kHeadComplete)) return;
     const ResponseHead& resp = p.response();
     if (resp.status == 101) {
-      if (req.upgrade) checkResponse(req, resp, weir::http::planResponse(req, resp, false), o);
+      if (req.upgrade) checkResponse(req, resp, weir::http::planResponse(req, resp, false), o, id);
       return;
     }
     if (resp.status >= 200) {
-      checkResponse(req, resp, weir::http::planResponse(req, resp, o.want_close || req.upgrade), o);
+      checkResponse(req, resp, weir::http::planResponse(req, resp, o.want_close || req.upgrade), o, id);
       return;
     }
     if (!req.isHttp10()) {
       ResponsePlan plan;
       plan.body = BodyMode::kNone;
-      checkResponse(req, resp, plan, o);
+      checkResponse(req, resp, plan, o, id);
     }
     if (!(s.flags & Parser::kMessageComplete)) return;
     p.reset();
@@ -374,6 +428,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Options o = optionsFrom(data[0]);
   std::string_view stream(reinterpret_cast<const char*>(data + 1), size - 1);
   Parser p(Parser::Kind::kRequest, {});
+  weir::http::RequestIdGenerator ids(1, 2);  // fixed seeds: a run is reproducible
+  weir::http::RequestId id;
   // Head, body, end of message: at most a few steps; the bound guards
   // against a parser that stalls.
   for (int steps = 0; steps < 64 && !stream.empty(); ++steps) {
@@ -381,9 +437,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(s.consumed <= stream.size(), "consumed more than given");
     stream.remove_prefix(s.consumed);
     if (s.flags & Parser::kError) return 0;
-    if (s.flags & Parser::kHeadComplete) checkRequest(p.request(), o);
+    if (s.flags & Parser::kHeadComplete) {
+      weir::http::chooseRequestId(p.request().fields, o.forward.request_id_header, ids, id);
+      checkRequest(p.request(), o, id.view());
+    }
     if (s.flags & Parser::kMessageComplete) {
-      runResponses(p.request(), stream, o);
+      runResponses(p.request(), stream, o, id.view());
       return 0;
     }
     if (s.consumed == 0 && s.flags == 0) return 0;

@@ -74,7 +74,7 @@ class SummingSink : public weir::http::BodySink {
 // The forwarded request must parse back with the same framing.
 void checkForwardedRequest(const weir::http::RequestHead& req) {
   std::string out;
-  weir::http::writeRequestHead(req, {}, {"192.0.2.1", "http", false}, out);
+  weir::http::writeRequestHead(req, {}, {"192.0.2.1", "http", false, {}}, out);
   Parser again(Parser::Kind::kRequest, generous());
   Parser::Step s = again.execute(out.data(), out.size());
   check(!(s.flags & Parser::kError), "forwarded request does not parse");

@@ -1065,6 +1065,15 @@ std::vector<std::pair<std::string, std::string>> parseFields(std::string_view bl
   return out;
 }
 
+std::vector<std::string> fieldValues(const std::vector<std::pair<std::string, std::string>>& fields,
+                                     std::string_view name) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : fields) {
+    if (lower(k) == lower(std::string(name))) out.push_back(v);
+  }
+  return out;
+}
+
 std::string randomBytes(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::string s(n, '\0');

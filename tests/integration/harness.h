@@ -354,6 +354,9 @@ bool icontains(std::string_view hay, std::string_view needle);
 // Splits a raw header block ("Name: value\r\n"...) into fields; skips a request
 // or status line if present.
 std::vector<std::pair<std::string, std::string>> parseFields(std::string_view block);
+// The values of the fields with this name (case-insensitive), in order.
+std::vector<std::string> fieldValues(const std::vector<std::pair<std::string, std::string>>& fields,
+                                     std::string_view name);
 // Random bytes (deterministic from seed).
 std::string randomBytes(size_t n, uint32_t seed = 1);
 // A simple GET request head.

@@ -23,9 +23,13 @@ std::vector<std::string> lines(const std::string& text) {
   return out;
 }
 
-// nginx's combined, and nothing else on the line: the bytes field is the
-// body only (123, not the head too), no upstream or timing fields follow.
-TEST_F(Logs, CombinedLineIsExactlyNginxCombined) {
+// A new request ID as the combined line's last field.
+const char* const kNewId = R"( "[0-9a-f]{32}")";
+
+// nginx's combined, then the request ID (issue 7), and nothing else on the
+// line: the bytes field is the body only (123, not the head too), no
+// upstream or timing fields follow.
+TEST_F(Logs, CombinedLineIsNginxCombinedThenTheRequestId) {
   ASSERT_NO_FATAL_FAILURE(startProxy());
   CurlResult r = curl(weir().url("/bytes/123?x=1"), {"-e", "http://ref.example/p"});
   ASSERT_EQ(r.status, 200) << r.describe();
@@ -34,7 +38,8 @@ TEST_F(Logs, CombinedLineIsExactlyNginxCombined) {
   });
   ASSERT_TRUE(line) << "no access-log line for the request; log:\n" << tailFile(weir().accessLogPath());
   const std::regex combined(std::string(R"(127\.0\.0\.1 - - )") + kTimeLocal +
-                            R"( "GET /bytes/123\?x=1 HTTP/1\.1" 200 123 "http://ref\.example/p" "curl/[0-9.]+")");
+                            R"( "GET /bytes/123\?x=1 HTTP/1\.1" 200 123 "http://ref\.example/p" "curl/[0-9.]+")" +
+                            kNewId);
   EXPECT_TRUE(std::regex_match(*line, combined)) << *line;
 }
 
@@ -71,9 +76,10 @@ TEST_F(Logs, HostileRequestGivesExactlyOneWellFormedLine) {
   const std::string prefix = std::string(R"(127\.0\.0\.1 - - )") + kTimeLocal;
   EXPECT_TRUE(std::regex_match(all[0], std::regex(prefix + R"( "GET /h\\x22x\\x5Cy\?q=\\x221\\x22 HTTP/1\.1" 200 \d+ )"
                                                            R"("\\x22\\x5C" )"
-                                                           R"("a\\x22 200 1 \\x22-\\x22 \\x22forged\\x5C \\xFE\\xFF\\x09\\xC3\\xA9")")))
+                                                           R"("a\\x22 200 1 \\x22-\\x22 \\x22forged\\x5C \\xFE\\xFF\\x09\\xC3\\xA9")" +
+                                                           kNewId)))
       << all[0];
-  EXPECT_TRUE(std::regex_match(all[1], std::regex(prefix + R"( "-" 400 \d+ "-" "-")"))) << all[1];
+  EXPECT_TRUE(std::regex_match(all[1], std::regex(prefix + R"( "-" 400 \d+ "-" "-")" + kNewId))) << all[1];
   for (const std::string& l : all) {
     for (unsigned char c : l) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "raw byte " << int(c) << " in " << l;
   }
@@ -87,7 +93,7 @@ TEST_F(Logs, GarbageRequestLogsDashForTheRequest) {
   auto line = weir().waitForLogLine(weir().accessLogPath(), [](const std::string& l) { return !l.empty(); });
   ASSERT_TRUE(line);
   EXPECT_TRUE(std::regex_match(*line, std::regex(std::string(R"(127\.0\.0\.1 - - )") + kTimeLocal +
-                                                 R"( "-" 400 \d+ "-" "-")")))
+                                                 R"( "-" 400 \d+ "-" "-")" + kNewId)))
       << *line;
 }
 
@@ -185,7 +191,7 @@ TEST(LogsJson, EveryLineParsesAndHasTheDocumentedKeys) {
 import json, sys
 keys = ["time", "client", "user", "host", "method", "target", "protocol", "status", "body_bytes",
         "request_bytes", "referer", "user_agent", "upstream", "upstream_connect_time",
-        "upstream_header_time", "request_time", "error"]
+        "upstream_header_time", "request_time", "error", "request_id"]
 upstream = sys.argv[2]
 rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 for r in rows:
@@ -193,6 +199,7 @@ for r in rows:
     assert r["client"] == "127.0.0.1", r
     assert isinstance(r["request_time"], float) and r["request_time"] >= 0, r
     assert r["time"][19] == "." and r["time"][23] in "+-", r["time"]
+    assert len(r["request_id"]) == 32 and all(c in "0123456789abcdef" for c in r["request_id"]), r
 ok, bad, odd, garbage = rows
 assert ok["method"] == "GET" and ok["target"] == "/bytes/123?j=1" and ok["protocol"] == "HTTP/1.1", ok
 assert ok["status"] == 200 and ok["body_bytes"] == 123 and ok["request_bytes"] == 0, ok

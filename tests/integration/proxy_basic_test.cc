@@ -7,13 +7,7 @@ namespace {
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
-std::vector<std::string> values(const Fields& fields, const std::string& name) {
-  std::vector<std::string> out;
-  for (const auto& [k, v] : fields) {
-    if (lower(k) == lower(name)) out.push_back(v);
-  }
-  return out;
-}
+std::vector<std::string> values(const Fields& fields, const std::string& name) { return fieldValues(fields, name); }
 
 std::string joined(const Fields& fields, const std::string& name) {
   std::string out;

@@ -22,7 +22,7 @@ Head forward(const std::string& in, const ForwardOptions& opts = {}, bool truste
              std::string_view client = "192.0.2.7") {
   RequestHead req = parseRequest(in);
   std::string out;
-  writeRequestHead(req, opts, {client, "https", trusted}, out);
+  writeRequestHead(req, opts, {client, "https", trusted, {}}, out);
   return split(out);
 }
 

@@ -27,7 +27,7 @@ Serialized forwardRequest(const std::string& in, const ForwardOptions& opts = {}
                           bool trusted = false) {
   RequestHead req = parseRequest(in);
   std::string out;
-  writeRequestHead(req, opts, {client, scheme, trusted}, out);
+  writeRequestHead(req, opts, {client, scheme, trusted, {}}, out);
   Serialized s = split(out);
   EXPECT_TRUE(s.well_formed) << out;
   return s;
@@ -194,7 +194,7 @@ TEST(HttpForwardTest, ForwardedRequestParsesBackToTheSameMessage) {
   RequestHead req = parseRequest(in);
   std::string out;
   out = "stale";  // output is appended to
-  writeRequestHead(req, {}, {"192.0.2.7", "http", false}, out);
+  writeRequestHead(req, {}, {"192.0.2.7", "http", false, {}}, out);
   ASSERT_EQ(out.rfind("stale", 0), 0u);
   out.erase(0, 5);
   Parser p(Parser::Kind::kRequest, {});

@@ -160,6 +160,13 @@ struct ProxyHeaders {
   UnderscoreHeaders underscore_headers = UnderscoreHeaders::kDrop;
 };
 
+// request_id: every request carries an ID (the client's when well-formed,
+// else a new one), sent upstream, returned to the client and logged.
+struct RequestIdConfig {
+  bool enabled = true;
+  std::string header = "X-Request-Id";  // a token; never a field weir manages
+};
+
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
 struct AccessLogConfig {
@@ -192,6 +199,7 @@ struct Config {
   Timeouts timeouts;
   Limits limits;
   ProxyHeaders proxy_headers;
+  RequestIdConfig request_id;
   AccessLogConfig access_log;
   ErrorLogConfig error_log;
   AdminConfig admin;

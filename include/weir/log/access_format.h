@@ -3,7 +3,10 @@
 // escaped, so no request can end a line early, add a line or forge a field.
 //
 //   combined: $remote_addr - $remote_user [$time_local] "$request" $status
-//             $body_bytes_sent "$http_referer" "$http_user_agent"
+//             $body_bytes_sent "$http_referer" "$http_user_agent" "$request_id"
+//     nginx's combined with one quoted field more at the end, the request
+//     ID (`-` when request IDs are off), where extended combined formats
+//     put their extra fields.
 //     `"`, `\`, bytes below 0x20 and bytes 0x7f and above become \xHH (as
 //     nginx's default escaping does), so a combined line is printable ASCII.
 //     An empty field is `-`. $request is `METHOD TARGET HTTP/x.y` (without
@@ -46,6 +49,7 @@ struct AccessRecord {
   double upstream_connect_time = -1, upstream_header_time = -1;  // seconds, -1 = none
   double request_time = 0;         // seconds, first request byte to end (tunnel: whole duration)
   std::string_view error;          // short cause when the exchange did not end normally, else ""
+  std::string_view request_id;     // the request's ID, "" when request IDs are off
   int64_t time_ms = -1;            // when the line is stamped, ms since the Unix epoch; -1 = now
 };
 
@@ -71,6 +75,7 @@ void appendCombined(const AccessRecord& r, LogTime tz, std::string& out);
 //   upstream_connect_time, upstream_header_time   seconds (ms resolution) or null
 //   request_time   seconds (ms resolution)
 //   error          string or null (the exchange ended normally)
+//   request_id     string or null (request IDs are off)
 void appendJson(const AccessRecord& r, LogTime tz, std::string& out);
 
 // The user name of an `Authorization: Basic` value, decoded into `scratch`

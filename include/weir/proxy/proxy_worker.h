@@ -1,4 +1,5 @@
 // The proxy's per-worker state: client connections, the access-log batch,
+// the request-ID generator,
 // and the current snapshot: the config Runtime with this worker's balancer
 // pickers and upstream keep-alive pools for it. Owned by one worker; loop
 // thread only.
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "weir/core/worker.h"
+#include "weir/http/request_id.h"
 #include "weir/log/log.h"
 #include "weir/proxy/runtime.h"
 #include "weir/upstream/connection_pool.h"
@@ -51,6 +53,7 @@ class ProxyWorker final : public core::Worker::Hooks {
   event_base* base() const { return worker_.base(); }
   const SnapshotPtr& snapshot() const { return snapshot_; }
   log::AccessLogBuffer& accessLog() { return access_log_; }
+  http::RequestIdGenerator& requestIds() { return request_ids_; }
   bool draining() const { return worker_.draining(); }
 
   // Called by a client connection once it has closed its socket.
@@ -64,6 +67,7 @@ class ProxyWorker final : public core::Worker::Hooks {
   uint64_t seed_;
   std::unordered_set<Downstream*> sessions_;
   log::AccessLogBuffer access_log_;
+  http::RequestIdGenerator request_ids_;  // seeded per worker at start
   event* log_timer_ = nullptr;
 };
 

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <string>
 
-#include "upstream/balancer/fast_random.h"
+#include "weir/common/fast_random.h"
 
 namespace weir::upstream {
 namespace {

@@ -11,8 +11,8 @@
 #pragma once
 
 #include "upstream/balancer/eligibility.h"
-#include "upstream/balancer/fast_random.h"
 #include "upstream/balancer/weighted_cycle.h"
+#include "weir/common/fast_random.h"
 
 namespace weir::upstream {
 

@@ -1,11 +1,12 @@
-// The random source of one picker: splitmix64. Pickers are per worker, so
-// the state needs no atomics; a few cycles per draw and good enough spread
-// for choosing servers (not for anything secret).
+// A per-thread random source: splitmix64. Its users (balancer pickers,
+// request-ID generators) are per worker, so the state needs no atomics; a
+// few cycles per draw and good enough spread for choosing servers and making
+// unique IDs (not for anything secret).
 #pragma once
 
 #include <cstdint>
 
-namespace weir::upstream {
+namespace weir {
 
 class FastRandom {
  public:
@@ -27,4 +28,4 @@ class FastRandom {
   uint64_t state_;
 };
 
-}  // namespace weir::upstream
+}  // namespace weir
