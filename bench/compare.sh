@@ -2,7 +2,7 @@
 # Side-by-side throughput comparison of Weir, nginx and HAProxy on 127.0.0.1,
 # all proxying to the same weir-origin in the same run.
 #
-# Usage: bench/compare.sh BUILD_DIR
+# Usage: bench/compare.sh [BUILD_DIR]      (BUILD_DIR defaults to build)
 #
 # Environment (all optional):
 #   TARGETS="direct weir nginx haproxy"  what to measure; "direct" is the origin
@@ -26,14 +26,10 @@
 # proxy that is missing or fails to start is reported and skipped.
 set -euo pipefail
 
-usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
-  exit 2
-}
-[ $# -eq 1 ] || usage
-[ -d "$1" ] || { echo "compare: build dir '$1' not found" >&2; exit 2; }
-
-BUILD_DIR=$(cd "$1" && pwd)
+BENCH_NAME=compare
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_build_dir "$@"
 HERE=$(cd "$(dirname "$0")" && pwd)
 TEMPLATES=$HERE/compare
 DURATION=${DURATION:-10}
@@ -49,9 +45,6 @@ declare -A WORKLOAD_PATH=([small]=/bytes/100 [large]=/bytes/65536)
 ORIGIN_BIN=$BUILD_DIR/weir-origin
 WEIR_BIN=$BUILD_DIR/weir
 
-log() { printf 'compare: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
-
 for tool in wrk curl python3 timeout; do
   command -v "$tool" >/dev/null || die "missing '$tool' (make bench installs wrk, nginx-light, haproxy)"
 done
@@ -62,38 +55,12 @@ mkdir -p "$RESULTS_DIR"
 
 # ---------------------------------------------------------------- processes
 PIDS=()       # every long-running process we started
-WRK_PID=""    # the wrk (under timeout) currently running, if any
 
-stop_pid() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local rc=$? pid
-  trap - EXIT INT TERM
-  [ -n "$WRK_PID" ] && stop_pid "$WRK_PID"
+stop_all() {
+  local pid
   for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-  if [ "${KEEP_TMP:-0}" = 1 ]; then
-    log "temp files kept in $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# free_ports N
-# shellcheck source=bench/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_traps stop_all
 
 # render TEMPLATE OUT PORT: fills @PORT@, @ORIGIN_PORT@ and @TMPDIR@.
 render() {

@@ -47,16 +47,10 @@
 # A proxy that is not installed or does not start is reported and skipped.
 set -euo pipefail
 
-usage() {
-  sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'
-  exit 2
-}
-[ $# -le 1 ] || usage
-case "${1:-}" in -h | --help) usage ;; esac
-BUILD_ARG=${1:-build}
-[ -d "$BUILD_ARG" ] || { echo "fault: build dir '$BUILD_ARG' not found" >&2; exit 2; }
-
-BUILD_DIR=$(cd "$BUILD_ARG" && pwd)
+BENCH_NAME=fault
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_build_dir "$@"
 HERE=$(cd "$(dirname "$0")" && pwd)
 TEMPLATES=$HERE/fault
 TARGETS=${TARGETS:-"weir nginx haproxy"}
@@ -72,9 +66,6 @@ RESULTS_DIR=${RESULTS_DIR:-$BUILD_DIR/bench-results/fault-$(date +%Y%m%d-%H%M%S)
 
 ORIGIN_BIN=$BUILD_DIR/weir-origin
 WEIR_BIN=$BUILD_DIR/weir
-
-log() { printf 'fault: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
 
 for v in DURATION KILL_AT RESTART_AT WRK_THREADS WRK_CONNECTIONS ORIGIN_THREADS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
@@ -95,18 +86,6 @@ mkdir -p "$RESULTS_DIR"
 declare -A ORIGIN_PID=()  # a, b -> PID of the running origin
 declare -A ORIGIN_PORT=()
 PROXY_PID=""              # the proxy under test, if running
-WRK_PID=""                # the wrk (under timeout) running, if any
-
-stop_pid() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 stop_run() {  # the proxy and the origins of one run
   local name
@@ -116,40 +95,7 @@ stop_run() {  # the proxy and the origins of one run
   ORIGIN_PID=()
 }
 
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  [ -n "$SLEEP_PID" ] && stop_pid "$SLEEP_PID"
-  [ -n "$WRK_PID" ] && stop_pid "$WRK_PID"
-  stop_run
-  if [ "${KEEP_TMP:-0}" = 1 ]; then
-    log "temp files kept in $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-now_ms() { date +%s%3N; }
-
-# sleep_until EPOCH_MS. The sleep runs in the background and is waited for,
-# so a signal's trap runs at once instead of after the sleep.
-SLEEP_PID=""
-sleep_until() {
-  local d=$(($1 - $(now_ms)))
-  [ "$d" -gt 0 ] || return 0
-  sleep "$((d / 1000)).$(printf '%03d' $((d % 1000)))" &
-  SLEEP_PID=$!
-  wait "$SLEEP_PID" || true
-  SLEEP_PID=""
-}
-
-# free_ports N
-# shellcheck source=bench/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_traps stop_run
 
 # render TEMPLATE OUT PORT [HEALTH_CHECK_LINE [OBSERVE]]
 render() {

@@ -57,16 +57,10 @@
 # A proxy that is not installed or does not start is reported and skipped.
 set -euo pipefail
 
-usage() {
-  sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'
-  exit 2
-}
-[ $# -le 1 ] || usage
-case "${1:-}" in -h | --help) usage ;; esac
-BUILD_ARG=${1:-build}
-[ -d "$BUILD_ARG" ] || { echo "reload: build dir '$BUILD_ARG' not found" >&2; exit 2; }
-
-BUILD_DIR=$(cd "$BUILD_ARG" && pwd)
+BENCH_NAME=reload
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_build_dir "$@"
 HERE=$(cd "$(dirname "$0")" && pwd)
 TEMPLATES=$HERE/reload
 PROXIES=${PROXIES:-"weir nginx haproxy"}
@@ -86,9 +80,6 @@ RESULTS_DIR=${RESULTS_DIR:-$BUILD_DIR/bench-results/reload-$(date +%Y%m%d-%H%M%S
 
 ORIGIN_BIN=$BUILD_DIR/weir-origin
 WEIR_BIN=$BUILD_DIR/weir
-
-log() { printf 'reload: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
 
 for v in DURATION WRK_THREADS WRK_CONNECTIONS ORIGIN_THREADS PROBE_N; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
@@ -129,26 +120,6 @@ mkdir -p "$RESULTS_DIR"
 declare -A ORIGIN_PID=()   # a, b, c -> PID
 declare -A ORIGIN_PORT=()
 PROXY_PIDS=()              # processes of the proxy run in progress
-WRK_PID=""                 # the wrk (under timeout) running, if any
-SLEEP_PID=""
-
-alive() { kill -0 "$1" 2>/dev/null; }
-
-# stop_pid PID [SIGNAL]: signal, up to 10 s for it to exit, then SIGKILL.
-# Works for processes that are not our children too (daemonized nginx, a
-# process started by a binary upgrade).
-stop_pid() {
-  local pid=$1 sig=${2:-TERM} i
-  kill -"$sig" "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-  for i in $(seq 100); do
-    alive "$pid" || break
-    # A child that exited is a zombie until waited for: reap it.
-    [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ] && break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 children_of() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true; }
 
@@ -172,40 +143,12 @@ stop_proxy() {
   PROXY_PIDS=()
 }
 
-cleanup() {
-  local rc=$? name
-  trap - EXIT INT TERM
-  [ -n "$SLEEP_PID" ] && stop_pid "$SLEEP_PID"
-  [ -n "$WRK_PID" ] && stop_pid "$WRK_PID"
+stop_all() {
+  local name
   stop_proxy
   for name in "${!ORIGIN_PID[@]}"; do stop_pid "${ORIGIN_PID[$name]}"; done
-  if [ "${KEEP_TMP:-0}" = 1 ]; then
-    log "temp files kept in $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-now_ms() { date +%s%3N; }
-
-# sleep_until EPOCH_MS, in the background and waited for, so that a
-# signal's trap runs at once.
-sleep_until() {
-  local d=$(($1 - $(now_ms)))
-  [ "$d" -gt 0 ] || return 0
-  sleep "$((d / 1000)).$(printf '%03d' $((d % 1000)))" &
-  SLEEP_PID=$!
-  wait "$SLEEP_PID" || true
-  SLEEP_PID=""
-}
-
-# free_ports N
-# shellcheck source=bench/common.sh
-. "$HERE/common.sh"
+bench_traps stop_all
 
 # start_origin NAME: weir-origin on a free port, waits (5 s at most) for its
 # "listening" line; sets ORIGIN_PID[NAME] and ORIGIN_PORT[NAME].

@@ -261,7 +261,10 @@ void Controller::onUpgradePipe(evutil_socket_t fd, short what, void* arg) {
   while (!said.empty() && (said.back() == '\n' || said.back() == '\r')) said.pop_back();
   if (said.starts_with("error: ")) said = said.substr(7);
   if (!said.empty()) why += ": " + said;
-  if (done == 0) ::kill(self->child_, SIGKILL), ::waitpid(self->child_, &status, 0);
+  if (done == 0) {
+    ::kill(self->child_, SIGKILL);
+    ::waitpid(self->child_, &status, 0);
+  }
   self->upgradeFailed(why);
 }
 

@@ -5,26 +5,14 @@
 
 #include <string>
 
+#include "config_fixture.h"
 #include "weir/config/config.h"
 
 namespace weir::config {
 namespace {
 
-// Eight lines; sections appended start on line 9.
-constexpr const char* kBase =
-    "listeners:\n"
-    "  - address: 127.0.0.1:8080\n"
-    "pools:\n"
-    "  app:\n"
-    "    servers:\n"
-    "      - address: 127.0.0.1:9001\n"
-    "routes:\n"
-    "  - pool: app\n";
-
-std::string errorOf(const std::string& yaml) {
-  Result<ConfigPtr> r = loadString(yaml, "t.yaml");
-  return r.ok() ? "" : r.error().message;
-}
+using testing::errorOf;
+using testing::kBase;
 
 bool allows(const AdminConfig& a, const char* v4) {
   sockaddr_in in{};

@@ -4,21 +4,13 @@
 
 #include <string>
 
+#include "config_fixture.h"
 #include "weir/config/config.h"
 
 namespace weir::config {
 namespace {
 
-// Eight lines; request_id starts on line 9.
-constexpr const char* kBase =
-    "listeners:\n"
-    "  - address: 127.0.0.1:8080\n"
-    "pools:\n"
-    "  app:\n"
-    "    servers:\n"
-    "      - address: 127.0.0.1:9001\n"
-    "routes:\n"
-    "  - pool: app\n";
+using testing::kBase;  // request_id starts on line 9
 
 Result<ConfigPtr> load(const std::string& section) { return loadString(kBase + section, "t.yaml"); }
 

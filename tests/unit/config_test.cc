@@ -9,38 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "config_fixture.h"
+
 namespace weir::config {
 namespace {
 
-// Eight lines; sections appended to it start on line 9.
-constexpr const char* kBase =
-    "listeners:\n"
-    "  - address: 127.0.0.1:8080\n"
-    "pools:\n"
-    "  app:\n"
-    "    servers:\n"
-    "      - address: 127.0.0.1:9001\n"
-    "routes:\n"
-    "  - pool: app\n";
-
-ConfigPtr mustLoad(const std::string& yaml) {
-  Result<ConfigPtr> result = loadString(yaml, "t.yaml");
-  EXPECT_TRUE(result.ok()) << result.error().message;
-  return result.ok() ? *result : nullptr;
-}
-
-// The loaded config, or defaults after a recorded failure, so that one
-// failing case does not crash the rest of the suite.
-Config loadOrDefaults(const std::string& yaml) {
-  ConfigPtr config = mustLoad(yaml);
-  return config ? *config : Config{};
-}
-
-std::string errorOf(const std::string& yaml) {
-  Result<ConfigPtr> result = loadString(yaml, "t.yaml");
-  EXPECT_FALSE(result.ok()) << yaml;
-  return result.ok() ? std::string("(loaded)") : result.error().message;
-}
+using testing::errorOf;
+using testing::kBase;
+using testing::loadOrDefaults;
+using testing::mustLoad;
 
 struct ErrorCase {
   const char* yaml;
