@@ -11,6 +11,7 @@
 #include <cstring>
 #include <thread>
 #include <random>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,8 +47,8 @@ constexpr const char* kUsage =
     "                     exit: 0 ok, 1 with the error\n"
     "  -s SIGNAL          send SIGNAL to the running weir named by the pid file of\n"
     "                     the configuration (pid_file:) and exit: reload (SIGHUP;\n"
-    "                     checks the file first and waits for the result: exit 1\n"
-    "                     with the error when the reload fails), upgrade (SIGUSR2;\n"
+    "                     waits for the result: exit 1 with the error line when\n"
+    "                     the running weir refuses the file), upgrade (SIGUSR2;\n"
     "                     waits until the new process serves), stop (SIGTERM),\n"
     "                     quit (SIGQUIT), reopen (SIGUSR1)\n"
     "  -h, --help         show this help\n"
@@ -163,6 +164,7 @@ int serve(const weir::config::ConfigPtr& cfg, const weir::proxy::RuntimePtr& run
   opts.max_connections = budget.cap;
   std::vector<std::string> inherit_errors;
   opts.inherited = core::inheritedSockets(control::kListenFdsVar, inherit_errors);
+  std::vector<core::InheritedSocket> inherited_admin = core::inheritedSockets(control::kAdminFdVar, inherit_errors);
   core::Server server(opts);
   if (auto st = server.open(); !st) return startFailed(info.upgrade_fd, st.error().message);
   auto& writer = log::Writer::instance();
@@ -213,13 +215,16 @@ int serve(const weir::config::ConfigPtr& cfg, const weir::proxy::RuntimePtr& run
       admin = std::make_unique<admin::AdminServer>(admin::AdminOptions{
           c.admin, stats, &process, [&controller] { return controller.current(); },
           [&server] { return !server.stopping(); }});
-      st = admin->open();
+      st = admin->open(inherited_admin);
     }
     if (!st) {
       WEIR_ERROR("admin.address: %s", st.error().message.c_str());
       writer.stop();
       return startFailed(upgrade_fd, "admin.address: " + st.error().message);
     }
+    controller.setAdmin(admin->listeningSocket(), [&admin] { admin->stop(); });
+  } else {
+    for (const core::InheritedSocket& s : inherited_admin) ::close(s.fd);
   }
   if (control::dropRoot(c, owned)) {
     if (health.checkedServers() > 0) {
@@ -242,22 +247,34 @@ int serve(const weir::config::ConfigPtr& cfg, const weir::proxy::RuntimePtr& run
 }
 
 // weir -s: signals the running process, and for reload and upgrade waits
-// for its answer in the result file.
-int signalCommand(const Args& args, const weir::config::ConfigPtr& cfg) {
+// for its answer in the result file. The file given with -c only names the
+// pid file here; it need not load: the running process judges a reload
+// (it logs and counts a refused one, and its answer, with the error line,
+// is what this prints), and stop, quit and reopen must work whatever is on
+// disk.
+int signalCommand(const Args& args) {
   using namespace weir;
-  const std::string pid_file = control::resolvedPidFile(*cfg);
-  if (pid_file.empty()) {
-    std::fprintf(stderr,
-                 "weir: -s needs a pid file: %s has pid_file: off, or sets none and weir writes none by default "
-                 "unless it runs as root\n",
-                 args.config.c_str());
+  std::string problem;  // why the file does not load, "" when it does
+  std::optional<std::string> configured;
+  if (auto cfg = config::loadFile(args.config); cfg) {
+    if ((*cfg)->pid_file_set) configured = (*cfg)->pid_file;
+  } else {
+    problem = cfg.error().message;
+    configured = config::peekPidFile(args.config);
+  }
+  // Said before giving up, so that a refused -s reload still shows the line.
+  auto giveUp = [&](const std::string& why) {
+    if (!problem.empty()) std::fprintf(stderr, "%s\n", problem.c_str());
+    std::fprintf(stderr, "weir: %s\n", why.c_str());
     return 1;
+  };
+  const std::string pid_file = control::resolvedPidFile(configured);
+  if (pid_file.empty()) {
+    return giveUp("-s needs a pid file: " + args.config +
+                  " has pid_file: off, or sets none and weir writes none by default unless it runs as root");
   }
   auto pid = control::readPidFile(pid_file);
-  if (!pid) {
-    std::fprintf(stderr, "weir: %s (is weir running with this configuration?)\n", pid.error().message.c_str());
-    return 1;
-  }
+  if (!pid) return giveUp(pid.error().message + " (is weir running with this configuration?)");
   const std::string& what = args.signal;
   int sig = what == "reload" ? SIGHUP : what == "upgrade" ? SIGUSR2 : what == "stop" ? SIGTERM
           : what == "quit"   ? SIGQUIT : SIGUSR1;
@@ -300,6 +317,7 @@ int main(int argc, char** argv) {
   const int upgrade_fd = takeUpgradeFd();
   Args args;
   if (int rc = parseArgs(argc, argv, args); rc >= 0) return rc;
+  if (!args.signal.empty()) return signalCommand(args);
 
   auto cfg = weir::config::loadFile(args.config);
   if (!cfg) {
@@ -317,15 +335,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: %s\n", args.config.c_str(), error.c_str());
     weir::control::Controller::reportUpgradeFailure(upgrade_fd, args.config + ": " + error);
     return 1;
-  }
-  if (!args.signal.empty()) {
-    if (args.signal == "reload") {
-      if (auto st = weir::control::checkStartable(**cfg, args.config); !st) {
-        std::fprintf(stderr, "%s\n", st.error().message.c_str());
-        return 1;
-      }
-    }
-    return signalCommand(args, *cfg);
   }
   if (args.test) {
     if (auto st = weir::control::checkStartable(**cfg, args.config); !st) {

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string_view>
@@ -216,6 +218,40 @@ Result<ConfigPtr> loadFile(const std::string& path) {
   }
   ::close(fd);
   return loadString(text, path);
+}
+
+std::optional<std::string> peekPidFile(const std::string& path) {
+  auto valid = [](std::string text) -> std::optional<std::string> {
+    if (text == "off") return std::string();
+    if (text.empty() || text.front() != '/' || text.back() == '/') return std::nullopt;
+    return text;
+  };
+  try {
+    YAML::Node root = YAML::LoadFile(path);
+    if (!root.IsMap()) return std::nullopt;
+    YAML::Node v = root["pid_file"];
+    if (!v || !v.IsScalar()) return std::nullopt;
+    return valid(v.Scalar());
+  } catch (const std::exception&) {
+  }
+  // Not YAML as a whole (a syntax error elsewhere): a top-level
+  // "pid_file: VALUE" line, the value plain or quoted, a comment after it.
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("pid_file:")) continue;
+    std::string_view v = std::string_view(line).substr(9);
+    v.remove_prefix(std::min(v.size(), v.find_first_not_of(" \t")));
+    if (!v.empty() && (v.front() == '"' || v.front() == '\'')) {
+      size_t close = v.find(v.front(), 1);
+      if (close == std::string_view::npos) return std::nullopt;
+      return valid(std::string(v.substr(1, close - 1)));
+    }
+    v = v.substr(0, v.find(" #"));
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) v.remove_suffix(1);
+    return valid(std::string(v));
+  }
+  return std::nullopt;
 }
 
 }  // namespace weir::config

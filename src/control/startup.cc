@@ -123,7 +123,11 @@ bool dropRoot(const config::Config& c, const std::vector<std::string>& files) {
 }
 
 std::string resolvedPidFile(const config::Config& c) {
-  if (c.pid_file_set) return c.pid_file;
+  return resolvedPidFile(c.pid_file_set ? std::optional<std::string>(c.pid_file) : std::nullopt);
+}
+
+std::string resolvedPidFile(const std::optional<std::string>& configured) {
+  if (configured) return *configured;
   if (const char* env = std::getenv("WEIR_PID_FILE"); env != nullptr && env[0] == '/') return env;
   return ::geteuid() == 0 ? "/run/weir.pid" : "";
 }

@@ -225,4 +225,10 @@ Result<ConfigPtr> loadFile(const std::string& path);
 // Same, from text; `name` stands for the file name in error messages.
 Result<ConfigPtr> loadString(const std::string& yaml, const std::string& name);
 
+// The pid_file: setting of a file that need not load as a whole, so that
+// weir -s finds the running process while the file on disk is broken: the
+// path ("" for off), or nullopt when the file sets none, or cannot be read
+// as YAML, or its pid_file: is not valid.
+std::optional<std::string> peekPidFile(const std::string& path);
+
 }  // namespace weir::config

@@ -3,6 +3,7 @@
 // the descriptor limit, the pid file's path, and giving up root.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ Status checkStartable(const config::Config& c, const std::string& file);
 // absolute path; the systemd unit sets it), else /run/weir.pid for root
 // and "" (none) for anyone else.
 std::string resolvedPidFile(const config::Config& c);
+// The same from a pid_file: setting alone (nullopt: not set).
+std::string resolvedPidFile(const std::optional<std::string>& configured);
 
 // limits.connections, or what the descriptor limit allows.
 struct ConnectionBudget {
