@@ -29,6 +29,10 @@ namespace {
 constexpr size_t kMaxHead = 8 * 1024;
 constexpr size_t kMaxConnections = 64;
 constexpr std::chrono::milliseconds kRequestTimeout{5000};
+// Clients outside admin.allow have a budget and a deadline of their own, so
+// that they can never take the slots of a scraper or a liveness probe.
+constexpr size_t kMaxDenied = 16;
+constexpr std::chrono::milliseconds kDeniedTimeout{1000};
 constexpr std::chrono::milliseconds kSampleEvery{1000};
 
 struct Response {
@@ -76,6 +80,8 @@ struct AdminServer::Impl {
   core::Acceptor acceptor;
   Sampler sampler;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections;
+  size_t open_allowed = 0;  // connections from admin.allow
+  size_t open_denied = 0;   // from anywhere else, answered 403
   std::vector<std::unique_ptr<Connection>> dead;
   std::unique_ptr<core::Deadline> reap;
   std::unique_ptr<core::Deadline> sample_timer;
@@ -91,9 +97,10 @@ class AdminServer::Impl::Connection final : private core::StreamHandler {
         timer_(server.loop.base(), &Connection::onTimeout, this) {
     stream_.setLowWater(0);
     stream_.attach(fd);
-    timer_.set(kRequestTimeout);
+    timer_.set(allowed ? kRequestTimeout : kDeniedTimeout);
   }
   ~Connection() { stream_.close(); }
+  bool allowed() const { return allowed_; }
 
  private:
   void onStreamRead(core::Stream& s) override {
@@ -150,7 +157,7 @@ class AdminServer::Impl::Connection final : private core::StreamHandler {
     if (!head_only_) evbuffer_add(stream_.output(), r.body.data(), r.body.size());
     stream_.pauseReading();
     stream_.shutdownWriteAfterFlush();
-    timer_.set(kRequestTimeout);
+    timer_.set(allowed_ ? kRequestTimeout : kDeniedTimeout);
     if (!stream_.flush()) return done();
     if (stream_.outputLength() == 0) done();
   }
@@ -201,11 +208,12 @@ Response AdminServer::Impl::handle(std::string_view method, std::string_view tar
 }
 
 void AdminServer::Impl::onAccept(int fd, const sockaddr* peer) {
-  if (connections.size() >= kMaxConnections) {
+  const bool allowed = anyContains(opts.config.allow, peer);
+  if ((allowed ? open_allowed : open_denied) >= (allowed ? kMaxConnections : kMaxDenied)) {
     ::close(fd);
     return;
   }
-  const bool allowed = anyContains(opts.config.allow, peer);
+  ++(allowed ? open_allowed : open_denied);
   auto c = std::make_unique<Connection>(*this, fd, allowed);
   Connection* key = c.get();
   connections.emplace(key, std::move(c));
@@ -215,6 +223,7 @@ void AdminServer::Impl::onAccept(int fd, const sockaddr* peer) {
 void AdminServer::Impl::finished(Connection* c) {
   auto it = connections.find(c);
   if (it == connections.end()) return;
+  --(c->allowed() ? open_allowed : open_denied);
   dead.push_back(std::move(it->second));
   connections.erase(it);
   reap->set(std::chrono::milliseconds(0));
@@ -249,12 +258,23 @@ AdminServer::AdminServer(AdminOptions options) : impl_(std::make_unique<Impl>(st
 
 AdminServer::~AdminServer() { stop(); }
 
-Status AdminServer::open() {
+Status AdminServer::open(const std::vector<core::InheritedSocket>& inherited) {
+  const std::string want = impl_->opts.config.addr.toString();
+  for (const core::InheritedSocket& s : inherited) {
+    if (s.address == want && impl_->acceptor.fd() < 0) {
+      impl_->acceptor.adopt(s.fd);
+    } else {
+      ::close(s.fd);
+    }
+  }
+  if (impl_->acceptor.fd() >= 0) return Ok{};
   if (auto st = impl_->acceptor.open(impl_->opts.config.addr, 128); !st) {
-    return Error{"admin.address: " + st.error().message};
+    return st.error();
   }
   return Ok{};
 }
+
+int AdminServer::listeningSocket() const { return impl_->acceptor.fd(); }
 
 void AdminServer::start() {
   if (impl_->started) return;

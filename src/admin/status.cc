@@ -1,5 +1,7 @@
 #include "admin/status.h"
 
+#include <unistd.h>
+
 #include <cmath>
 
 #include "admin/text.h"
@@ -102,6 +104,9 @@ std::string renderStatusJson(const proxy::Runtime* rt, const Sampler& sampler, c
   o += '{';
   jsonKey(o, "version");
   appendJsonString(o, WEIR_VERSION);
+  o += ',';
+  jsonKey(o, "pid");
+  jsonNumber(o, static_cast<double>(::getpid()));
   o += ',';
   jsonKey(o, "start_time");
   jsonNumber(o, p.start_time);

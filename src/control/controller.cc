@@ -11,6 +11,7 @@
 
 #include "weir/control/pid_file.h"
 #include "weir/control/startup.h"
+#include "weir/core/signals.h"
 #include "weir/log/log.h"
 
 extern char** environ;
@@ -181,7 +182,7 @@ void Controller::onUpgrade(core::Server& server) {
   for (char** e = environ; *e != nullptr; ++e) {
     std::string_view v = *e;
     if (v.starts_with(std::string(kListenFdsVar) + "=") || v.starts_with(std::string(kUpgradeFdVar) + "=") ||
-        v.starts_with("WEIR_PID_FILE=")) {
+        v.starts_with(std::string(kAdminFdVar) + "=") || v.starts_with("WEIR_PID_FILE=")) {
       continue;
     }
     env.emplace_back(v);
@@ -189,6 +190,12 @@ void Controller::onUpgrade(core::Server& server) {
   env.push_back(std::string(kListenFdsVar) + "=" + fd_list);
   env.push_back(std::string(kUpgradeFdVar) + "=" + std::to_string(pipe_fds[1]));
   env.push_back("WEIR_PID_FILE=" + pid_file_);
+  if (admin_fd_ >= 0) env.push_back(std::string(kAdminFdVar) + "=" + std::to_string(admin_fd_));
+  const int admin_fd = admin_fd_;
+  // The new process starts with the control signals blocked, as weir
+  // blocks them first thing: one arriving before it can handle them must
+  // not kill it (nor reach this process's handlers before exec).
+  const sigset_t blocked = core::controlSignalSet();
   std::vector<char*> envp;
   for (std::string& s : env) envp.push_back(s.data());
   envp.push_back(nullptr);
@@ -202,9 +209,8 @@ void Controller::onUpgrade(core::Server& server) {
   if (pid == 0) {
     for (int fd : sockets) ::fcntl(fd, F_SETFD, 0);
     ::fcntl(pipe_fds[1], F_SETFD, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (admin_fd >= 0) ::fcntl(admin_fd, F_SETFD, 0);
+    ::sigprocmask(SIG_SETMASK, &blocked, nullptr);
     ::execve(exe, argv.data(), envp.data());
     static const char kExecFailed[] = "error: exec of the new binary failed\n";
     [[maybe_unused]] ssize_t n = ::write(pipe_fds[1], kExecFailed, sizeof kExecFailed - 1);
@@ -277,6 +283,8 @@ void Controller::finishUpgrade() {
   child_ = -1;
   upgraded_ = true;
   WEIR_INFO("binary upgrade: process %d serves; this process stops accepting and drains", static_cast<int>(child));
+  // The new process answers the admin address alone from now on.
+  if (stop_admin_) stop_admin_();
   writeResult(pid_file_, "upgrade ok " + std::to_string(child));
   server_->requestStop("binary upgrade");
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <sstream>
+#include <thread>
 
 #include "harness.h"
 
@@ -84,6 +85,44 @@ TEST(Privileges, UserNobodyServesWithItsIdsInEveryThread) {
   }
   EXPECT_TRUE(line) << "no access-log line after SIGUSR1";
   EXPECT_EQ(weir.errorLog().find("log reopen"), std::string::npos) << weir.errorLog();
+}
+
+// Started as root with user: and an admin listener, weir upgrades in place:
+// the new process runs as nobody from its first instruction, so it cannot
+// bind what root bound; it takes the data and admin sockets handed over,
+// and rewrites the pid file the old process handed to nobody.
+TEST(Privileges, UpgradeAsUserKeepsTheAdminListenerAndThePidFile) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  if (::getpwnam("nobody") == nullptr) GTEST_SKIP() << "no user nobody";
+  Origin origin("a");
+  ASSERT_TRUE(origin.ok()) << origin.error();
+  // nobody re-reads the file on upgrade.
+  ::chmod(testDir().c_str(), 0755);
+  const uint16_t admin_port = freePort();
+  Weir weir("user: nobody\npid_file: ${TMP}/weir.pid\nadmin:\n  address: 127.0.0.1:" + std::to_string(admin_port) +
+            "\n" + poolConfig({origin.address()}));
+  ASSERT_TRUE(weir.ok()) << weir.error();
+  ::chmod(weir.configPath().c_str(), 0644);
+  const std::string pid_file = testDir() + "/weir.pid";
+  for (int i = 0; i < 250 && readFile(pid_file).empty(); ++i) std::this_thread::sleep_for(Ms(20));
+  RunResult r = run({WEIR_BIN, "-c", weir.configPath(), "-s", "upgrade"}, Ms(40000), "weir-s-upgrade");
+  const pid_t next = static_cast<pid_t>(std::atol(readFile(pid_file).c_str()));
+  struct Stop {
+    pid_t pid;
+    ~Stop() {
+      if (pid <= 0) return;
+      ::kill(pid, SIGTERM);
+      for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(Ms(25));
+      if (::kill(pid, 0) == 0) ::kill(pid, SIGKILL);
+    }
+  } stop{next != weir.pid() ? next : 0};
+  ASSERT_EQ(r.exitCode, 0) << r.err << weir.errorLog();
+  EXPECT_NE(next, weir.pid());
+  EXPECT_EQ(curl(weir.url("/after-upgrade")).status, 200);
+  CurlResult status = curl("http://127.0.0.1:" + std::to_string(admin_port) + "/status.json");
+  EXPECT_EQ(status.status, 200);
+  EXPECT_NE(status.body.find("\"pid\":" + std::to_string(next) + ","), std::string::npos) << status.body.substr(0, 200);
+  EXPECT_EQ(threadIdLines(next, "Uid").front(), idLine("Uid", ::getpwnam("nobody")->pw_uid));
 }
 
 // As nginx does: user: only means something when started as root.

@@ -178,13 +178,31 @@ TEST_F(Reload, BadFileKeepsTheRunningConfigAndSaysWhy) {
   RunResult r = signalCommand(*weir_, "reload");
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
-  // The same file by SIGHUP: the running process logs the line.
-  weir_->process().signal(SIGHUP);
+  // weir -s reload reached the running process, which logged the line.
   auto line = weir_->waitForLogLine(weir_->errorLogPath(), [&](const std::string& l) {
     return l.find("reload failed") != std::string::npos && l.find(expected) != std::string::npos;
   });
   EXPECT_TRUE(line) << "no error-log line with: " << expected;
   for (int i = 0; i < 3; ++i) EXPECT_EQ(originOf(curl(weir_->url("/"))), "a");
+}
+
+// A file that is not even YAML: weir -s still finds the pid file (its
+// pid_file: line), the reload is refused with the syntax error's line, and
+// weir -s stop works whatever is on disk.
+TEST_F(Reload, SignalsReachWeirWhileTheFileIsNotYaml) {
+  ASSERT_NO_FATAL_FAILURE(start(poolsYaml({{a_->address(), 1}})));
+  weir_->writeConfig("pid_file: \"${TMP}/weir.pid\"  # here\npools: [\nroutes:\n");
+  const std::string expected = testLine(weir_->configPath());
+  ASSERT_NE(expected.find(weir_->configPath() + ":"), std::string::npos) << expected;
+  RunResult r = signalCommand(*weir_, "reload");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("reload failed: " + expected), std::string::npos) << r.err;
+  EXPECT_EQ(originOf(curl(weir_->url("/"))), "a");
+  r = signalCommand(*weir_, "stop");
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  auto code = weir_->process().waitExit(Ms(10000));
+  ASSERT_TRUE(code) << "weir -s stop did not stop weir";
+  EXPECT_EQ(*code, 0);
 }
 
 // A file that loads but cannot start (a pool naming no server, an unknown
@@ -490,7 +508,9 @@ TEST_F(Reload, UpgradeUnderLoadLosesNothing) {
   EXPECT_GT(next.pid, 0);
   auto code = weir_->process().waitExit(Ms(15000));
   EXPECT_TRUE(code) << "the old process did not exit after the upgrade";
-  if (code) EXPECT_EQ(*code, 0);
+  if (code) {
+    EXPECT_EQ(*code, 0);
+  }
   std::this_thread::sleep_for(Ms(300));
   load.stop();
   EXPECT_GT(load.ok(), 200);
@@ -507,6 +527,31 @@ TEST_F(Reload, UpgradeUnderLoadLosesNothing) {
 
 // A new binary that cannot start (here: its configuration is broken) leaves
 // the old process serving, and the error log says why.
+// The admin socket is handed over like the data listeners (a process that
+// gave up root could not bind it again), and once the new process serves
+// only it answers there: every status.json after the upgrade names it.
+TEST_F(Reload, UpgradeHandsTheAdminListenerOver) {
+  const uint16_t admin_port = freePort();
+  const std::string admin = "admin:\n  address: 127.0.0.1:" + std::to_string(admin_port) + "\n";
+  ASSERT_NO_FATAL_FAILURE(start(admin + poolsYaml({{a_->address(), 1}})));
+  const std::string status = "http://127.0.0.1:" + std::to_string(admin_port) + "/status.json";
+  const std::string old_pid = "\"pid\":" + std::to_string(weir_->pid()) + ",";
+  CurlResult before = curl(status);
+  ASSERT_EQ(before.status, 200);
+  EXPECT_NE(before.body.find(old_pid), std::string::npos) << before.body;
+  RunResult r = signalCommand(*weir_, "upgrade", Ms(40000));
+  StopByPid next{readPid(testDir() + "/weir.pid")};
+  ASSERT_EQ(r.exitCode, 0) << r.err << weir_->errorLog();
+  ASSERT_GT(next.pid, 0);
+  const std::string new_pid = "\"pid\":" + std::to_string(next.pid) + ",";
+  for (int i = 0; i < 20; ++i) {
+    CurlResult after = curl(status);
+    ASSERT_EQ(after.status, 200) << i;
+    EXPECT_NE(after.body.find(new_pid), std::string::npos) << i << ": " << after.body.substr(0, 200);
+  }
+  EXPECT_EQ(curl("http://127.0.0.1:" + std::to_string(admin_port) + "/healthz").status, 200);
+}
+
 TEST_F(Reload, FailedUpgradeLeavesTheOldProcessServing) {
   ASSERT_NO_FATAL_FAILURE(start(poolsYaml({{a_->address(), 1}})));
   const std::string pid_file = testDir() + "/weir.pid";

@@ -12,7 +12,8 @@
 // Other paths are 404, other methods 405, clients outside admin.allow 403.
 // One request per connection (Connection: close); heads are bounded (8 KiB),
 // a connection that sends nothing whole within 5 s is closed, and at most 64
-// connections are open at once.
+// connections are open at once; clients outside admin.allow have their own
+// 16 connections and 1 s, so they cannot crowd out a scraper or a probe.
 //
 // Threading: constructed, opened, started and stopped by the main thread.
 // The admin thread reads the stats registry (relaxed loads of the workers'
@@ -22,9 +23,11 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "weir/common/result.h"
 #include "weir/config/config.h"
+#include "weir/core/server.h"
 #include "weir/proxy/runtime.h"
 #include "weir/stats/process_info.h"
 #include "weir/stats/registry.h"
@@ -52,8 +55,13 @@ class AdminServer {
   AdminServer& operator=(const AdminServer&) = delete;
 
   // Binds the admin address (main thread; before privileges are dropped,
-  // so a port below 1024 works). The error names the address.
-  Status open();
+  // so a port below 1024 works). The error names the address. A socket
+  // handed over by a binary upgrade that listens on that address is taken
+  // instead (the process that gave up root could not bind it again);
+  // any other in `inherited` is closed.
+  Status open(const std::vector<core::InheritedSocket>& inherited = {});
+  // The listening socket (for a binary upgrade to hand over), -1 if none.
+  int listeningSocket() const;
   // Starts the admin thread: serving, and sampling for /status every second.
   void start();
   // Closes the listener and joins the thread. Idempotent.

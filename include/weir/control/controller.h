@@ -44,6 +44,7 @@ namespace weir::control {
 
 constexpr const char* kListenFdsVar = "WEIR_LISTEN_FDS";
 constexpr const char* kUpgradeFdVar = "WEIR_UPGRADE_FD";
+constexpr const char* kAdminFdVar = "WEIR_ADMIN_FD";
 constexpr std::chrono::seconds kUpgradeTimeout{30};
 
 struct ProcessInfo {
@@ -78,6 +79,14 @@ class Controller final : public core::ControlHooks {
   // The pid file this process wrote (empty when none).
   const std::string& pidFile() const { return pid_file_; }
   void setPidFile(std::string path) { pid_file_ = std::move(path); }
+  // The admin listener's socket, handed over by an upgrade too (the new
+  // process may have given up the root that bound it), and what stops the
+  // admin listener here once the new process serves (so that only the new
+  // one answers scrapes and probes while this one drains).
+  void setAdmin(int fd, std::function<void()> stop) {
+    admin_fd_ = fd;
+    stop_admin_ = std::move(stop);
+  }
   // After run(): whether a new process took over (the pid file is its).
   bool upgraded() const { return upgraded_; }
 
@@ -102,6 +111,8 @@ class Controller final : public core::ControlHooks {
   ReloadObserver observer_;
   std::string pid_file_;
   uint64_t generation_ = 1;
+  int admin_fd_ = -1;
+  std::function<void()> stop_admin_;
 
   // A binary upgrade in progress.
   core::Server* server_ = nullptr;

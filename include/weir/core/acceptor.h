@@ -29,6 +29,11 @@ class Acceptor {
 
   // Binds and listens. The error names the address.
   Status open(const SocketAddress& addr, int backlog);
+  // Takes over a socket that listens already (handed over by a binary
+  // upgrade); the acceptor owns it from now on.
+  void adopt(int fd) { fd_ = fd; }
+  // The listening socket, -1 before open.
+  int fd() const { return fd_; }
   // The port bound (useful with port 0).
   uint16_t port() const;
   // Starts accepting on `base`. Out of descriptors, accepting pauses for a second.
