@@ -95,6 +95,9 @@ void processFamilies(Writer& w, const stats::ProcessInfo::Snapshot& p, const sta
   w.family("weir_config_reloads_total", "counter", "Configuration reloads, by result.");
   w.sample("weir_config_reloads_total", {{"result", "success"}}, p.reloads_ok);
   w.sample("weir_config_reloads_total", {{"result", "failure"}}, p.reloads_failed);
+  w.family("weir_config_loaded_timestamp_seconds", "gauge",
+           "When the running configuration was loaded (the start or the last good reload), since the Unix epoch.");
+  w.sample("weir_config_loaded_timestamp_seconds", {}, p.config_loaded_at);
   w.family("weir_config_last_reload_success", "gauge", "1 if the last reload succeeded (or none was tried), else 0.");
   w.sample("weir_config_last_reload_success", {}, uint64_t{p.last_reload_ok ? 1u : 0u});
   w.family("weir_config_last_reload_timestamp_seconds", "gauge",

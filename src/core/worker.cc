@@ -19,6 +19,8 @@ namespace {
 // Accepts per readiness callback on one listener: the loop's other events
 // get their turn during a connection burst.
 constexpr int kAcceptBatch = 64;
+// More than any listen queue holds (net.core.somaxconn is at most 65535).
+constexpr int kMaxQueued = 65536;
 // Out of descriptors: how long to leave new connections in the listen
 // queue before trying again. Each retry costs one failed accept().
 constexpr std::chrono::milliseconds kAcceptBackoff{100};
@@ -120,8 +122,9 @@ void Worker::armListener(uint64_t id, int fd) {
 }
 
 // Connections already in the socket's queue were accepted by the kernel:
-// they are taken and served (within the gate's room) before the socket
-// closes, so removing a listener refuses only connections that come later.
+// they are all taken and served before the socket closes (beyond the
+// gate's room they are closed, as refused as the closed socket would have
+// them), so removing a listener refuses only connections that come later.
 void Worker::closeListener(uint64_t id) {
   bool found = false;
   for (auto it = slots_.begin(); it != slots_.end();) {
@@ -130,7 +133,7 @@ void Worker::closeListener(uint64_t id) {
       continue;
     }
     found = true;
-    if (!accept_paused_) acceptFrom(**it);
+    if (!accept_paused_) acceptRest(**it);
     event_free((*it)->ev);
     ::close((*it)->fd);
     it = slots_.erase(it);
@@ -198,13 +201,10 @@ void Worker::onWake(evutil_socket_t fd, short, void* arg) {
     tasks.swap(w->tasks_);
   }
   for (auto& task : tasks) task();
+  // Adopted while draining too: the peer placed them before it saw this
+  // worker drain, and their clients may have sent a request already.
   for (const Handoff& h : adopted) {
-    if (w->draining_) {
-      ::close(h.fd);
-      w->connectionClosed();
-    } else {
-      w->hooks_->onAccept(h.fd, reinterpret_cast<const sockaddr*>(&h.peer), h.len, h.listener);
-    }
+    w->hooks_->onAccept(h.fd, reinterpret_cast<const sockaddr*>(&h.peer), h.len, h.listener);
   }
   if (w->drain_requested_.load() && !w->draining_) w->beginDrain();
   if (w->waiting_for_room_.load() && !w->gate_->full()) w->resumeAccepting();
@@ -270,6 +270,24 @@ void Worker::acceptFrom(const ListenerSlot& slot) {
     }
     pauseAccepting(kAcceptBackoff);
     return;
+  }
+}
+
+void Worker::acceptRest(const ListenerSlot& slot) {
+  for (int i = 0; i < kMaxQueued; ++i) {
+    Handoff h{};
+    h.len = sizeof h.peer;
+    h.listener = slot.id;
+    h.fd = ::accept4(slot.fd, reinterpret_cast<sockaddr*>(&h.peer), &h.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (h.fd < 0) {
+      if (connectionOnlyError(errno)) continue;
+      return;  // the queue is empty (or out of descriptors: nothing more can be taken)
+    }
+    if (!gate_->tryAcquire()) {
+      ::close(h.fd);
+      continue;
+    }
+    serve(h);  // here, where the close that follows marks them draining
   }
 }
 

@@ -68,15 +68,13 @@ void ProxyWorker::setRuntime(RuntimePtr runtime) {
 }
 
 void ProxyWorker::onAccept(int fd, const sockaddr* peer, socklen_t len, uint64_t listener) {
-  if (worker_.draining()) {
-    ::close(fd);
-    worker_.connectionClosed();
-    return;
-  }
   if (const auto& st = snapshot_->runtime->stats) stats::recordAccepted(*st, worker_.index());
   auto* s = new Downstream(*this, fd, peer, len, listener);
   sessions_.insert(s);
   s->start();
+  // Handed over by a peer just as this worker began to drain: the client
+  // may have sent its request already; it is answered, then closed.
+  if (worker_.draining() && sessions_.count(s) != 0) s->drain();
 }
 
 void ProxyWorker::onListenerClosed(uint64_t listener) {
