@@ -31,7 +31,9 @@ RuntimeStatsPtr resolve(Registry& registry, const config::Config& config) {
     s->pools.push_back(registry.series(Kind::kPool, {p.name}));
     std::vector<const Series*> servers;
     for (const config::ServerConfig& server : p.servers) {
-      servers.push_back(registry.series(Kind::kServer, {p.name, server.address}));
+      // The resolved address, as the server-state families and status.json
+      // name it, so that series of one server join in PromQL.
+      servers.push_back(registry.series(Kind::kServer, {p.name, server.addr.toString()}));
     }
     s->servers.push_back(std::move(servers));
   }
