@@ -316,10 +316,14 @@ send_reload() {
         pid=${pid:-$MAIN_PID}
       fi
       if [ "$WEIR_RELOAD" = cli ]; then
-        "$WEIR_BIN" -s reload -c "$CONF" >>"$WORK/weir-cli.out" 2>&1 || rc=$?
-        # As with nginx: if the client refused the broken file itself, the
-        # running process must still be shown it.
-        [ -n "$broken" ] && [ "$rc" != 0 ] && { kill -HUP "$pid" || true; }
+        "$WEIR_BIN" -s reload -c "$CONF" >"$WORK/weir-cli.last" 2>&1 || rc=$?
+        cat "$WORK/weir-cli.last" >>"$WORK/weir-cli.out"
+        # As with nginx: if the client refused the broken file itself
+        # (an older weir did), the running process must still be shown
+        # it; "reload failed:" is the running weir's own answer.
+        if [ -n "$broken" ] && [ "$rc" != 0 ] && ! grep -q "reload failed:" "$WORK/weir-cli.last"; then
+          kill -HUP "$pid" || true
+        fi
       else
         kill -HUP "$pid" || rc=$?
       fi
