@@ -21,7 +21,7 @@ unsigned readShards(const Item& item) {
 
 }  // namespace
 
-CacheConfig parseCache(const Item& item, unsigned workers) {
+CacheConfig parseCache(const Item& item) {
   MapReader map(item, {"max_size", "max_object_size", "eviction", "shards", "lock_timeout", "heuristic_fraction",
                        "heuristic_max"});
   CacheConfig out;
@@ -42,12 +42,7 @@ CacheConfig parseCache(const Item& item, unsigned workers) {
   if (auto v = map.get("eviction")) {
     out.eviction = readChoice(*v, {"s3fifo", "lru"}) == "lru" ? Eviction::kLru : Eviction::kS3Fifo;
   }
-  if (auto v = map.get("shards")) {
-    out.shards = readShards(*v);
-  } else {
-    out.shards = static_cast<unsigned>(std::bit_ceil(std::max(1u, workers) * 4u));
-    if (out.shards > kMaxShards) out.shards = kMaxShards;
-  }
+  if (auto v = map.get("shards")) out.shards = readShards(*v);
   if (auto v = map.get("lock_timeout")) out.lock_timeout = readDuration(*v);
   if (auto v = map.get("heuristic_fraction")) out.heuristic_fraction = readNumber(*v, 0.0, 1.0);
   if (auto v = map.get("heuristic_max")) out.heuristic_max = readDuration(*v);

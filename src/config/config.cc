@@ -56,7 +56,7 @@ ConfigPtr build(const YAML::Node& root, const std::string& name, uint64_t hash) 
   if (auto v = map.get("access_log")) config->access_log = detail::parseAccessLog(*v);
   if (auto v = map.get("error_log")) config->error_log = detail::parseErrorLog(*v);
   if (auto v = map.get("admin")) config->admin = detail::parseAdmin(*v, *config);
-  if (auto v = map.get("cache")) config->cache = detail::parseCache(*v, config->workers);
+  if (auto v = map.get("cache")) config->cache = detail::parseCache(*v);
   detail::parseRunAs(map.get("user"), map.get("group"), *config);
   if (auto v = map.get("pid_file")) {
     config->pid_file = detail::parsePidFile(*v);

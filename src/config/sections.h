@@ -42,7 +42,7 @@ AccessLogConfig parseAccessLog(const Item& item);
 RequestIdConfig parseRequestId(const Item& item);  // request_id.cc
 ErrorLogConfig parseErrorLog(const Item& item);
 // cache.cc: the cache section, and routes[].cache.
-CacheConfig parseCache(const Item& item, unsigned workers);
+CacheConfig parseCache(const Item& item);
 void parseRouteCache(const Item& item, RouteConfig& route);
 // admin.cc: the admin listener; needs the listeners, which it must not equal.
 AdminConfig parseAdmin(const Item& item, const Config& config);

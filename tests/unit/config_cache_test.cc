@@ -40,10 +40,10 @@ TEST(ConfigCacheTest, EveryKey) {
   EXPECT_EQ(c->cache.heuristic_max, std::chrono::hours(1));
 }
 
-TEST(ConfigCacheTest, ShardsDefaultToFourPerWorkerRoundedUpToAPowerOfTwo) {
+TEST(ConfigCacheTest, ShardsAreAutoUnlessGiven) {
   ConfigPtr c = mustLoad(std::string("workers: 3\n") + kBase + "cache: { max_size: 16MiB }\n");
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->cache.shards, 16u);
+  EXPECT_EQ(c->cache.shards, 0u);
 }
 
 TEST(ConfigCacheTest, ObjectLimitDefaultsToTheCacheSizeWhenTheCacheIsSmaller) {

@@ -197,7 +197,7 @@ struct CacheConfig {
   uint64_t max_size = 256ull << 20;        // hard cap, bytes
   uint64_t max_object_size = 8ull << 20;   // larger responses stream through, not stored
   Eviction eviction = Eviction::kS3Fifo;
-  unsigned shards = 0;                     // a power of two; 0: 4 per worker, rounded up
+  unsigned shards = 0;                     // a power of two; 0: auto (the store picks, from workers and sizes)
   // A request that finds the same object being fetched waits for that
   // fetch (and streams it as it arrives) at most this long before it goes
   // to the origin itself.
