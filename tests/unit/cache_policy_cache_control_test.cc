@@ -1,6 +1,7 @@
 // Cache-Control parsing (RFC 9111 5.2), one test per rule.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -184,6 +185,27 @@ TEST(CachePolicyCacheControl, PragmaNoCacheWithoutCacheControlIsNoCache) {
   EXPECT_EQ(requestCacheControl(both).max_age.seconds, 5);
   http::RequestHead other = parseRequest("GET / HTTP/1.1\r\nHost: a\r\nPragma: x-foo\r\n\r\n");
   EXPECT_FALSE(requestCacheControl(other).no_cache);
+}
+
+// Whatever the bytes, parsing ends and gives defined values (no directive
+// is made up from a fragment of another).
+TEST(CachePolicyCacheControl, JunkIsSurvived) {
+  const std::string alphabet = "max-age=\"\\, \t0123456789private;no-cache=\xff";
+  uint64_t state = 12345;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const int length = static_cast<int>(state % 40);
+    for (int i = 0; i < length; ++i) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      text.push_back(alphabet[(state >> 33) % alphabet.size()]);
+    }
+    CacheControl cc = parseCacheControl(text);
+    if (cc.max_age.present) {
+      EXPECT_GE(cc.max_age.seconds, 0) << text;
+      EXPECT_LE(cc.max_age.seconds, kDeltaSecondsMax) << text;
+    }
+    EXPECT_FALSE(cc.no_store) << text;
+  }
 }
 
 }  // namespace
