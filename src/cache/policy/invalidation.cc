@@ -89,7 +89,15 @@ bool resolve(std::string_view uri, const http::RequestHead& req, std::string_vie
   return true;
 }
 
+// A URI reference has no whitespace or control characters (RFC 3986 2);
+// a field value may (HTAB, SP, obs-text), and normalizePath, made for
+// targets the parser already checked, would keep them.
+bool uriCharacters(std::string_view path) {
+  return std::all_of(path.begin(), path.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
 void addTarget(std::string_view path, std::vector<std::string>& targets) {
+  if (!uriCharacters(path)) return;
   std::string normal;
   if (!http::normalizePath(path, normal)) return;
   if (std::find(targets.begin(), targets.end(), normal) == targets.end()) targets.push_back(std::move(normal));
