@@ -133,7 +133,11 @@ struct BeginFill {
 
 class Store {
  public:
-  static constexpr uint64_t kIndexEntryBytes = 96;  // index node + bucket + entry slot
+  // Per entry, besides the object's own allocations: the index's hash node
+  // (~48 bytes as malloc rounds it), its bucket (8-16), the entry slot (32,
+  // up to 64 while the slot vector has doubled), a free-list id, and the
+  // doubling slack of the policy's id-indexed node vector.
+  static constexpr uint64_t kIndexEntryBytes = 160;
   static constexpr size_t kMinMaxObjectsPerShard = 4;
 
   // Errors: an unknown eviction name, max_bytes == 0.
