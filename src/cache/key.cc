@@ -2,31 +2,46 @@
 
 #include <xxhash.h>
 
-#include <cctype>
 
 namespace weir::cache {
 namespace {
 
-std::string lowered(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+// ASCII only: hosts and schemes are ASCII on the wire (IDNs arrive as punycode).
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+void appendLowered(std::string& out, std::string_view s) {
+  for (char c : s) out.push_back(lower(c));
+}
+
+bool equalsLower(std::string_view s, std::string_view lower_word) {
+  if (s.size() != lower_word.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (lower(s[i]) != lower_word[i]) return false;
+  }
+  return true;
 }
 
 bool isGetClass(std::string_view method) { return method == "GET" || method == "HEAD"; }
 
+// `host` without the scheme's default port or an empty one. The port
+// follows the last ':' unless that ':' is inside an IPv6 literal.
+std::string_view withoutDefaultPort(std::string_view scheme, std::string_view host) {
+  const size_t colon = host.rfind(':');
+  if (colon == std::string_view::npos) return host;
+  const size_t bracket = host.rfind(']');
+  if (bracket != std::string_view::npos && bracket > colon) return host;
+  const std::string_view port = host.substr(colon + 1);
+  if (port.empty() || (equalsLower(scheme, "http") && port == "80") || (equalsLower(scheme, "https") && port == "443")) {
+    return host.substr(0, colon);
+  }
+  return host;
+}
+
 }  // namespace
 
 std::string normalizeHost(std::string_view scheme, std::string_view host) {
-  std::string out = lowered(host);
-  // The port follows the last ':' unless that ':' is inside an IPv6 literal.
-  const size_t colon = out.rfind(':');
-  if (colon == std::string::npos) return out;
-  const size_t bracket = out.rfind(']');
-  if (bracket != std::string::npos && bracket > colon) return out;
-  const std::string_view port = std::string_view(out).substr(colon + 1);
-  const std::string s = lowered(scheme);
-  if (port.empty() || (s == "http" && port == "80") || (s == "https" && port == "443")) out.resize(colon);
+  std::string out;
+  appendLowered(out, withoutDefaultPort(scheme, host));
   return out;
 }
 
@@ -35,15 +50,18 @@ Hash128 hashKeyString(std::string_view data) {
   return Hash128{h.low64, h.high64};
 }
 
+// One allocation: the parts are appended in place.
 CacheKey CacheKey::forRequest(std::string_view method, std::string_view scheme, std::string_view host,
                               std::string_view target) {
+  const std::string_view klass = isGetClass(method) ? std::string_view("GET") : method;
+  const std::string_view h = withoutDefaultPort(scheme, host);
   std::string str;
-  str.reserve(method.size() + scheme.size() + host.size() + target.size() + 3);
-  str.append(isGetClass(method) ? std::string_view("GET") : method);
+  str.reserve(klass.size() + scheme.size() + h.size() + target.size() + 3);
+  str.append(klass);
   str.push_back(' ');
-  str.append(lowered(scheme));
+  appendLowered(str, scheme);
   str.push_back(' ');
-  str.append(normalizeHost(scheme, host));
+  appendLowered(str, h);
   str.push_back(' ');
   str.append(target);
   const Hash128 hash = hashKeyString(str);
