@@ -8,8 +8,11 @@
 
 namespace weir::cache {
 
+// malloc and free, not operator new and delete: a chunk is raw memory with a
+// header, and the pair stays matched whatever a binary does to the global
+// operators (the unit tests replace operator new/delete, not the nothrow one).
 Chunk* Chunk::create(size_t capacity) {
-  void* mem = ::operator new(allocatedBytesFor(capacity), std::nothrow);
+  void* mem = std::malloc(allocatedBytesFor(capacity));
   if (mem == nullptr) std::abort();  // out of memory: abort (STYLE.md)
   return new (mem) Chunk(static_cast<uint32_t>(capacity));
 }
@@ -18,7 +21,7 @@ void Chunk::release() const {
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   Chunk* self = const_cast<Chunk*>(this);
   self->~Chunk();
-  ::operator delete(self);
+  std::free(self);
 }
 
 void Chunk::releaseCallback(const void* /*data*/, size_t /*len*/, void* arg) {
