@@ -152,43 +152,33 @@ start_weir_admin() {
 # Another weir binary (WEIR_BASE_BIN), same pool: new against old in one run.
 start_weir_base() { run_weir weir_base "${WEIR_BASE_BIN:-}" weir-base.yaml.in round_robin "$1"; }
 
-start_nginx() {
-  command -v nginx >/dev/null || { log "nginx: not installed"; return 1; }
-  render "$TEMPLATES/nginx.conf.in" "$WORK/nginx.conf" "$1"
-  nginx -p "$WORK" -e "$WORK/nginx-error.log" -c "$WORK/nginx.conf" \
-    -g "daemon off; pid $WORK/nginx.pid;" >"$WORK/nginx.out" 2>&1 &
+# run_nginx NAME TEMPLATE PORT: nginx in the foreground, its files named NAME.
+run_nginx() {
+  local name=$1
+  command -v nginx >/dev/null || { log "$name: nginx not installed"; return 1; }
+  render "$TEMPLATES/$2" "$WORK/$name.conf" "$3"
+  nginx -p "$WORK" -e "$WORK/$name-error.log" -c "$WORK/$name.conf" \
+    -g "daemon off; pid $WORK/$name.pid;" >"$WORK/$name.out" 2>&1 &
   PIDS+=($!)
-  TARGET_PID[nginx]=$!
-  wait_ready nginx "$1" $! || { tail -n 5 "$WORK/nginx.out" "$WORK/nginx-error.log" >&2; return 1; }
+  TARGET_PID[$name]=$!
+  wait_ready "$name" "$3" $! || { tail -n 5 "$WORK/$name.out" "$WORK/$name-error.log" >&2; return 1; }
 }
 
-start_haproxy() {
-  command -v haproxy >/dev/null || { log "haproxy: not installed"; return 1; }
-  render "$TEMPLATES/haproxy.cfg.in" "$WORK/haproxy.cfg" "$1"
-  haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
+# run_haproxy NAME TEMPLATE PORT
+run_haproxy() {
+  local name=$1
+  command -v haproxy >/dev/null || { log "$name: haproxy not installed"; return 1; }
+  render "$TEMPLATES/$2" "$WORK/$name.cfg" "$3"
+  haproxy -db -f "$WORK/$name.cfg" >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
-  TARGET_PID[haproxy]=$!
-  wait_ready haproxy "$1" $! || { tail -n 5 "$WORK/haproxy.log" >&2; return 1; }
+  TARGET_PID[$name]=$!
+  wait_ready "$name" "$3" $! || { tail -n 5 "$WORK/$name.log" >&2; return 1; }
 }
 
-start_nginx_cache() {
-  command -v nginx >/dev/null || { log "nginx_cache: nginx not installed"; return 1; }
-  render "$TEMPLATES/nginx-cache.conf.in" "$WORK/nginx-cache.conf" "$1"
-  nginx -p "$WORK" -e "$WORK/nginx_cache-error.log" -c "$WORK/nginx-cache.conf" \
-    -g "daemon off; pid $WORK/nginx_cache.pid;" >"$WORK/nginx_cache.out" 2>&1 &
-  PIDS+=($!)
-  TARGET_PID[nginx_cache]=$!
-  wait_ready nginx_cache "$1" $! || { tail -n 5 "$WORK/nginx_cache.out" "$WORK/nginx_cache-error.log" >&2; return 1; }
-}
-
-start_haproxy_cache() {
-  command -v haproxy >/dev/null || { log "haproxy_cache: haproxy not installed"; return 1; }
-  render "$TEMPLATES/haproxy-cache.cfg.in" "$WORK/haproxy-cache.cfg" "$1"
-  haproxy -db -f "$WORK/haproxy-cache.cfg" >"$WORK/haproxy_cache.log" 2>&1 &
-  PIDS+=($!)
-  TARGET_PID[haproxy_cache]=$!
-  wait_ready haproxy_cache "$1" $! || { tail -n 5 "$WORK/haproxy_cache.log" >&2; return 1; }
-}
+start_nginx() { run_nginx nginx nginx.conf.in "$1"; }
+start_haproxy() { run_haproxy haproxy haproxy.cfg.in "$1"; }
+start_nginx_cache() { run_nginx nginx_cache nginx-cache.conf.in "$1"; }
+start_haproxy_cache() { run_haproxy haproxy_cache haproxy-cache.cfg.in "$1"; }
 
 # varnishd -F stays in the foreground as the manager; the cache process is
 # its child.

@@ -28,16 +28,13 @@
 #include "weir/cache/http_date.h"
 #include "weir/cache/policy.h"
 #include "weir/http/parser.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using weir::http::Parser;
 
-void check(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "invariant broken: %s\n", what);
-  std::abort();
-}
+using weir::fuzz::check;
 
 bool printable(std::string_view s) {
   for (char c : s) {

@@ -56,6 +56,19 @@ inline bool isForwardingToken(Token t) { return t != Token::kOther && t <= Token
 
 Token lookupToken(std::string_view name);
 
+// tchar (RFC 9110 5.6.2): the characters of a token, such as a field name
+// or a directive name.
+inline bool isTokenChar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
 // For a name containing '_': the forwarding token it would be with each '_'
 // read as '-' (servers that map fields to CGI/WSGI variables read them the
 // same), so "Content_Length" gives kContentLength. kOther for any other name,

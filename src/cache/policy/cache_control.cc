@@ -13,17 +13,6 @@
 namespace weir::cache {
 namespace {
 
-bool isTchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool isOws(char c) { return c == ' ' || c == '\t'; }
 
 // One directive as read: its name, and its argument unquoted.
@@ -44,7 +33,7 @@ class Scanner {
     if (i_ >= s_.size()) return false;
     d = Directive{};
     const size_t start = i_;
-    while (i_ < s_.size() && isTchar(s_[i_])) ++i_;
+    while (i_ < s_.size() && http::isTokenChar(s_[i_])) ++i_;
     d.name = s_.substr(start, i_ - start);
     skipOws();
     if (i_ < s_.size() && s_[i_] == '=') {
@@ -69,7 +58,7 @@ class Scanner {
   bool readArgument(std::string& out) {
     if (i_ < s_.size() && s_[i_] == '"') return readQuoted(out);
     const size_t start = i_;
-    while (i_ < s_.size() && isTchar(s_[i_])) ++i_;
+    while (i_ < s_.size() && http::isTokenChar(s_[i_])) ++i_;
     out.assign(s_.substr(start, i_ - start));
     return true;
   }

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "weir/cache/cache_status.h"
+#include "weir/http/token.h"
 
 namespace weir::cache {
 namespace {
@@ -13,21 +14,10 @@ constexpr int64_t kSfIntegerMax = 999'999'999'999'999;  // RFC 8941 3.3.1: 15 di
 
 bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-bool isTchar(char c) {
-  if (isAlpha(c) || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
 // sf-token (RFC 8941 3.3.4): ( ALPHA / "*" ) *( tchar / ":" / "/" ).
 bool isSfToken(std::string_view s) {
   if (s.empty() || !(isAlpha(s[0]) || s[0] == '*')) return false;
-  return std::all_of(s.begin() + 1, s.end(), [](char c) { return isTchar(c) || c == ':' || c == '/'; });
+  return std::all_of(s.begin() + 1, s.end(), [](char c) { return http::isTokenChar(c) || c == ':' || c == '/'; });
 }
 
 // sf-string (RFC 8941 3.3.3): printable ASCII, '"' and '\' escaped.
