@@ -13,13 +13,23 @@
 #                                        "weir_lr" is weir with least_request;
 #                                        "weir_admin" is weir with the admin
 #                                        listener (metrics on), /metrics
-#                                        scraped once a second
+#                                        scraped once a second;
+#                                        "nginx_cache" (proxy_cache on tmpfs,
+#                                        proxy_cache_lock), "haproxy_cache"
+#                                        (its cache section) and "varnish"
+#                                        (-s malloc,256m, 2 thread pools) are
+#                                        the caching peers, for the hit_*
+#                                        workloads
 #   DURATION=10   seconds per wrk run          ROUNDS=3   rounds per proxy
 #   WARMUP=2      seconds of discarded warm-up per proxy and workload
 #   WRK_THREADS=2 WRK_CONNECTIONS=64           wrk -t / -c
 #   RESULTS_DIR=BUILD_DIR/bench-results/DATE   where raw outputs and the table go
 #   KEEP_TMP=1    keep the generated configs and logs in the temp dir
-#   WORKLOADS="small large"  which workloads to run (small: /bytes/100, large: /bytes/65536)
+#   WORKLOADS="small large"  which workloads to run (small: /bytes/100, large: /bytes/65536;
+#                 hit_small, hit_large: the same with Cache-Control: max-age=3600,
+#                 so a caching proxy answers from its cache after the warm-up)
+#
+# At the end, the peak RSS (VmHWM) of each proxy's processes is printed.
 #
 # Proxies run in rotating order (round 1: weir nginx haproxy, round 2: nginx
 # haproxy weir, ...) so drift on the shared machine does not favour one. A
@@ -40,25 +50,35 @@ WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
 TARGETS=${TARGETS:-"direct weir nginx haproxy"}
 RESULTS_DIR=${RESULTS_DIR:-$BUILD_DIR/bench-results/$(date +%Y%m%d-%H%M%S)}
 read -r -a WORKLOADS <<< "${WORKLOADS:-small large}"
-declare -A WORKLOAD_PATH=([small]=/bytes/100 [large]=/bytes/65536)
+declare -A WORKLOAD_PATH=([small]=/bytes/100 [large]=/bytes/65536 [hit_small]="/bytes/100?cache=3600"
+                          [hit_large]="/bytes/65536?cache=3600")
 
 ORIGIN_BIN=$BUILD_DIR/weir-origin
 WEIR_BIN=$BUILD_DIR/weir
 
 for tool in wrk curl python3 timeout; do
-  command -v "$tool" >/dev/null || die "missing '$tool' (make bench installs wrk, nginx-light, haproxy)"
+  command -v "$tool" >/dev/null || die "missing '$tool' (make bench installs wrk, nginx-light, haproxy, varnish)"
 done
 [ -x "$ORIGIN_BIN" ] || die "$ORIGIN_BIN not built (cmake --build $BUILD_DIR --target weir-origin)"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/weir-compare.XXXXXX")
+# Caches that keep files (nginx) keep them in memory, as the others do.
+SHMDIR=$WORK
+[ -d /dev/shm ] && [ -w /dev/shm ] && SHMDIR=$(mktemp -d /dev/shm/weir-compare.XXXXXX)
+# Run as root, nginx's workers and varnish's cache process give up root:
+# they must still read the configs and write the cache directory.
+chmod 755 "$WORK"
+[ "$SHMDIR" != "$WORK" ] && chmod 1777 "$SHMDIR"
 mkdir -p "$RESULTS_DIR"
 
 # ---------------------------------------------------------------- processes
 PIDS=()       # every long-running process we started
+declare -A TARGET_PID=()  # the main process of each proxy under test
 
 stop_all() {
   local pid
   for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  [ "$SHMDIR" != "$WORK" ] && rm -rf "$SHMDIR"
 }
 bench_traps stop_all
 
@@ -66,7 +86,7 @@ bench_traps stop_all
 render() {
   sed -e "s|@PORT@|$3|g" -e "s|@ORIGIN_PORT@|$ORIGIN_PORT|g" -e "s|@ORIGIN_PORT2@|$ORIGIN_PORT2|g" \
     -e "s|@BALANCER@|${BALANCER:-round_robin}|g" -e "s|@TMPDIR@|$WORK|g" \
-    -e "s|@ADMIN_PORT@|${ADMIN_PORT:-0}|g" "$1" >"$2"
+    -e "s|@ADMIN_PORT@|${ADMIN_PORT:-0}|g" -e "s|@SHMDIR@|$SHMDIR|g" "$1" >"$2"
   cp "$2" "$RESULTS_DIR/"
 }
 
@@ -113,6 +133,7 @@ run_weir() {
   BALANCER=$4 render "$TEMPLATES/$3" "$conf" "$5"
   "$bin" -c "$conf" >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
+  TARGET_PID[$name]=$!
   wait_ready "$name" "$5" $! || { tail -n 5 "$WORK/$name.log" >&2; return 1; }
 }
 
@@ -131,22 +152,59 @@ start_weir_admin() {
 # Another weir binary (WEIR_BASE_BIN), same pool: new against old in one run.
 start_weir_base() { run_weir weir_base "${WEIR_BASE_BIN:-}" weir-base.yaml.in round_robin "$1"; }
 
-start_nginx() {
-  command -v nginx >/dev/null || { log "nginx: not installed"; return 1; }
-  render "$TEMPLATES/nginx.conf.in" "$WORK/nginx.conf" "$1"
-  nginx -p "$WORK" -e "$WORK/nginx-error.log" -c "$WORK/nginx.conf" \
-    -g "daemon off; pid $WORK/nginx.pid;" >"$WORK/nginx.out" 2>&1 &
+# run_nginx NAME TEMPLATE PORT: nginx in the foreground, its files named NAME.
+run_nginx() {
+  local name=$1
+  command -v nginx >/dev/null || { log "$name: nginx not installed"; return 1; }
+  render "$TEMPLATES/$2" "$WORK/$name.conf" "$3"
+  nginx -p "$WORK" -e "$WORK/$name-error.log" -c "$WORK/$name.conf" \
+    -g "daemon off; pid $WORK/$name.pid;" >"$WORK/$name.out" 2>&1 &
   PIDS+=($!)
-  wait_ready nginx "$1" $! || { tail -n 5 "$WORK/nginx.out" "$WORK/nginx-error.log" >&2; return 1; }
+  TARGET_PID[$name]=$!
+  wait_ready "$name" "$3" $! || { tail -n 5 "$WORK/$name.out" "$WORK/$name-error.log" >&2; return 1; }
 }
 
-start_haproxy() {
-  command -v haproxy >/dev/null || { log "haproxy: not installed"; return 1; }
-  render "$TEMPLATES/haproxy.cfg.in" "$WORK/haproxy.cfg" "$1"
-  haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
+# run_haproxy NAME TEMPLATE PORT
+run_haproxy() {
+  local name=$1
+  command -v haproxy >/dev/null || { log "$name: haproxy not installed"; return 1; }
+  render "$TEMPLATES/$2" "$WORK/$name.cfg" "$3"
+  haproxy -db -f "$WORK/$name.cfg" >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
-  wait_ready haproxy "$1" $! || { tail -n 5 "$WORK/haproxy.log" >&2; return 1; }
+  TARGET_PID[$name]=$!
+  wait_ready "$name" "$3" $! || { tail -n 5 "$WORK/$name.log" >&2; return 1; }
 }
+
+start_nginx() { run_nginx nginx nginx.conf.in "$1"; }
+start_haproxy() { run_haproxy haproxy haproxy.cfg.in "$1"; }
+start_nginx_cache() { run_nginx nginx_cache nginx-cache.conf.in "$1"; }
+start_haproxy_cache() { run_haproxy haproxy_cache haproxy-cache.cfg.in "$1"; }
+
+# varnishd -F stays in the foreground as the manager; the cache process is
+# its child.
+start_varnish() {
+  command -v varnishd >/dev/null || { log "varnish: not installed"; return 1; }
+  render "$TEMPLATES/varnish.vcl.in" "$WORK/varnish.vcl" "$1"
+  varnishd -F -n "$WORK/varnish" -a "127.0.0.1:$1" -f "$WORK/varnish.vcl" -s malloc,256m \
+    -p thread_pools=2 >"$WORK/varnish.log" 2>&1 &
+  PIDS+=($!)
+  TARGET_PID[varnish]=$!
+  wait_ready varnish "$1" $! || { tail -n 5 "$WORK/varnish.log" >&2; return 1; }
+}
+
+# The peak RSS (VmHWM) of a process and its descendants, in KiB.
+peak_rss_kib() {
+  local total=0 pid kids hwm
+  for pid in "$@"; do
+    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    total=$((total + ${hwm:-0}))
+    kids=$(children_of "$pid")
+    # shellcheck disable=SC2086
+    [ -n "$kids" ] && total=$((total + $(peak_rss_kib $kids)))
+  done
+  echo "$total"
+}
+children_of() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' | tr '\n' ' ' || true; }
 
 # ---------------------------------------------------------------- wrk runs
 declare -A PORT
@@ -178,15 +236,16 @@ warm_up() {  # warm_up WORKLOAD TARGET
 start_origin
 PORT[direct]=$ORIGIN_PORT
 
-read -r -a ports <<<"$(free_ports 7)"
+read -r -a ports <<<"$(free_ports 10)"
 declare -A PROXY_PORT=([weir]=${ports[0]} [nginx]=${ports[1]} [haproxy]=${ports[2]} [weir_base]=${ports[3]} [weir_lr]=${ports[4]}
-                       [weir_admin]=${ports[5]} [weir_admin_metrics]=${ports[6]})
+                       [weir_admin]=${ports[5]} [weir_admin_metrics]=${ports[6]} [nginx_cache]=${ports[7]}
+                       [haproxy_cache]=${ports[8]} [varnish]=${ports[9]})
 measure_direct=0
 proxies=()
 for target in $TARGETS; do
   case "$target" in
     direct) measure_direct=1 ;;
-    weir | nginx | haproxy | weir_base | weir_lr | weir_admin)
+    weir | nginx | haproxy | weir_base | weir_lr | weir_admin | nginx_cache | haproxy_cache | varnish)
       if "start_$target" "${PROXY_PORT[$target]}"; then
         PORT[$target]=${PROXY_PORT[$target]}
         proxies+=("$target")
@@ -195,7 +254,7 @@ for target in $TARGETS; do
         log "skipping $target"
       fi
       ;;
-    *) die "unknown target '$target' (use direct, weir, nginx, haproxy, weir_base, weir_lr, weir_admin)" ;;
+    *) die "unknown target '$target' (use direct, weir, nginx, haproxy, weir_base, weir_lr, weir_admin, nginx_cache, haproxy_cache, varnish)" ;;
   esac
 done
 
@@ -230,5 +289,10 @@ summary_targets="${proxies[*]}"
 [ "$measure_direct" = 1 ] && summary_targets="direct $summary_targets"
 echo
 python3 "$TEMPLATES/summarize.py" "$RESULTS_DIR" "${WORKLOADS[*]}" "$summary_targets" | tee "$RESULTS_DIR/table.txt"
+echo
+for target in "${proxies[@]}"; do
+  [ -n "${TARGET_PID[$target]:-}" ] || continue
+  printf 'peak RSS %-14s %8d KiB\n' "$target" "$(peak_rss_kib "${TARGET_PID[$target]}")"
+done | tee -a "$RESULTS_DIR/table.txt"
 echo
 echo "results: $RESULTS_DIR"

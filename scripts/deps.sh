@@ -20,7 +20,7 @@ packages=(
   clang-14 libclang-rt-14-dev llvm-14
 )
 if [ "${WEIR_BENCH_DEPS:-0}" = 1 ]; then
-  packages+=(wrk nginx-light haproxy)
+  packages+=(wrk nginx-light haproxy varnish)
 fi
 
 missing=()

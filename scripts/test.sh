@@ -118,7 +118,7 @@ stage_fuzz() {
   fi
   (export CC=$FUZZ_CC CXX=$FUZZ_CXX
    configure_and_build "$dir" -DCMAKE_BUILD_TYPE=Release -DWEIR_BUILD_BENCH=OFF \
-     -- --target weir_parser_fuzz weir_forward_fuzz weir_config_fuzz) || return 1
+     -- --target weir_parser_fuzz weir_forward_fuzz weir_config_fuzz weir_cache_policy_fuzz) || return 1
   local rc=0
   ctest_in "$dir" -L fuzz || rc=1
   cat "$dir"/tests/fuzz/work/*/summary.txt 2>/dev/null

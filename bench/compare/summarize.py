@@ -8,12 +8,17 @@ median p99 latency, total errors (socket errors + non-2xx/3xx responses), and
 the ratios weir/nginx and weir/haproxy of the medians (and weir/weir_base when
 a second weir binary was measured, weir_admin/weir: metrics and the admin
 listener on, scraped every second, against off, and weir_lr/weir: least_request against
-round_robin).
+round_robin), and for the caching proxies the best of nginx_cache,
+haproxy_cache and varnish, against weir_cache and the origin (direct).
 """
 import pathlib
 import re
 import statistics
 import sys
+
+# The caching proxies compare.sh runs for the hit_* workloads; weir_cache
+# is weir with its cache on.
+CACHE_PEERS = ("nginx_cache", "haproxy_cache", "varnish")
 
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
@@ -53,23 +58,23 @@ def main():
     workloads = sys.argv[2].split()
     targets = sys.argv[3].split()
     lines = []
-    header = f"{'workload':<10} {'target':<9} {'runs':>4} {'req/s (median)':>15} {'min':>10} {'max':>10} {'p99 ms (median)':>16} {'errors':>7}"
+    header = f"{'workload':<10} {'target':<13} {'runs':>4} {'req/s (median)':>15} {'min':>10} {'max':>10} {'p99 ms (median)':>16} {'errors':>7}"
     for workload in workloads:
         lines.append(header)
         medians = {}
         for target in targets:
             runs = collect(results, workload, target)
             if not runs:
-                lines.append(f"{workload:<10} {target:<9} {0:>4} {'(no data)':>15}")
+                lines.append(f"{workload:<10} {target:<13} {0:>4} {'(no data)':>15}")
                 continue
             rps = [r[0] for r in runs]
             medians[target] = statistics.median(rps)
             p99 = statistics.median(r[1] for r in runs)
             errors = sum(r[2] for r in runs)
-            lines.append(f"{workload:<10} {target:<9} {len(runs):>4} {medians[target]:>15.0f} "
+            lines.append(f"{workload:<10} {target:<13} {len(runs):>4} {medians[target]:>15.0f} "
                          f"{min(rps):>10.0f} {max(rps):>10.0f} {p99:>16.2f} {errors:>7}")
         weir = medians.get("weir")
-        line = (f"{workload:<10} ratios    weir/nginx = {ratio(weir, medians.get('nginx'))}"
+        line = (f"{workload:<10} ratios        weir/nginx = {ratio(weir, medians.get('nginx'))}"
                 f"   weir/haproxy = {ratio(weir, medians.get('haproxy'))}")
         if "weir_base" in medians:
             line += f"   weir/weir_base = {ratio(weir, medians.get('weir_base'))}"
@@ -78,6 +83,15 @@ def main():
         if "weir_admin" in medians:
             line += f"   weir_admin/weir = {ratio(medians.get('weir_admin'), weir)}"
         lines.append(line)
+        peers = {t: medians[t] for t in CACHE_PEERS if t in medians}
+        if peers:
+            best = max(peers, key=peers.get)
+            cache_line = f"{workload:<10} cache         best peer = {best}"
+            cache_line += f"   weir_cache/{best} = {ratio(medians.get('weir_cache'), peers[best])}"
+            if "direct" in medians:
+                cache_line += f"   {best}/direct = {ratio(peers[best], medians['direct'])}"
+                cache_line += f"   weir_cache/direct = {ratio(medians.get('weir_cache'), medians['direct'])}"
+            lines.append(cache_line)
         lines.append("")
     print("\n".join(lines).rstrip())
 

@@ -7,6 +7,7 @@
 // BM_RecordConnection: a client connection accepted and closed.
 #include <benchmark/benchmark.h>
 
+#include <memory>
 #include <string>
 
 #include "weir/config/config.h"
@@ -25,14 +26,28 @@ weir::config::ConfigPtr benchConfig() {
   return loaded.ok() ? *loaded : nullptr;
 }
 
-void BM_RecordExchange(benchmark::State& state) {
+// The registry (2 workers) and the series of benchConfig(); null after
+// SkipWithError when the config does not load.
+struct Recording {
+  weir::stats::Registry registry{2};
+  weir::stats::RuntimeStatsPtr stats;
+};
+
+std::unique_ptr<Recording> recording(benchmark::State& state) {
   weir::config::ConfigPtr config = benchConfig();
   if (!config) {
     state.SkipWithError("config did not load");
-    return;
+    return nullptr;
   }
-  weir::stats::Registry registry(2);
-  weir::stats::RuntimeStatsPtr stats = weir::stats::resolve(registry, *config);
+  auto r = std::make_unique<Recording>();
+  r->stats = weir::stats::resolve(r->registry, *config);
+  return r;
+}
+
+void BM_RecordExchange(benchmark::State& state) {
+  std::unique_ptr<Recording> r = recording(state);
+  if (!r) return;
+  const weir::stats::RuntimeStats& stats = *r->stats;
   weir::stats::ExchangeSample e;
   e.pool = 0;
   e.bytes_in = 120;
@@ -44,24 +59,19 @@ void BM_RecordExchange(benchmark::State& state) {
     e.status = (n & 63) == 0 ? 502 : 200;
     e.request_seconds = 0.0002 * static_cast<double>(1 + (n & 15));
     e.upstream_seconds = e.request_seconds * 0.8;
-    weir::stats::recordExchange(*stats, 1, e);
+    weir::stats::recordExchange(stats, 1, e);
     ++n;
   }
-  benchmark::DoNotOptimize(registry.list(weir::stats::Kind::kRoute).size());
+  benchmark::DoNotOptimize(r->registry.list(weir::stats::Kind::kRoute).size());
 }
 BENCHMARK(BM_RecordExchange);
 
 void BM_RecordConnection(benchmark::State& state) {
-  weir::config::ConfigPtr config = benchConfig();
-  if (!config) {
-    state.SkipWithError("config did not load");
-    return;
-  }
-  weir::stats::Registry registry(2);
-  weir::stats::RuntimeStatsPtr stats = weir::stats::resolve(registry, *config);
+  std::unique_ptr<Recording> r = recording(state);
+  if (!r) return;
   for (auto _ : state) {
-    weir::stats::recordAccepted(*stats, 1);
-    weir::stats::recordClosed(*stats, 1);
+    weir::stats::recordAccepted(*r->stats, 1);
+    weir::stats::recordClosed(*r->stats, 1);
   }
 }
 BENCHMARK(BM_RecordConnection);

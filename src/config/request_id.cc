@@ -30,9 +30,9 @@ bool startsWithIgnoreCase(std::string_view text, std::string_view prefix) {
 
 // Fields weir writes, removes or reads the framing from: Host, the framing
 // and hop-by-hop fields, Expect, Forwarded, Via, X-Real-IP and X-Forwarded-*
-// (http::lookupToken knows them all), and what weir's own answers carry.
+// (http::isForwardingToken knows them all), and what weir's own answers carry.
 bool managedByWeir(std::string_view name) {
-  if (http::lookupToken(name) != http::Token::kOther) return true;
+  if (http::isForwardingToken(http::lookupToken(name))) return true;
   if (startsWithIgnoreCase(name, "x-forwarded-")) return true;
   for (std::string_view own : {"server", "content-type", "retry-after"}) {
     if (http::equalsIgnoreCase(name, own)) return true;

@@ -176,10 +176,10 @@ ClientSent copyRequestFields(const RequestHead& req, const ForwardOptions& opts,
       case Token::kVia:
         if (opts.via) continue;
         break;
-      case Token::kOther:
-        if (isRequestIdField(f.name(i), opts.request_id_header)) continue;  // ours
-        break;
       default:
+        // The request-ID name is never a forwarding token (the config
+        // refuses those), but it may be a caching one.
+        if (!isForwardingToken(t) && isRequestIdField(f.name(i), opts.request_id_header)) continue;  // ours
         break;
     }
     // Whatever Connection names is hop-by-hop (RFC 9110 7.6.1), well-known
@@ -278,7 +278,7 @@ void writeResponseHead(const RequestHead& req, const ResponseHead& resp, const R
     if (isHopByHop(t)) continue;
     if (framed && (t == Token::kTransferEncoding || t == Token::kContentLength)) continue;
     if (t == Token::kVia && opts.via) continue;
-    if (t == Token::kOther && isRequestIdField(f.name(i), opts.request_id_header)) continue;
+    if (!isForwardingToken(t) && isRequestIdField(f.name(i), opts.request_id_header)) continue;
     if (t != Token::kContentLength && t != Token::kTransferEncoding && connection.names(f.name(i))) continue;
     appendField(out, f.name(i), f.value(i));
   }

@@ -1,11 +1,21 @@
 #include "weir/http/token.h"
 
 #include <cstring>
+#include <initializer_list>
+#include <utility>
 
 namespace weir::http {
 namespace {
 
 inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+// The token of the one name among names of the same length that matches.
+Token among(std::string_view name, std::initializer_list<std::pair<std::string_view, Token>> known) {
+  for (const auto& [n, t] : known) {
+    if (equalsIgnoreCase(n, name)) return t;
+  }
+  return Token::kOther;
+}
 
 }  // namespace
 
@@ -22,30 +32,42 @@ Token lookupToken(std::string_view name) {
   auto is = [&](std::string_view known, Token t) { return equalsIgnoreCase(known, name) ? t : Token::kOther; };
   switch (name.size()) {
     case 2: return is("te", Token::kTE);
-    case 3: return is("via", Token::kVia);
-    case 4: return is("host", Token::kHost);
-    case 6: return is("expect", Token::kExpect);
+    case 3: {
+      Token t = is("via", Token::kVia);
+      return t != Token::kOther ? t : is("age", Token::kAge);
+    }
+    case 4:
+      return among(name,
+                   {{"host", Token::kHost}, {"date", Token::kDate}, {"etag", Token::kETag}, {"vary", Token::kVary}});
+    case 6: {
+      Token t = is("expect", Token::kExpect);
+      return t != Token::kOther ? t : is("pragma", Token::kPragma);
+    }
+    case 7:
+      return among(name, {{"upgrade", Token::kUpgrade}, {"trailer", Token::kTrailer}, {"expires", Token::kExpires}});
+    case 8: return is("location", Token::kLocation);
     case 9: {
       Token t = is("forwarded", Token::kForwarded);
       return t != Token::kOther ? t : is("x-real-ip", Token::kXRealIp);
     }
-    case 7: {
-      Token t = is("upgrade", Token::kUpgrade);
-      return t != Token::kOther ? t : is("trailer", Token::kTrailer);
-    }
-    case 10: {
-      Token t = is("connection", Token::kConnection);
-      return t != Token::kOther ? t : is("keep-alive", Token::kKeepAlive);
-    }
+    case 10:
+      return among(name, {{"connection", Token::kConnection},
+                          {"keep-alive", Token::kKeepAlive},
+                          {"set-cookie", Token::kSetCookie}});
+    case 13:
+      return among(name, {{"cache-control", Token::kCacheControl},
+                          {"authorization", Token::kAuthorization},
+                          {"last-modified", Token::kLastModified},
+                          {"content-range", Token::kContentRange}});
     case 14: {
       Token t = is("content-length", Token::kContentLength);
       return t != Token::kOther ? t : is("http2-settings", Token::kHttp2Settings);
     }
     case 15: return is("x-forwarded-for", Token::kXForwardedFor);
-    case 16: {
-      Token t = is("x-forwarded-host", Token::kXForwardedHost);
-      return t != Token::kOther ? t : is("proxy-connection", Token::kProxyConnection);
-    }
+    case 16:
+      return among(name, {{"x-forwarded-host", Token::kXForwardedHost},
+                          {"proxy-connection", Token::kProxyConnection},
+                          {"content-location", Token::kContentLocation}});
     case 17: {
       Token t = is("transfer-encoding", Token::kTransferEncoding);
       return t != Token::kOther ? t : is("x-forwarded-proto", Token::kXForwardedProto);
@@ -59,7 +81,10 @@ Token lookalikeToken(std::string_view name) {
   char buf[24];
   if (name.size() > sizeof buf || std::memchr(name.data(), '_', name.size()) == nullptr) return Token::kOther;
   for (size_t i = 0; i < name.size(); ++i) buf[i] = name[i] == '_' ? '-' : name[i];
-  return lookupToken({buf, name.size()});
+  // Only the forwarding rules have look-alike cases; a caching token's
+  // look-alike is just a name with '_'.
+  const Token t = lookupToken({buf, name.size()});
+  return isForwardingToken(t) ? t : Token::kOther;
 }
 
 }  // namespace weir::http

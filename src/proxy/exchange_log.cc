@@ -12,7 +12,7 @@ namespace {
 
 std::string_view otherField(const http::RequestHead& req, std::string_view name) {
   for (size_t i = 0; i < req.fields.size(); ++i) {
-    if (req.fields.field(i).token == http::Token::kOther && http::equalsIgnoreCase(req.fields.name(i), name)) {
+    if (!http::isForwardingToken(req.fields.field(i).token) && http::equalsIgnoreCase(req.fields.name(i), name)) {
       return req.fields.value(i);
     }
   }

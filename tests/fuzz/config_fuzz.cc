@@ -27,6 +27,7 @@
 #include <string>
 
 #include "weir/config/config.h"
+#include "fuzz_check.h"
 
 extern "C" int __wrap_getaddrinfo(const char* /*node*/, const char* /*service*/, const addrinfo* /*hints*/,
                                   addrinfo** res) {
@@ -38,11 +39,7 @@ namespace {
 
 constexpr const char* kName = "fuzz.yaml";
 
-void check(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "invariant broken: %s\n", what);
-  std::abort();
-}
+using weir::fuzz::check;
 
 bool resolved(const weir::SocketAddress& a) {
   return (a.family() == AF_INET || a.family() == AF_INET6) && a.length > 0;

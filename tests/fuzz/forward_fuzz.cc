@@ -46,6 +46,7 @@
 #include "weir/http/forward.h"
 #include "weir/http/parser.h"
 #include "weir/http/request_id.h"
+#include "fuzz_check.h"
 
 namespace {
 
@@ -57,11 +58,7 @@ using weir::http::ResponseHead;
 using weir::http::ResponsePlan;
 using weir::http::Token;
 
-void check(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "invariant broken: %s\n", what);
-  std::abort();
-}
+using weir::fuzz::check;
 
 constexpr std::string_view kIdName = "X-Request-Id";
 

@@ -21,16 +21,13 @@
 
 #include "weir/http/forward.h"
 #include "weir/http/parser.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using weir::http::Parser;
 
-void check(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "invariant broken: %s\n", what);
-  std::abort();
-}
+using weir::fuzz::check;
 
 struct Options {
   bool head_request = false;

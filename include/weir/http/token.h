@@ -1,5 +1,12 @@
 // Well-known header names interned as tokens, with the flags the proxy needs
 // (hop-by-hop). Lookup is case-insensitive and allocation-free.
+//
+// Two groups. The forwarding tokens (kConnection to kXRealIp) are the fields
+// the framing, hop-by-hop, forwarded-field and '_' look-alike rules act on.
+// The caching tokens after them (kAge to kVary) are interned only so the
+// cache policy finds its fields without comparing names; no forwarding rule
+// treats them differently from an unknown name. A rule that asks "is this a
+// field weir manages?" asks isForwardingToken(), never `!= kOther`.
 #pragma once
 
 #include <cstdint>
@@ -25,14 +32,48 @@ enum class Token : uint8_t {
   kXForwardedFor,
   kXForwardedHost,
   kXForwardedProto,
-  kXRealIp,
+  kXRealIp,  // last forwarding token: see isForwardingToken()
+  // Caching fields (RFC 9111, RFC 9110): read by weir::cache, forwarded as
+  // any other end-to-end field.
+  kAge,
+  kAuthorization,
+  kCacheControl,
+  kContentLocation,
+  kContentRange,
+  kDate,
+  kETag,
+  kExpires,
+  kLastModified,
+  kLocation,
+  kPragma,
+  kSetCookie,
+  kVary,
 };
+
+// One of the tokens the forwarding rules act on (see the top of this file);
+// false for kOther and the caching tokens.
+inline bool isForwardingToken(Token t) { return t != Token::kOther && t <= Token::kXRealIp; }
 
 Token lookupToken(std::string_view name);
 
-// For a name containing '_': the token it would be with each '_' read as
-// '-' (servers that map fields to CGI/WSGI variables read them the same), so
-// "Content_Length" gives kContentLength. kOther for any other name.
+// tchar (RFC 9110 5.6.2): the characters of a token, such as a field name
+// or a directive name.
+inline bool isTokenChar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// For a name containing '_': the forwarding token it would be with each '_'
+// read as '-' (servers that map fields to CGI/WSGI variables read them the
+// same), so "Content_Length" gives kContentLength. kOther for any other name,
+// and for look-alikes of caching tokens ("Set_Cookie", "Cache_Control"):
+// those follow the underscore_headers policy like any other '_' name.
 Token lookalikeToken(std::string_view name);
 
 // Hop-by-hop by definition (RFC 9110 7.6.1), whatever Connection says, and

@@ -1,0 +1,233 @@
+// The store: shard selection, the one-filler-per-key decision, budget
+// reservations for fills, invalidation, resizing and stats.
+#include "weir/cache/store.h"
+
+#include <algorithm>
+
+#include "cache/storage/shard.h"
+
+namespace weir::cache {
+namespace {
+
+size_t roundUpPow2(size_t n) {
+  size_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+size_t chooseShards(const StoreOptions& o) {
+  if (o.shards != 0) return roundUpPow2(o.shards);
+  size_t n = roundUpPow2(std::max<size_t>(1, o.workers) * 4);
+  while (n > 1 && o.max_bytes / n < Store::kMinMaxObjectsPerShard * o.max_object_size) n /= 2;
+  return n;
+}
+
+Error abandonedError(AbandonReason reason) {
+  return Error{std::string("cache: fill abandoned (") + toString(reason) + ")"};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::create(const StoreOptions& options) {
+  if (options.max_bytes == 0) return Error{"cache: max_size must be positive"};
+  if (!makeEvictionPolicy(options.eviction, 0)) {
+    return Error{"cache: unknown eviction policy \"" + options.eviction + "\" (s3fifo, lru)"};
+  }
+  return std::unique_ptr<Store>(new Store(options, chooseShards(options)));
+}
+
+Store::Store(const StoreOptions& options, size_t shards)
+    : shard_count_(shards),
+      eviction_(options.eviction),
+      max_object_size_(options.max_object_size),
+      max_bytes_(options.max_bytes),
+      shards_(new Shard[shards]) {
+  const uint64_t budget = options.max_bytes / shards;
+  for (size_t i = 0; i < shards; ++i) {
+    shards_[i].budget = budget;
+    shards_[i].policy = makeEvictionPolicy(eviction_, budget);
+  }
+}
+
+Store::~Store() = default;
+
+Shard& Store::shardFor(const CacheKey& key) { return shards_[key.shardIndex(shard_count_)]; }
+
+uint64_t Store::shardBudget() const { return max_bytes_.load(std::memory_order_relaxed) / shard_count_; }
+
+uint64_t Store::entryOverheadBytes() const { return kIndexEntryBytes + shards_[0].policy->entryBytes(); }
+
+ObjectPtr Store::lookup(const CacheKey& key) {
+  Shard& s = shardFor(key);
+  std::lock_guard<std::mutex> lock(s.mu);
+  const EntryId id = s.find(key);
+  if (id == kNoEntry || s.entries[id].filling) {
+    bump(s.counters.misses);
+    return nullptr;
+  }
+  s.policy->touch(id);
+  bump(s.counters.hits);
+  return s.entries[id].object;
+}
+
+BeginFill Store::beginFill(const CacheKey& key, bool replace) {
+  // Made before the lock: a miss usually becomes a fill.
+  auto object = std::make_shared<Object>(key);
+  const size_t index = key.shardIndex(shard_count_);
+  Shard& s = shards_[index];
+  BeginFill out;
+  Released released;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    const EntryId existing = s.findHash(key.hash());
+    if (existing != kNoEntry) {
+      const Entry& e = s.entries[existing];
+      const bool same = e.object->key().str() == key.str();
+      if (same && (e.filling || !replace)) {
+        out.kind = e.filling ? BeginFill::Kind::kWait : BeginFill::Kind::kHit;
+        out.object = e.object;
+        return out;
+      }
+      if (!same && e.filling) {
+        bump(s.counters.refused[static_cast<size_t>(Refusal::kCollision)]);
+        out.refusal = Refusal::kCollision;
+        return out;
+      }
+      // A stale object refetched, or another key's object under the same hash.
+      released.dropped.push_back(s.unlink(existing, true));
+    }
+    const uint64_t charge = object->baseCharge() + kIndexEntryBytes + s.policy->entryBytes();
+    if (s.makeRoom(charge, released)) {
+      out.kind = BeginFill::Kind::kFill;
+      out.fill = FillHandle(this, object, index, s.link(object, charge));
+    } else {
+      bump(s.counters.refused[static_cast<size_t>(Refusal::kNoSpace)]);
+      out.refusal = Refusal::kNoSpace;
+    }
+    s.publish();
+  }
+  released.finish();
+  return out;
+}
+
+// The filler's thread. Charges `bytes` more to the fill's entry, evicting for
+// room; on failure the fill is abandoned (if it was not already) and
+// `*reason` says why.
+bool Store::reserve(FillHandle& fill, uint64_t bytes, AbandonReason* reason) {
+  Shard& s = shards_[fill.shard_];
+  Released released;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (!s.current(fill.id_, fill.object_.get())) {
+      *reason = fill.object_->snapshot().reason;
+      return false;
+    }
+    Entry& e = s.entries[fill.id_];
+    const bool room = e.charge + bytes <= s.budget && s.makeRoom(bytes, released);
+    if (room) {
+      e.charge += bytes;
+      s.used += bytes;
+      s.filling_bytes += bytes;
+    } else {
+      *reason = AbandonReason::kNoSpace;
+      s.abandon(fill.id_, AbandonReason::kNoSpace, released);
+    }
+    s.publish();
+    if (room) return true;  // nothing abandoned: `released` holds only victims
+  }
+  released.finish();
+  return false;
+}
+
+Status Store::completeFill(FillHandle& fill) {
+  Shard& s = shards_[fill.shard_];
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (!s.current(fill.id_, fill.object_.get())) return abandonedError(fill.object_->snapshot().reason);
+    Entry& e = s.entries[fill.id_];
+    fill.object_->markTerminal(FillState::kComplete, AbandonReason::kNone);
+    e.filling = false;
+    s.filling_bytes -= e.charge;
+    --s.filling;
+    ++s.objects;
+    s.policy->admit(fill.id_, fill.object_->key().fingerprint(), e.charge);
+    bump(s.counters.inserts);
+    s.publish();
+  }
+  fill.object_->notify();
+  return Ok{};
+}
+
+void Store::abandonFill(FillHandle& fill, AbandonReason reason) {
+  Shard& s = shards_[fill.shard_];
+  Released released;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (!s.current(fill.id_, fill.object_.get())) return;  // abandoned already, and told
+    s.abandon(fill.id_, reason, released);
+    s.publish();
+  }
+  released.finish();
+}
+
+bool Store::erase(const CacheKey& key) {
+  Shard& s = shardFor(key);
+  Released released;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    const EntryId id = s.find(key);
+    if (id == kNoEntry) return false;
+    if (s.entries[id].filling) {
+      s.abandon(id, AbandonReason::kErased, released);
+    } else {
+      released.dropped.push_back(s.unlink(id, true));
+    }
+    bump(s.counters.erased);
+    s.publish();
+  }
+  released.finish();
+  return true;
+}
+
+// Reloads are rare: one resize at a time, and stats() waits for it, so that
+// no reader sees shards of the new size against the old max_bytes.
+void Store::resize(uint64_t max_bytes) {
+  std::lock_guard<std::mutex> resizing(resize_mu_);
+  max_bytes_.store(max_bytes, std::memory_order_relaxed);
+  const uint64_t budget = max_bytes / shard_count_;
+  for (size_t i = 0; i < shard_count_; ++i) {
+    Shard& s = shards_[i];
+    Released released;
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      s.budget = budget;
+      s.policy->setCapacity(budget);
+      s.shrink(released);
+      s.publish();
+    }
+    released.finish();
+  }
+}
+
+StoreStats Store::stats() const {
+  std::lock_guard<std::mutex> resizing(resize_mu_);
+  StoreStats out;
+  out.max_bytes = max_bytes_.load(std::memory_order_relaxed);
+  auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  for (size_t i = 0; i < shard_count_; ++i) {
+    const ShardCounters& c = shards_[i].counters;
+    out.bytes += get(c.bytes);
+    out.objects += get(c.objects);
+    out.filling += get(c.filling);
+    out.hits += get(c.hits);
+    out.misses += get(c.misses);
+    out.inserts += get(c.inserts);
+    out.evictions += get(c.evictions);
+    out.erased += get(c.erased);
+    out.abandoned += get(c.abandoned);
+    for (size_t r = 0; r < out.refused.size(); ++r) out.refused[r] += get(c.refused[r]);
+  }
+  return out;
+}
+
+}  // namespace weir::cache
