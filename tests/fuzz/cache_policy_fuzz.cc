@@ -68,7 +68,7 @@ void checkPolicy(const weir::http::RequestHead& req, const weir::http::ResponseH
   using namespace weir::cache;
   const CacheControl req_cc = requestCacheControl(req);
   const CacheControl res_cc = responseCacheControl(res);
-  StoreOptions store_opts;
+  StorableOptions store_opts;
   store_opts.allow_set_cookie = now & 1;
   const StoreDecision d = storable(req, res, store_opts);
   if (d.ok()) {

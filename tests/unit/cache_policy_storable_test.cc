@@ -21,11 +21,11 @@ http::ResponseHead response(int status, const std::string& fields = "") {
   return parseResponse("HTTP/1.1 " + std::to_string(status) + " X\r\n" + fields + "Content-Length: 0\r\n\r\n");
 }
 
-StoreRefusal refusal(const http::RequestHead& req, const http::ResponseHead& res, const StoreOptions& opts = {}) {
+StoreRefusal refusal(const http::RequestHead& req, const http::ResponseHead& res, const StorableOptions& opts = {}) {
   return storable(req, res, opts).refusal;
 }
 
-StoreRefusal refusal(int status, const std::string& fields, const StoreOptions& opts = {}) {
+StoreRefusal refusal(int status, const std::string& fields, const StorableOptions& opts = {}) {
   return refusal(request("GET"), response(status, fields), opts);
 }
 
@@ -116,17 +116,17 @@ TEST(CachePolicyStorable, AuthorizationNeedsMustRevalidatePublicOrSMaxage) {
   EXPECT_EQ(refusal(auth, response(200, "Cache-Control: s-maxage=x\r\n")), StoreRefusal::kAuthorization);
 }
 
-// Set-Cookie: not stored unless the route allows it (StoreOptions).
+// Set-Cookie: not stored unless the route allows it (StorableOptions).
 TEST(CachePolicyStorable, SetCookieIsNotStoredUnlessAllowed) {
   EXPECT_EQ(refusal(200, "Set-Cookie: s=1\r\nCache-Control: max-age=60\r\n"), StoreRefusal::kSetCookie);
-  StoreOptions allow;
+  StorableOptions allow;
   allow.allow_set_cookie = true;
   EXPECT_EQ(refusal(200, "Set-Cookie: s=1\r\nCache-Control: max-age=60\r\n", allow), StoreRefusal::kNone);
 }
 
 // RFC 9111 4.1: Vary: * never matches; other Vary waits for part 2's key.
 TEST(CachePolicyStorable, VaryStarIsNeverStored) {
-  StoreOptions vary_ok;
+  StorableOptions vary_ok;
   vary_ok.allow_vary = true;
   EXPECT_EQ(refusal(200, "Vary: *\r\nCache-Control: max-age=60\r\n", vary_ok), StoreRefusal::kVaryStar);
   EXPECT_EQ(refusal(200, "Vary: Accept, *\r\nCache-Control: max-age=60\r\n", vary_ok), StoreRefusal::kVaryStar);

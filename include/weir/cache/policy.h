@@ -39,9 +39,9 @@ enum class StoreRefusal : uint8_t {
   kPrivate,         // "private": either form, see below (5.2.2.7)
   kAuthorization,   // "authorization": the request had Authorization and the response
                     //   none of must-revalidate, public, s-maxage (3.5)
-  kSetCookie,       // "set_cookie": Set-Cookie, unless StoreOptions::allow_set_cookie
+  kSetCookie,       // "set_cookie": Set-Cookie, unless StorableOptions::allow_set_cookie
   kVaryStar,        // "vary_star": Vary: * never matches a later request (4.1)
-  kVary,            // "vary": any other Vary, unless StoreOptions::allow_vary (part 2)
+  kVary,            // "vary": any other Vary, unless StorableOptions::allow_vary (part 2)
   kNoFreshness,     // "no_freshness": no explicit expiry, not public, and a status that
                     //   allows no heuristic freshness (4.2.2)
 };
@@ -54,7 +54,7 @@ struct StoreDecision {
   bool ok() const { return refusal == StoreRefusal::kNone; }
 };
 
-struct StoreOptions {
+struct StorableOptions {
   // Responses with Set-Cookie are not stored by default: a cookie is
   // usually meant for one client, and a shared cache would hand it to all.
   // A route that knows better sets this (the cookie is then stored too).
@@ -80,11 +80,11 @@ struct StoreOptions {
 //  - a response may be stored with a zero freshness lifetime (heuristically
 //    cacheable, no Last-Modified): it is stale at once, and the caller may
 //    prefer not to store it (freshnessLifetime says so).
-StoreDecision storable(const http::RequestHead& req, const http::ResponseHead& res, const StoreOptions& opts);
+StoreDecision storable(const http::RequestHead& req, const http::ResponseHead& res, const StorableOptions& opts);
 // The same with the directives already parsed (requestCacheControl and
 // responseCacheControl).
 StoreDecision storable(const http::RequestHead& req, const CacheControl& request_cc, const http::ResponseHead& res,
-                       const CacheControl& response_cc, const StoreOptions& opts);
+                       const CacheControl& response_cc, const StorableOptions& opts);
 
 // Status codes cacheable by default, which allow a heuristic freshness
 // lifetime (RFC 9110 15.1): 200, 203, 204, 206, 300, 301, 308, 404, 405,

@@ -94,12 +94,12 @@ bool understoodStatus(int status) {
   return status >= 500 && status <= 505;
 }
 
-StoreDecision storable(const http::RequestHead& req, const http::ResponseHead& res, const StoreOptions& opts) {
+StoreDecision storable(const http::RequestHead& req, const http::ResponseHead& res, const StorableOptions& opts) {
   return storable(req, requestCacheControl(req), res, responseCacheControl(res), opts);
 }
 
 StoreDecision storable(const http::RequestHead& req, const CacheControl& request_cc, const http::ResponseHead& res,
-                       const CacheControl& response_cc, const StoreOptions& opts) {
+                       const CacheControl& response_cc, const StorableOptions& opts) {
   auto refuse = [](StoreRefusal r) { return StoreDecision{r}; };
   if (StoreRefusal r = messageRefusal(req, res); r != StoreRefusal::kNone) return refuse(r);
   if (request_cc.no_store) return refuse(StoreRefusal::kRequestNoStore);
