@@ -14,6 +14,8 @@
 #                                        "weir_admin" is weir with the admin
 #                                        listener (metrics on), /metrics
 #                                        scraped once a second;
+#                                        "weir_cache" is weir with its cache
+#                                        on the route (256 MiB);
 #                                        "nginx_cache" (proxy_cache on tmpfs,
 #                                        proxy_cache_lock), "haproxy_cache"
 #                                        (its cache section) and "varnish"
@@ -149,6 +151,8 @@ start_weir_admin() {
   (while sleep 1; do curl -sf -m 2 -o /dev/null "$url" || echo "weir_admin: scrape of $url failed" >&2; done) &
   PIDS+=($!)
 }
+# The same weir with its cache on the route (the hit_* workloads).
+start_weir_cache() { run_weir weir_cache "$WEIR_BIN" weir-cache.yaml.in round_robin "$1"; }
 # Another weir binary (WEIR_BASE_BIN), same pool: new against old in one run.
 start_weir_base() { run_weir weir_base "${WEIR_BASE_BIN:-}" weir-base.yaml.in round_robin "$1"; }
 
@@ -236,16 +240,16 @@ warm_up() {  # warm_up WORKLOAD TARGET
 start_origin
 PORT[direct]=$ORIGIN_PORT
 
-read -r -a ports <<<"$(free_ports 10)"
+read -r -a ports <<<"$(free_ports 11)"
 declare -A PROXY_PORT=([weir]=${ports[0]} [nginx]=${ports[1]} [haproxy]=${ports[2]} [weir_base]=${ports[3]} [weir_lr]=${ports[4]}
                        [weir_admin]=${ports[5]} [weir_admin_metrics]=${ports[6]} [nginx_cache]=${ports[7]}
-                       [haproxy_cache]=${ports[8]} [varnish]=${ports[9]})
+                       [haproxy_cache]=${ports[8]} [varnish]=${ports[9]} [weir_cache]=${ports[10]})
 measure_direct=0
 proxies=()
 for target in $TARGETS; do
   case "$target" in
     direct) measure_direct=1 ;;
-    weir | nginx | haproxy | weir_base | weir_lr | weir_admin | nginx_cache | haproxy_cache | varnish)
+    weir | nginx | haproxy | weir_base | weir_lr | weir_admin | weir_cache | nginx_cache | haproxy_cache | varnish)
       if "start_$target" "${PROXY_PORT[$target]}"; then
         PORT[$target]=${PROXY_PORT[$target]}
         proxies+=("$target")
@@ -254,7 +258,7 @@ for target in $TARGETS; do
         log "skipping $target"
       fi
       ;;
-    *) die "unknown target '$target' (use direct, weir, nginx, haproxy, weir_base, weir_lr, weir_admin, nginx_cache, haproxy_cache, varnish)" ;;
+    *) die "unknown target '$target' (use direct, weir, nginx, haproxy, weir_base, weir_lr, weir_admin, weir_cache, nginx_cache, haproxy_cache, varnish)" ;;
   esac
 done
 

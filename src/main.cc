@@ -153,7 +153,8 @@ std::string exePath(const char* argv0) {
 }
 
 int serve(const weir::config::ConfigPtr& cfg, const weir::proxy::RuntimePtr& runtime,
-          weir::upstream::HealthRegistry& registry, weir::stats::Registry* stats, weir::control::ProcessInfo info) {
+          weir::upstream::HealthRegistry& registry, weir::stats::Registry* stats,
+          std::unique_ptr<weir::cache::Store>& cache, weir::control::ProcessInfo info) {
   using namespace weir;
   const config::Config& c = *cfg;
   control::ConnectionBudget budget = control::connectionBudget(c);
@@ -197,7 +198,7 @@ int serve(const weir::config::ConfigPtr& cfg, const weir::proxy::RuntimePtr& run
   // the first request until the workers are gone.
   upstream::HealthService health(upstream::healthTargets(cfg, runtime->pool_views), std::random_device{}());
   const int upgrade_fd = info.upgrade_fd;
-  control::Controller controller(std::move(info), cfg, runtime, registry, health, stats);
+  control::Controller controller(std::move(info), cfg, runtime, registry, health, stats, cache);
   controller.setPidFile(pid_file);
   stats::ProcessInfo process(c);
   controller.setReloadObserver([&process](const config::ConfigPtr& loaded, const std::string& why) {
@@ -330,7 +331,12 @@ int main(int argc, char** argv) {
   // Metrics only with an admin listener: without one, recording costs nothing.
   std::unique_ptr<weir::stats::Registry> stats;
   if ((*cfg)->admin.enabled) stats = std::make_unique<weir::stats::Registry>((*cfg)->workers);
-  weir::proxy::RuntimePtr runtime = weir::proxy::buildRuntime(*cfg, registry, error, stats.get());
+  auto cache = weir::control::makeCache(**cfg);
+  if (!cache) {
+    std::fprintf(stderr, "%s: %s\n", args.config.c_str(), cache.error().message.c_str());
+    return 1;
+  }
+  weir::proxy::RuntimePtr runtime = weir::proxy::buildRuntime(*cfg, registry, error, stats.get(), cache->get());
   if (!runtime) {
     std::fprintf(stderr, "%s: %s\n", args.config.c_str(), error.c_str());
     weir::control::Controller::reportUpgradeFailure(upgrade_fd, args.config + ": " + error);
@@ -349,5 +355,5 @@ int main(int argc, char** argv) {
   info.exe = exePath(argv[0]);
   info.argv.assign(argv, argv + argc);
   info.upgrade_fd = upgrade_fd;
-  return serve(*cfg, runtime, registry, stats.get(), std::move(info));
+  return serve(*cfg, runtime, registry, stats.get(), *cache, std::move(info));
 }

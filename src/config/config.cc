@@ -39,8 +39,8 @@ ConfigPtr build(const YAML::Node& root, const std::string& name, uint64_t hash) 
   Item item = detail::rootItem(root);
   if (!root.IsMap()) item.fail("expected a map with listeners, pools and routes at the top level");
   MapReader map(item, {"workers", "listeners", "pools", "routes", "timeouts", "limits",
-                       "proxy_headers", "request_id", "access_log", "error_log", "admin", "user", "group",
-                       "pid_file"});
+                       "proxy_headers", "request_id", "access_log", "error_log", "admin", "cache", "user",
+                       "group", "pid_file"});
   auto config = std::make_shared<Config>();
   config->source = name;
   config->hash = hash;
@@ -56,6 +56,7 @@ ConfigPtr build(const YAML::Node& root, const std::string& name, uint64_t hash) 
   if (auto v = map.get("access_log")) config->access_log = detail::parseAccessLog(*v);
   if (auto v = map.get("error_log")) config->error_log = detail::parseErrorLog(*v);
   if (auto v = map.get("admin")) config->admin = detail::parseAdmin(*v, *config);
+  if (auto v = map.get("cache")) config->cache = detail::parseCache(*v);
   detail::parseRunAs(map.get("user"), map.get("group"), *config);
   if (auto v = map.get("pid_file")) {
     config->pid_file = detail::parsePidFile(*v);

@@ -41,6 +41,9 @@ ProxyHeaders parseProxyHeaders(const Item& item);
 AccessLogConfig parseAccessLog(const Item& item);
 RequestIdConfig parseRequestId(const Item& item);  // request_id.cc
 ErrorLogConfig parseErrorLog(const Item& item);
+// cache.cc: the cache section, and routes[].cache.
+CacheConfig parseCache(const Item& item);
+void parseRouteCache(const Item& item, RouteConfig& route);
 // admin.cc: the admin listener; needs the listeners, which it must not equal.
 AdminConfig parseAdmin(const Item& item, const Config& config);
 // user and group: looked up now (getpwnam/getgrnam), so a name that does not

@@ -231,14 +231,14 @@ void checkRouteNames(const std::vector<Item>& items, const std::vector<RouteConf
     if (routes[j].name.empty()) continue;
     for (size_t i = 0; i < j; ++i) {
       if (routes[i].name != routes[j].name) continue;
-      MapReader map(items[j], {"name", "match", "pool"});
+      MapReader map(items[j], {"name", "match", "pool", "cache"});
       map.get("name")->fail("duplicate route name \"" + routes[j].name + "\" (same as routes[" + std::to_string(i) + "])");
     }
   }
 }
 
 RouteConfig parseRoute(const Item& item, const Config& config) {
-  MapReader map(item, {"name", "match", "pool"});
+  MapReader map(item, {"name", "match", "pool", "cache"});
   RouteConfig out;
   if (auto v = map.get("name")) out.name = readRouteName(*v);
   if (auto match = map.get("match")) {
@@ -255,6 +255,7 @@ RouteConfig parseRoute(const Item& item, const Config& config) {
     pool.fail("pool \"" + out.pool + "\" is not defined" + didYouMean(out.pool, names));
   }
   out.pool_index = static_cast<size_t>(index);
+  if (auto v = map.get("cache")) parseRouteCache(*v, out);
   return out;
 }
 

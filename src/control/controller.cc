@@ -51,13 +51,14 @@ Status reloadable(const config::Config& now, const config::Config& next, const s
 
 Controller::Controller(ProcessInfo info, config::ConfigPtr config, proxy::RuntimePtr runtime,
                        upstream::HealthRegistry& registry, upstream::HealthService& health,
-                       stats::Registry* stats)
+                       stats::Registry* stats, std::unique_ptr<cache::Store>& cache)
     : info_(std::move(info)),
       config_(std::move(config)),
       runtime_(std::move(runtime)),
       registry_(registry),
       health_(health),
-      stats_(stats) {}
+      stats_(stats),
+      cache_(cache) {}
 
 Controller::~Controller() {
   if (child_ev_ != nullptr) event_free(child_ev_);
@@ -110,8 +111,11 @@ Status Controller::reload(core::Server& server) {
   if (!loaded) return loaded.error();
   const config::Config& next = **loaded;
   if (auto st = reloadable(*config_, next, info_.config_path); !st) return st;
+  // A cache made here before the reload can still fail is harmless: unused
+  // until a runtime names it.
+  if (auto st = updateCache(next, cache_); !st) return st;
   std::string error;
-  proxy::RuntimePtr rt = proxy::buildRuntime(*loaded, registry_, error, stats_);
+  proxy::RuntimePtr rt = proxy::buildRuntime(*loaded, registry_, error, stats_, cache_.get());
   if (!rt) return Error{info_.config_path + ": " + error};
   std::vector<core::ListenerSpec> specs;
   for (const auto& l : next.listeners) specs.push_back({l.addr, l.backlog});

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "weir/core/preflight.h"
+#include "weir/proxy/runtime.h"
 #include "weir/core/privileges.h"
 
 namespace weir::control {
@@ -130,6 +131,32 @@ std::string resolvedPidFile(const std::optional<std::string>& configured) {
   if (configured) return *configured;
   if (const char* env = std::getenv("WEIR_PID_FILE"); env != nullptr && env[0] == '/') return env;
   return ::geteuid() == 0 ? "/run/weir.pid" : "";
+}
+
+Result<std::unique_ptr<cache::Store>> makeCache(const config::Config& c) {
+  if (!proxy::usesCache(c)) return std::unique_ptr<cache::Store>();
+  cache::StoreOptions o;
+  o.max_bytes = c.cache.max_size;
+  o.max_object_size = c.cache.max_object_size;
+  o.shards = c.cache.shards;
+  o.workers = c.workers;
+  o.eviction = c.cache.eviction == config::Eviction::kLru ? "lru" : "s3fifo";
+  auto made = cache::Store::create(o);
+  if (!made) return Error{"cache: " + made.error().message};
+  return std::move(*made);
+}
+
+Status updateCache(const config::Config& c, std::unique_ptr<cache::Store>& cache) {
+  if (!proxy::usesCache(c)) return Ok{};
+  if (!cache) {
+    auto made = makeCache(c);
+    if (!made) return made.error();
+    cache = std::move(*made);
+    return Ok{};
+  }
+  cache->resize(c.cache.max_size);
+  cache->setMaxObjectSize(c.cache.max_object_size);
+  return Ok{};
 }
 
 }  // namespace weir::control

@@ -321,6 +321,25 @@ void writeResponseHead(const RequestHead& req, const ResponseHead& resp, const R
   out.append("\r\n", 2);
 }
 
+void writeStoredResponseHead(const ResponseHead& resp, const ForwardOptions& opts, std::string& out) {
+  out.append("HTTP/1.1 ", 9);
+  appendNumber(out, resp.status);
+  out.push_back(' ');
+  out.append(resp.reason.empty() ? reasonPhrase(resp.status) : std::string_view(resp.reason));
+  out.append("\r\n", 2);
+  const HeaderBlock& f = resp.fields;
+  ConnectionOptions connection(f);
+  for (size_t i = 0; i < f.size(); ++i) {
+    Token t = f.field(i).token;
+    if (isHopByHop(t) || t == Token::kTransferEncoding || t == Token::kContentLength || t == Token::kAge) continue;
+    if (t == Token::kVia && opts.via) continue;
+    if (!isForwardingToken(t) && isRequestIdField(f.name(i), opts.request_id_header)) continue;
+    if (connection.names(f.name(i))) continue;
+    appendField(out, f.name(i), f.value(i));
+  }
+  if (opts.via) appendMerged(out, f, Token::kVia, "Via", viaValue(resp.version_major, resp.version_minor));
+}
+
 void writeErrorResponse(int status, bool close, std::string& out, unsigned retry_after, std::string_view id_name,
                         std::string_view id) {
   std::string_view reason = reasonPhrase(status);

@@ -1,5 +1,6 @@
 #include "proxy/exchange.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "proxy/downstream.h"
@@ -39,6 +40,7 @@ void Exchange::resetFields() {
   }
   held_head_.clear();
   plan_ = {};
+  hooks_ = nullptr;
   route_ = -1;
   pool_ = 0;
   status_ = 0;
@@ -73,6 +75,10 @@ void Exchange::start(bool request_done) {
     return;
   }
   pool_ = rt_->config->routes[static_cast<size_t>(route_)].pool_index;
+  if (rt_->cache != nullptr && route().cache) {
+    cache_flow_.reset(rt_->cache);
+    hooks_ = &cache_flow_;
+  }
   if (hooks_ != nullptr && hooks_->lookup(*this, req)) return;
   response_parser_.setNoBodyExpected(req.method == HTTP_HEAD);
   upstream::PickContext ctx;
@@ -275,9 +281,11 @@ bool Exchange::handleResponseHead() {
   if (retryOnStatus(resp.status)) return false;
   plan_ = http::planResponse(req, resp, wantClose());
   header_time_ = elapsed(upstream_.startedAt());
-  if (hooks_ != nullptr) hooks_->responseHead(*this, resp);
+  std::string extra;
+  if (hooks_ != nullptr) hooks_->responseHead(*this, resp, extra);
   scratch_.clear();
   http::writeResponseHead(req, resp, plan_, rt_->forward, scratch_, request_id_.view());
+  if (!extra.empty()) scratch_.insert(scratch_.size() - 2, extra);  // before the empty line
   evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
   head_bytes_ = scratch_.size();
   status_ = resp.status;
@@ -322,10 +330,12 @@ void Exchange::relayBody(size_t consumed) {
   evbuffer* out = client_.stream().output();
   switch (plan_.body) {
     case http::BodyMode::kAsIs:
+      tapBody(in, consumed);
       moveBytes(in, out, consumed);
       body_bytes_ += consumed;
       break;
     case http::BodyMode::kChunkWrap: {
+      tapBody(in, consumed);
       char size_line[24];
       int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", consumed);
       evbuffer_add(out, size_line, static_cast<size_t>(n));
@@ -342,8 +352,30 @@ void Exchange::relayBody(size_t consumed) {
 }
 
 void Exchange::onBodyData(const char* data, size_t len) {
+  if (hooks_ != nullptr) hooks_->responseBody(*this, data, len);
   evbuffer_add(client_.stream().output(), data, len);
   body_bytes_ += len;
+}
+
+// The first `n` bytes of `in` (response body as the client gets it, before
+// any framing weir adds) shown to the hooks, segment by segment, uncopied.
+void Exchange::tapBody(evbuffer* in, size_t n) {
+  if (hooks_ == nullptr || n == 0) return;
+  evbuffer_iovec vec[8];
+  size_t left = n;
+  evbuffer_ptr pos;
+  evbuffer_ptr_set(in, &pos, 0, EVBUFFER_PTR_SET);
+  while (left > 0) {
+    const int got = evbuffer_peek(in, static_cast<ev_ssize_t>(left), &pos, vec, 8);
+    if (got <= 0) return;
+    const int used = std::min(got, 8);
+    for (int i = 0; i < used && left > 0; ++i) {
+      const size_t len = std::min(left, vec[i].iov_len);
+      hooks_->responseBody(*this, static_cast<const char*>(vec[i].iov_base), len);
+      left -= len;
+      evbuffer_ptr_set(in, &pos, static_cast<size_t>(n - left), EVBUFFER_PTR_SET);
+    }
+  }
 }
 
 // The upstream closed or reset its connection. A body delimited by the
@@ -409,6 +441,7 @@ void Exchange::tunnelEnded(uint64_t to_upstream, uint64_t to_client) {
 
 void Exchange::end() {
   if (!active_) return;
+  if (hooks_ != nullptr) hooks_->responseEnd(*this, false);
   upstream_.release(false);
   active_ = false;
 }

@@ -20,7 +20,9 @@
 
 #include <string>
 
+#include "proxy/cache_flow.h"
 #include "proxy/upstream_attempt.h"
+#include "weir/cache/object.h"
 #include "weir/http/forward.h"
 #include "weir/http/parser.h"
 #include "weir/http/request_id.h"
@@ -76,6 +78,17 @@ class Exchange final : private http::BodySink {
   // "upstream NAME: what: reason (METHOD TARGET from CLIENT)" in the error log.
   void logUpstreamError(std::string_view what, int err);
 
+  // --- for the cache (CacheFlow) ---
+  const http::RequestHead& request() const;
+  const Runtime& runtime() const { return *rt_; }
+  const config::RouteConfig& route() const;
+  // The loop's cached clock, in seconds since the epoch.
+  int64_t nowSeconds() const;
+  // Answers from a stored object: its head, its Content-Length, `extra`
+  // (Age, Cache-Status), the request ID and Connection, then (unless HEAD)
+  // its body by reference, no byte copied. Ends the exchange.
+  void serveStored(const cache::Object& object, std::string_view extra);
+
   // --- for UpstreamAttempt ---
   void upstreamConnected();
   void upstreamReadable();
@@ -93,6 +106,7 @@ class Exchange final : private http::BodySink {
   bool handleResponseHead();
   bool relayInterim();
   void relayBody(size_t consumed);
+  void tapBody(evbuffer* in, size_t n);
   void upstreamEnded();
   void finishResponse();
   void abortResponse(std::string_view error);
@@ -118,7 +132,8 @@ class Exchange final : private http::BodySink {
   const Runtime* rt_ = nullptr;
   UpstreamAttempt upstream_;
   http::Parser response_parser_;
-  ExchangeHooks* hooks_ = nullptr;
+  ExchangeHooks* hooks_ = nullptr;  // &cache_flow_ on a cached route
+  CacheFlow cache_flow_;
   std::string scratch_;
   std::string held_head_;  // the request head, until the framing after it is known good
   http::ResponsePlan plan_{};

@@ -40,8 +40,15 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)), router(*config
   }
 }
 
+bool usesCache(const config::Config& config) {
+  for (const config::RouteConfig& r : config.routes) {
+    if (r.cache) return true;
+  }
+  return false;
+}
+
 RuntimePtr buildRuntime(config::ConfigPtr cfg, upstream::HealthRegistry& registry, std::string& error,
-                        stats::Registry* stats) {
+                        stats::Registry* stats, cache::Store* cache) {
   auto rt = std::make_shared<Runtime>(std::move(cfg));
   for (const auto& pool : rt->config->pools) {
     rt->pool_views.push_back(registry.view(pool));
@@ -54,6 +61,7 @@ RuntimePtr buildRuntime(config::ConfigPtr cfg, upstream::HealthRegistry& registr
     }
   }
   if (stats != nullptr) rt->stats = stats::resolve(*stats, *rt->config);
+  if (usesCache(*rt->config)) rt->cache = cache;
   return rt;
 }
 

@@ -119,6 +119,11 @@ struct RouteConfig {
   std::string path_prefix;  // "" matches any path; otherwise must start with '/'
   std::string pool;         // name of a pool that exists
   size_t pool_index = 0;    // index into Config::pools, resolved at load
+  // routes[].cache: true, or a map { enabled, store_set_cookie }. Off by
+  // default. A response with Set-Cookie is stored only with
+  // store_set_cookie (the cookie would go to every client served the hit).
+  bool cache = false;
+  bool cache_store_set_cookie = false;
 };
 
 struct Timeouts {
@@ -181,6 +186,29 @@ struct ErrorLogConfig {
   LogLevel level = LogLevel::kInfo;
 };
 
+// cache: the shared memory cache. It holds at most max_size bytes in all,
+// bodies, heads, keys, metadata and index counted; it is used only by the
+// routes that say cache: true. Without the section those routes get these
+// defaults.
+enum class Eviction { kS3Fifo, kLru };
+
+struct CacheConfig {
+  bool configured = false;                 // the section is present
+  uint64_t max_size = 256ull << 20;        // hard cap, bytes
+  uint64_t max_object_size = 8ull << 20;   // larger responses stream through, not stored
+  Eviction eviction = Eviction::kS3Fifo;
+  unsigned shards = 0;                     // a power of two; 0: auto (the store picks, from workers and sizes)
+  // A request that finds the same object being fetched waits for that
+  // fetch (and streams it as it arrives) at most this long before it goes
+  // to the origin itself.
+  Duration lock_timeout{std::chrono::seconds(5)};
+  // Heuristic freshness (no explicit lifetime, Last-Modified present, a
+  // status that allows it): this fraction of the time since Last-Modified,
+  // at most heuristic_max.
+  double heuristic_fraction = 0.1;
+  Duration heuristic_max{std::chrono::hours(24)};
+};
+
 // admin: the admin listener (metrics, status, health), off unless present.
 struct AdminConfig {
   bool enabled = false;
@@ -203,6 +231,7 @@ struct Config {
   AccessLogConfig access_log;
   ErrorLogConfig error_log;
   AdminConfig admin;
+  CacheConfig cache;
   std::string user;   // after binding listeners, run as this user ("" = stay)
   std::string group;  // and this group ("" = the user's primary group)
   uint32_t uid = 0;   // resolved at load when `user` is set

@@ -61,8 +61,11 @@ class Controller final : public core::ControlHooks {
   using ReloadObserver = std::function<void(const config::ConfigPtr& loaded, const std::string& error)>;
 
   // `stats`: the metrics registry, nullptr without an admin listener.
+  // `cache`: the process's cache, created by a reload that first needs one
+  // (it must outlive the workers: the caller owns it).
   Controller(ProcessInfo info, config::ConfigPtr config, proxy::RuntimePtr runtime,
-             upstream::HealthRegistry& registry, upstream::HealthService& health, stats::Registry* stats);
+             upstream::HealthRegistry& registry, upstream::HealthService& health, stats::Registry* stats,
+             std::unique_ptr<cache::Store>& cache);
   ~Controller() override;
 
   // The factory for Server::run: builds each worker's ProxyWorker and
@@ -107,6 +110,7 @@ class Controller final : public core::ControlHooks {
   upstream::HealthRegistry& registry_;
   upstream::HealthService& health_;
   stats::Registry* stats_;
+  std::unique_ptr<cache::Store>& cache_;
   std::vector<proxy::ProxyWorker*> workers_;
   ReloadObserver observer_;
   std::string pid_file_;

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "weir/cache/store.h"
 #include "weir/common/result.h"
 #include "weir/config/config.h"
 #include "weir/core/fd_limit.h"
@@ -27,6 +29,14 @@ Status checkStartable(const config::Config& c, const std::string& file);
 std::string resolvedPidFile(const config::Config& c);
 // The same from a pid_file: setting alone (nullopt: not set).
 std::string resolvedPidFile(const std::optional<std::string>& configured);
+
+// The process's cache for `c` (its cache: section), when a route uses it;
+// nullptr otherwise. The error is the store's.
+Result<std::unique_ptr<cache::Store>> makeCache(const config::Config& c);
+// A reload: a cache made if the file now needs one and none exists, or the
+// existing one resized to the new max_size and max_object_size (the
+// eviction policy and the shard count stay until a restart or an upgrade).
+Status updateCache(const config::Config& c, std::unique_ptr<cache::Store>& cache);
 
 // limits.connections, or what the descriptor limit allows.
 struct ConnectionBudget {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "weir/http/message.h"
 
@@ -23,7 +24,9 @@ class ExchangeHooks {
   // itself (through the exchange) and no upstream is contacted.
   virtual bool lookup(Exchange& ex, const http::RequestHead& req) { return false; }
   // The final response head from the upstream, before it is sent on.
-  virtual void responseHead(Exchange& ex, const http::ResponseHead& resp) {}
+  // Fields appended to `extra` (each "Name: value\r\n") go to the client
+  // with it.
+  virtual void responseHead(Exchange& ex, const http::ResponseHead& resp, std::string& extra) {}
   // Response body bytes as relayed (may be called many times).
   virtual void responseBody(Exchange& ex, const char* data, size_t len) {}
   // The response ended: `complete` is false when it was cut short.

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 
+#include "weir/cache/store.h"
 #include "weir/config/config.h"
 #include "weir/http/forward.h"
 #include "weir/http/parser.h"
@@ -52,6 +53,9 @@ struct Runtime {
   std::vector<upstream::PoolView> pool_views;            // per pool: shared server state (and names)
   std::vector<upstream::PassiveHealth> passive;          // per pool
   stats::RuntimeStatsPtr stats;                          // nullptr: metrics off (no admin listener)
+  // The process's cache (outlives every Runtime); nullptr when no route
+  // has cache: true.
+  cache::Store* cache = nullptr;
 };
 
 using RuntimePtr = std::shared_ptr<const Runtime>;
@@ -60,6 +64,9 @@ using RuntimePtr = std::shared_ptr<const Runtime>;
 // state comes from `registry`, which keeps it for servers that stay; metric
 // series from `stats` (nullptr: no metrics), which keeps them likewise.
 RuntimePtr buildRuntime(config::ConfigPtr cfg, upstream::HealthRegistry& registry, std::string& error,
-                        stats::Registry* stats = nullptr);
+                        stats::Registry* stats = nullptr, cache::Store* cache = nullptr);
+
+// Whether any route of `config` has cache: true.
+bool usesCache(const config::Config& config);
 
 }  // namespace weir::proxy

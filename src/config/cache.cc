@@ -1,0 +1,64 @@
+// Parsers for the cache section and routes[].cache. The sizes are checked
+// against each other here, so that a cache that could hold nothing, or an
+// object limit above the whole cache, is a load error with its position.
+#include <bit>
+
+#include "config/sections.h"
+
+namespace weir::config::detail {
+namespace {
+
+constexpr uint64_t kMinCacheSize = 1ull << 20;  // 1 MiB: below it a shard holds next to nothing
+constexpr unsigned kMaxShards = 1024;
+
+unsigned readShards(const Item& item) {
+  const int64_t n = readInteger(item, 1, kMaxShards);
+  if (!std::has_single_bit(static_cast<uint64_t>(n))) {
+    item.fail("expected a power of two (1, 2, 4, ... " + std::to_string(kMaxShards) + ")");
+  }
+  return static_cast<unsigned>(n);
+}
+
+}  // namespace
+
+CacheConfig parseCache(const Item& item) {
+  MapReader map(item, {"max_size", "max_object_size", "eviction", "shards", "lock_timeout", "heuristic_fraction",
+                       "heuristic_max"});
+  CacheConfig out;
+  out.configured = true;
+  std::optional<Item> max_size = map.get("max_size");
+  if (max_size) {
+    out.max_size = readSize(*max_size);
+    if (out.max_size < kMinCacheSize) max_size->fail("expected at least 1MiB");
+  }
+  if (auto v = map.get("max_object_size")) {
+    out.max_object_size = readSize(*v);
+    if (out.max_object_size > out.max_size) {
+      v->fail("is larger than max_size (" + std::to_string(out.max_size) + " bytes): no such object could be stored");
+    }
+  } else if (out.max_object_size > out.max_size) {
+    out.max_object_size = out.max_size;
+  }
+  if (auto v = map.get("eviction")) {
+    out.eviction = readChoice(*v, {"s3fifo", "lru"}) == "lru" ? Eviction::kLru : Eviction::kS3Fifo;
+  }
+  if (auto v = map.get("shards")) out.shards = readShards(*v);
+  if (auto v = map.get("lock_timeout")) out.lock_timeout = readDuration(*v);
+  if (auto v = map.get("heuristic_fraction")) out.heuristic_fraction = readNumber(*v, 0.0, 1.0);
+  if (auto v = map.get("heuristic_max")) out.heuristic_max = readDuration(*v);
+  return out;
+}
+
+void parseRouteCache(const Item& item, RouteConfig& route) {
+  if (item.node.IsScalar()) {
+    route.cache = readBool(item);
+    return;
+  }
+  if (!item.node.IsMap()) item.fail("expected true, false, or a map with enabled and store_set_cookie");
+  MapReader map(item, {"enabled", "store_set_cookie"});
+  route.cache = true;
+  if (auto v = map.get("enabled")) route.cache = readBool(*v);
+  if (auto v = map.get("store_set_cookie")) route.cache_store_set_cookie = readBool(*v);
+}
+
+}  // namespace weir::config::detail
