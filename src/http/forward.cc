@@ -192,6 +192,15 @@ ClientSent copyRequestFields(const RequestHead& req, const ForwardOptions& opts,
   return sent;
 }
 
+// "HTTP/1.1 STATUS REASON\r\n": weir speaks HTTP/1.1 whatever the upstream did.
+void appendStatusLine(const ResponseHead& resp, std::string& out) {
+  out.append("HTTP/1.1 ", 9);
+  appendNumber(out, resp.status);
+  out.push_back(' ');
+  out.append(resp.reason.empty() ? reasonPhrase(resp.status) : std::string_view(resp.reason));
+  out.append("\r\n", 2);
+}
+
 }  // namespace
 
 void writeRequestHead(const RequestHead& req, const ForwardOptions& opts, const RequestContext& ctx,
@@ -262,11 +271,7 @@ ResponsePlan planResponse(const RequestHead& req, const ResponseHead& resp, bool
 
 void writeResponseHead(const RequestHead& req, const ResponseHead& resp, const ResponsePlan& plan,
                        const ForwardOptions& opts, std::string& out, std::string_view request_id) {
-  out.append("HTTP/1.1 ", 9);
-  appendNumber(out, resp.status);
-  out.push_back(' ');
-  out.append(resp.reason.empty() ? reasonPhrase(resp.status) : std::string_view(resp.reason));
-  out.append("\r\n", 2);
+  appendStatusLine(resp, out);
 
   const HeaderBlock& f = resp.fields;
   ConnectionOptions connection(f);
@@ -322,11 +327,7 @@ void writeResponseHead(const RequestHead& req, const ResponseHead& resp, const R
 }
 
 void writeStoredResponseHead(const ResponseHead& resp, const ForwardOptions& opts, std::string& out) {
-  out.append("HTTP/1.1 ", 9);
-  appendNumber(out, resp.status);
-  out.push_back(' ');
-  out.append(resp.reason.empty() ? reasonPhrase(resp.status) : std::string_view(resp.reason));
-  out.append("\r\n", 2);
+  appendStatusLine(resp, out);
   const HeaderBlock& f = resp.fields;
   ConnectionOptions connection(f);
   for (size_t i = 0; i < f.size(); ++i) {
