@@ -24,6 +24,9 @@ bench_build_dir() {
 
 alive() { kill -0 "$1" 2>/dev/null; }
 
+# children_of PID: its child processes' PIDs, one per line.
+children_of() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true; }
+
 # stop_pid PID [SIGNAL]: signal, up to 10 s for it to exit, then SIGKILL.
 # Works for processes that are not our children too (daemonized nginx, a
 # process started by a binary upgrade).

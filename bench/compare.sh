@@ -208,7 +208,6 @@ peak_rss_kib() {
   done
   echo "$total"
 }
-children_of() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' | tr '\n' ' ' || true; }
 
 # ---------------------------------------------------------------- wrk runs
 declare -A PORT

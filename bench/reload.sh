@@ -121,8 +121,6 @@ declare -A ORIGIN_PID=()   # a, b, c -> PID
 declare -A ORIGIN_PORT=()
 PROXY_PIDS=()              # processes of the proxy run in progress
 
-children_of() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true; }
-
 track() {  # track PID...: remember processes of the current proxy run
   local p q
   for p in "$@"; do

@@ -250,10 +250,7 @@ void Worker::acceptFrom(const ListenerSlot& slot) {
       waitForRoom();
       return;
     }
-    Handoff h{};
-    h.len = sizeof h.peer;
-    h.listener = slot.id;
-    h.fd = ::accept4(slot.fd, reinterpret_cast<sockaddr*>(&h.peer), &h.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    Handoff h = acceptOne(slot);
     if (h.fd >= 0) {
       place(h);
       continue;
@@ -273,12 +270,18 @@ void Worker::acceptFrom(const ListenerSlot& slot) {
   }
 }
 
+// One accept4 on `slot`: fd < 0 (errno set) when nothing was taken.
+Worker::Handoff Worker::acceptOne(const ListenerSlot& slot) {
+  Handoff h{};
+  h.len = sizeof h.peer;
+  h.listener = slot.id;
+  h.fd = ::accept4(slot.fd, reinterpret_cast<sockaddr*>(&h.peer), &h.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  return h;
+}
+
 void Worker::acceptRest(const ListenerSlot& slot) {
   for (int i = 0; i < kMaxQueued; ++i) {
-    Handoff h{};
-    h.len = sizeof h.peer;
-    h.listener = slot.id;
-    h.fd = ::accept4(slot.fd, reinterpret_cast<sockaddr*>(&h.peer), &h.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    Handoff h = acceptOne(slot);
     if (h.fd < 0) {
       if (connectionOnlyError(errno)) continue;
       return;  // the queue is empty (or out of descriptors: nothing more can be taken)

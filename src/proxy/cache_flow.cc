@@ -30,10 +30,8 @@ int64_t ageOf(const cache::ObjectMeta& m, int64_t now) {
 }  // namespace
 
 void CacheFlow::reset(cache::Store* store) {
-  fill_.abandon();
-  fill_ = cache::FillHandle();
+  fill_ = cache::FillHandle();  // the old handle, if still active, abandons its fill
   store_ = store;
-  key_.reset();
   request_cc_ = {};
   status_ = {};
   detail_.clear();
@@ -67,7 +65,7 @@ bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
     case cache::LookupDecision::kOriginRequest:
     case cache::LookupDecision::kOriginMiss:
       // A HEAD has no body to store; its GET fills the entry.
-      if (req.method == HTTP_GET) startFill(ex, key, d != cache::LookupDecision::kOriginMiss);
+      if (req.method == HTTP_GET) startFill(key, d != cache::LookupDecision::kOriginMiss);
       return false;
   }
   return false;
@@ -86,12 +84,11 @@ bool CacheFlow::serveHit(Exchange& ex, const cache::ObjectPtr& object, int64_t n
 // The one filler per key is decided by the store. Without coalescing yet, a
 // request that finds another fill in progress fetches for itself and does
 // not store.
-void CacheFlow::startFill(Exchange&, const cache::CacheKey& key, bool replace) {
+void CacheFlow::startFill(const cache::CacheKey& key, bool replace) {
   cache::BeginFill begin = store_->beginFill(key, replace);
   switch (begin.kind) {
     case cache::BeginFill::Kind::kFill:
       fill_ = std::move(begin.fill);
-      key_ = key;
       break;
     case cache::BeginFill::Kind::kWait:
       status_.collapsed = false;
@@ -103,7 +100,7 @@ void CacheFlow::startFill(Exchange&, const cache::CacheKey& key, bool replace) {
 }
 
 void CacheFlow::responseHead(Exchange& ex, const http::ResponseHead& resp, std::string& extra) {
-  invalidate(ex, ex.request(), resp);
+  invalidate(ex.request(), resp);
   if (fill_.active()) decideStore(ex, resp, ex.nowSeconds());
   statusField(extra);
 }
@@ -164,7 +161,7 @@ bool CacheFlow::upstreamFailed(Exchange&, int) {
 
 // RFC 9111 4.4: a non-error answer to an unsafe method invalidates the
 // target and the same-host Location and Content-Location.
-void CacheFlow::invalidate(Exchange&, const http::RequestHead& req, const http::ResponseHead& resp) {
+void CacheFlow::invalidate(const http::RequestHead& req, const http::ResponseHead& resp) {
   for (const std::string& target : cache::invalidationTargets(req, resp)) store_->erase(keyOf(req, target));
 }
 

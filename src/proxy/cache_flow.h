@@ -12,7 +12,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 
 #include "weir/cache/cache_control.h"
@@ -36,13 +35,12 @@ class CacheFlow final : public ExchangeHooks {
 
  private:
   bool serveHit(Exchange& ex, const cache::ObjectPtr& object, int64_t now);
-  void startFill(Exchange& ex, const cache::CacheKey& key, bool replace);
+  void startFill(const cache::CacheKey& key, bool replace);
   void decideStore(Exchange& ex, const http::ResponseHead& resp, int64_t now);
-  void invalidate(Exchange& ex, const http::RequestHead& req, const http::ResponseHead& resp);
+  void invalidate(const http::RequestHead& req, const http::ResponseHead& resp);
   void statusField(std::string& extra) const;
 
   cache::Store* store_ = nullptr;
-  std::optional<cache::CacheKey> key_;
   cache::FillHandle fill_;
   cache::CacheControl request_cc_;
   cache::CacheStatus status_;

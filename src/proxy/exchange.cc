@@ -361,19 +361,18 @@ void Exchange::onBodyData(const char* data, size_t len) {
 // any framing weir adds) shown to the hooks, segment by segment, uncopied.
 void Exchange::tapBody(evbuffer* in, size_t n) {
   if (hooks_ == nullptr || n == 0) return;
-  evbuffer_iovec vec[8];
-  size_t left = n;
+  constexpr int kVecs = 8;
+  evbuffer_iovec vec[kVecs];
   evbuffer_ptr pos;
-  evbuffer_ptr_set(in, &pos, 0, EVBUFFER_PTR_SET);
-  while (left > 0) {
-    const int got = evbuffer_peek(in, static_cast<ev_ssize_t>(left), &pos, vec, 8);
+  size_t done = 0;
+  while (done < n) {
+    evbuffer_ptr_set(in, &pos, done, EVBUFFER_PTR_SET);
+    const int got = evbuffer_peek(in, static_cast<ev_ssize_t>(n - done), &pos, vec, kVecs);
     if (got <= 0) return;
-    const int used = std::min(got, 8);
-    for (int i = 0; i < used && left > 0; ++i) {
-      const size_t len = std::min(left, vec[i].iov_len);
+    for (int i = 0; i < std::min(got, kVecs) && done < n; ++i) {
+      const size_t len = std::min(n - done, vec[i].iov_len);
       hooks_->responseBody(*this, static_cast<const char*>(vec[i].iov_base), len);
-      left -= len;
-      evbuffer_ptr_set(in, &pos, static_cast<size_t>(n - left), EVBUFFER_PTR_SET);
+      done += len;
     }
   }
 }

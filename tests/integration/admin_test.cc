@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.h"
@@ -195,6 +196,47 @@ TEST(Admin, AllowRefusesOtherNetworks) {
   ASSERT_TRUE(allowed);
   EXPECT_EQ(allowed->status, 200);
   EXPECT_EQ(allowed->header("content-type").value_or(""), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+// A connection from `source` that sends nothing; -1 on failure.
+int idleConnection(uint16_t port, const std::string& source) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Clients outside allow cannot take the connections a scraper or a
+// liveness probe needs: more idle ones than the listener's whole budget
+// (64), and /healthz from an allowed client still answers.
+TEST(Admin, RefusedClientsCannotCrowdOutAllowedOnes) {
+  Origin a("a");
+  ASSERT_TRUE(a.ok()) << a.error();
+  AdminSetup admin;
+  Weir weir(poolConfig({a.address()}, "", admin.adminSection("  allow: [127.0.0.1/32]\n")));
+  ASSERT_TRUE(weir.ok()) << weir.error();
+  ASSERT_TRUE(waitForPort(admin.admin_port, Ms(5000)));
+  std::vector<int> idle;
+  for (int i = 0; i < 80; ++i) {
+    int fd = idleConnection(admin.admin_port, "127.0.0.2");
+    if (fd >= 0) idle.push_back(fd);
+  }
+  EXPECT_EQ(idle.size(), 80u);
+  std::this_thread::sleep_for(Ms(100));  // all accepted by now
+  auto healthz = adminGet(admin.admin_port, "/healthz");
+  ASSERT_TRUE(healthz) << "no answer to an allowed client while 80 refused ones wait";
+  EXPECT_EQ(healthz->status, 200);
+  for (int fd : idle) ::close(fd);
 }
 
 TEST(Admin, DefaultAllowIsLoopbackOnly) {

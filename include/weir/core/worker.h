@@ -116,6 +116,7 @@ class Worker {
   static void onDrainTimeout(evutil_socket_t fd, short what, void* arg);
   static void onResumeTimer(evutil_socket_t fd, short what, void* arg);
   void acceptFrom(const ListenerSlot& slot);
+  Handoff acceptOne(const ListenerSlot& slot);
   // A listener that closes: everything still in its queue.
   void acceptRest(const ListenerSlot& slot);
   void pauseAccepting(std::chrono::milliseconds for_at_least);
