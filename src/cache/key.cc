@@ -83,6 +83,7 @@ const char* toString(AbandonReason reason) {
   switch (reason) {
     case AbandonReason::kNone: return "none";
     case AbandonReason::kFiller: return "filler";
+    case AbandonReason::kNotStorable: return "not_storable";
     case AbandonReason::kTooLarge: return "too_large";
     case AbandonReason::kNoSpace: return "no_space";
     case AbandonReason::kErased: return "erased";

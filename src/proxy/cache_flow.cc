@@ -2,6 +2,7 @@
 
 #include <llhttp.h>
 
+#include <chrono>
 #include <string>
 
 #include "proxy/exchange.h"
@@ -29,12 +30,19 @@ int64_t ageOf(const cache::ObjectMeta& m, int64_t now) {
 
 }  // namespace
 
+CacheFlow::~CacheFlow() {
+  stopWaiting();
+  if (lock_timer_ != nullptr) event_free(lock_timer_);
+}
+
 void CacheFlow::reset(cache::Store* store) {
+  stopWaiting();
   fill_ = cache::FillHandle();  // the old handle, if still active, abandons its fill
   store_ = store;
   request_cc_ = {};
   status_ = {};
   detail_.clear();
+  raced_ = false;
 }
 
 bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
@@ -65,7 +73,7 @@ bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
     case cache::LookupDecision::kOriginRequest:
     case cache::LookupDecision::kOriginMiss:
       // A HEAD has no body to store; its GET fills the entry.
-      if (req.method == HTTP_GET) startFill(key, d != cache::LookupDecision::kOriginMiss);
+      if (req.method == HTTP_GET) return startFill(ex, key, d != cache::LookupDecision::kOriginMiss);
       return false;
   }
   return false;
@@ -81,22 +89,140 @@ bool CacheFlow::serveHit(Exchange& ex, const cache::ObjectPtr& object, int64_t n
   return true;
 }
 
-// The one filler per key is decided by the store. Without coalescing yet, a
-// request that finds another fill in progress fetches for itself and does
-// not store.
-void CacheFlow::startFill(const cache::CacheKey& key, bool replace) {
+// The one filler per key is decided by the store; the others wait for it.
+// A request with a body of its own (a GET with one) does not wait: what it
+// sent could not be forwarded later.
+bool CacheFlow::startFill(Exchange& ex, const cache::CacheKey& key, bool replace) {
   cache::BeginFill begin = store_->beginFill(key, replace);
   switch (begin.kind) {
     case cache::BeginFill::Kind::kFill:
       fill_ = std::move(begin.fill);
-      break;
+      return false;
     case cache::BeginFill::Kind::kWait:
-      status_.collapsed = false;
-      break;
+      if (ex.request().hasBody()) {
+        status_.collapsed = false;
+        return false;
+      }
+      return wait(ex, std::move(begin.object));
     case cache::BeginFill::Kind::kHit:  // stored meanwhile: this fetch goes on, unstored
     case cache::BeginFill::Kind::kRefused:
       break;
   }
+  return false;
+}
+
+// ---- coalescing ------------------------------------------------------------
+
+bool CacheFlow::wait(Exchange& ex, cache::ObjectPtr object) {
+  ex_ = &ex;
+  key_ = object->key();
+  link_ = std::make_shared<WaitLink>();
+  link_->flow = this;
+  link_->worker = &ex.loopWorker();
+  // Runs on the filler's thread: one wake-up posted at a time; the waiter
+  // reads whatever is committed when it runs.
+  auto wake = [link = link_](const cache::FillEvent&) {
+    if (link->pending.exchange(true, std::memory_order_acq_rel)) return;
+    link->worker->post([link] {
+      link->pending.store(false, std::memory_order_release);
+      if (link->flow != nullptr) link->flow->onFill();
+    });
+  };
+  cache::FillEvent now;
+  subscription_ = object->subscribe(std::move(wake), &now);
+  waiting_ = std::move(object);
+  status_.collapsed = true;
+  const config::CacheConfig& cc = ex.runtime().config->cache;
+  if (lock_timer_ == nullptr) lock_timer_ = evtimer_new(ex.base(), &CacheFlow::onLockTimeout, this);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(cc.lock_timeout).count();
+  const timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+  evtimer_add(lock_timer_, &tv);
+  onFill();  // the head, or the end, may be there already
+  return true;
+}
+
+void CacheFlow::onFill() {
+  if (!waiting_) return;
+  const cache::FillEvent ev = waiting_->snapshot();
+  if (!sending_) {
+    if (ev.state == cache::FillState::kAbandoned) {
+      release(ev.reason);
+      return;
+    }
+    if (!ev.head_ready) return;  // still waiting for the head
+    evtimer_del(lock_timer_);
+    sending_ = true;
+    const cache::ObjectMeta& meta = waiting_->meta();
+    const int64_t age = ageOf(meta, ex_->nowSeconds());
+    status_.fwd = cache::Fwd::kUriMiss;
+    status_.ttl = meta.freshness_lifetime - age;
+    std::string extra = "Age: " + std::to_string(cache::ageFieldValue(age)) + "\r\n";
+    statusField(extra);
+    if (!ex_->sendStoredHead(*waiting_, extra)) return;  // client gone: the exchange ended (and so did the wait)
+    if (!ex_->storedBodyWanted()) {  // HEAD
+      stopWaiting();
+      ex_->finishStored();
+      return;
+    }
+  }
+  pump();
+}
+
+// Hands the client what was committed since the last call, by reference;
+// the client's backlog is the only brake (clientWritable() resumes it).
+void CacheFlow::pump() {
+  if (ex_->clientBacklogged()) return;
+  spans_.clear();
+  const cache::FillEvent ev = waiting_->readFrom(sent_, &spans_);
+  for (const cache::ChunkSpan& span : spans_) sent_ += span.length;
+  if (!ex_->sendStoredBody(spans_)) return;
+  spans_.clear();
+  if (ev.state == cache::FillState::kComplete && sent_ >= ev.committed) {
+    stopWaiting();
+    ex_->finishStored();
+  } else if (ev.state == cache::FillState::kAbandoned) {
+    stopWaiting();
+    ex_->abortStored("cache_fill_failed");
+  }
+}
+
+void CacheFlow::clientWritable(Exchange&) {
+  if (waiting_ && sending_) pump();
+}
+
+// Nothing was sent yet: fetch for ourselves. When the fill failed for a
+// reason that says nothing about the response (its upstream failed, its
+// client left, it was replaced), race once to become the new filler, so
+// that the waiters do not all go to the origin.
+void CacheFlow::release(cache::AbandonReason reason) {
+  stopWaiting();
+  const bool refill = !raced_ && reason != cache::AbandonReason::kNotStorable &&
+                      reason != cache::AbandonReason::kTooLarge && reason != cache::AbandonReason::kNoSpace;
+  status_.collapsed = false;
+  if (refill) {
+    raced_ = true;
+    if (startFill(*ex_, key_, false)) return;
+  }
+  ex_->fetch();
+}
+
+void CacheFlow::onLockTimeout(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<CacheFlow*>(arg);
+  if (!self->waiting_ || self->sending_) return;
+  self->raced_ = true;  // the filler is still there: do not queue behind it again
+  self->release(cache::AbandonReason::kNotStorable);
+}
+
+void CacheFlow::stopWaiting() {
+  if (lock_timer_ != nullptr) evtimer_del(lock_timer_);
+  if (!waiting_) return;
+  if (subscription_ != 0) waiting_->unsubscribe(subscription_);
+  subscription_ = 0;
+  link_->flow = nullptr;  // a wake-up already posted finds nobody
+  link_.reset();
+  waiting_.reset();
+  sending_ = false;
+  sent_ = 0;
 }
 
 void CacheFlow::responseHead(Exchange& ex, const http::ResponseHead& resp, std::string& extra) {
@@ -113,7 +239,7 @@ void CacheFlow::decideStore(Exchange& ex, const http::ResponseHead& resp, int64_
   const cache::StoreDecision decision = cache::storable(ex.request(), request_cc_, resp, cc, opts);
   if (!decision.ok()) {
     detail_ = cache::refusalName(decision.refusal);
-    fill_.abandon();
+    fill_.abandon(cache::AbandonReason::kNotStorable);  // waiters fetch for themselves at once
     return;
   }
   cache::FreshnessOptions fresh;
@@ -146,6 +272,7 @@ void CacheFlow::responseBody(Exchange&, const char* data, size_t len) {
 }
 
 void CacheFlow::responseEnd(Exchange&, bool complete) {
+  stopWaiting();
   if (!fill_.active()) return;
   if (complete) {
     (void)fill_.complete();

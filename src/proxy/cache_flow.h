@@ -4,26 +4,44 @@
 // while it is relayed; unsafe methods invalidate what they changed. Every
 // response on the route carries Cache-Status (RFC 9211).
 //
-// Coalescing is not here yet: a request that finds the object being filled
-// by another fetches for itself (Cache-Status says collapsed=?0) and does
-// not store.
+// Coalescing: a request that finds the object being filled by another
+// request (on any worker) waits for it instead of going to the origin, and
+// streams the object as its bytes are committed. The filler's thread only
+// posts a wake-up to the waiter's own loop (at most one outstanding per
+// waiter); the waiter reads what is committed, by reference. A waiter is
+// released to fetch for itself when the response turns out not storable,
+// when the fill fails before its head (one of the released waiters becomes
+// the new filler, the others wait for it, once), and after cache.lock_timeout
+// without a head. A fill cut after the waiter began to stream cuts the
+// waiter's response too.
 //
 // Owned by its Exchange, reset for each exchange; loop thread only.
 #pragma once
 
+#include <event2/event.h>
+
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "weir/cache/cache_control.h"
 #include "weir/cache/cache_status.h"
 #include "weir/cache/key.h"
 #include "weir/cache/store.h"
+#include "weir/core/worker.h"
 #include "weir/proxy/exchange_hooks.h"
 
 namespace weir::proxy {
 
 class CacheFlow final : public ExchangeHooks {
  public:
+  CacheFlow() = default;
+  ~CacheFlow() override;
+  CacheFlow(const CacheFlow&) = delete;
+  CacheFlow& operator=(const CacheFlow&) = delete;
+
   // A new exchange on a cached route; abandons a fill still held.
   void reset(cache::Store* store);
 
@@ -32,10 +50,18 @@ class CacheFlow final : public ExchangeHooks {
   void responseBody(Exchange& ex, const char* data, size_t len) override;
   void responseEnd(Exchange& ex, bool complete) override;
   bool upstreamFailed(Exchange& ex, int status) override;
+  void clientWritable(Exchange& ex) override;
 
  private:
   bool serveHit(Exchange& ex, const cache::ObjectPtr& object, int64_t now);
-  void startFill(const cache::CacheKey& key, bool replace);
+  // True when the exchange is handled (it waits for another fill).
+  bool startFill(Exchange& ex, const cache::CacheKey& key, bool replace);
+  bool wait(Exchange& ex, cache::ObjectPtr object);
+  void onFill();
+  void pump();
+  void release(cache::AbandonReason reason);
+  void stopWaiting();
+  static void onLockTimeout(evutil_socket_t, short, void* arg);
   void decideStore(Exchange& ex, const http::ResponseHead& resp, int64_t now);
   void invalidate(const http::RequestHead& req, const http::ResponseHead& resp);
   void statusField(std::string& extra) const;
@@ -46,6 +72,23 @@ class CacheFlow final : public ExchangeHooks {
   cache::CacheStatus status_;
   std::string detail_;    // Cache-Status detail (why not stored), owned here
   int64_t request_time_ = 0;
+
+  // Coalescing (see above); loop thread only, except WaitLink::pending.
+  struct WaitLink {
+    std::atomic<bool> pending{false};  // a wake-up is posted and not yet run
+    CacheFlow* flow = nullptr;         // null once the wait ended
+    core::Worker* worker = nullptr;
+  };
+  Exchange* ex_ = nullptr;
+  cache::CacheKey key_;
+  cache::ObjectPtr waiting_;  // the object another request fills
+  cache::SubscriptionId subscription_ = 0;
+  std::shared_ptr<WaitLink> link_;
+  event* lock_timer_ = nullptr;
+  uint64_t sent_ = 0;       // body bytes handed to the client
+  bool sending_ = false;    // the head went out
+  bool raced_ = false;      // released once already: the next release fetches
+  std::vector<cache::ChunkSpan> spans_;
 };
 
 }  // namespace weir::proxy

@@ -51,7 +51,7 @@ void Exchange::resetFields() {
   request_id_.clear();
   active_ = true;
   request_done_ = head_released_ = head_sent_ = continue_sent_ = false;
-  replayed_ = body_dropped_ = client_paused_us_ = false;
+  replayed_ = body_dropped_ = client_paused_us_ = stored_until_close_ = false;
   body_kept_ = true;
   if (replay_body_.capacity() > 4096) {
     std::string().swap(replay_body_);  // an idle connection does not hold up to 64 KiB
@@ -80,6 +80,12 @@ void Exchange::start(bool request_done) {
     hooks_ = &cache_flow_;
   }
   if (hooks_ != nullptr && hooks_->lookup(*this, req)) return;
+  fetch();
+}
+
+// To the upstream: pick a server, connect, send the head (when it may go).
+void Exchange::fetch() {
+  const http::RequestHead& req = client_.request();
   response_parser_.setNoBodyExpected(req.method == HTTP_HEAD);
   upstream::PickContext ctx;
   const config::HashConfig& hash = rt_->config->pools[pool_].hash;
@@ -213,6 +219,7 @@ void Exchange::applyBackpressure() {
 }
 
 void Exchange::clientWritable() {
+  if (hooks_ != nullptr && !upstream_.active()) hooks_->clientWritable(*this);
   if (client_paused_us_ && upstream_.active() && client_.stream().outputLength() <= kLowWater) {
     client_paused_us_ = false;
     upstream_.resumeReading();
@@ -290,7 +297,12 @@ bool Exchange::handleResponseHead() {
   head_bytes_ = scratch_.size();
   status_ = resp.status;
   head_sent_ = true;
-  if (plan_.body == http::BodyMode::kDechunk) response_parser_.setBodySink(this);
+  // The sink de-chunks for an HTTP/1.0 client, and shows the hooks (the
+  // cache) the body without its chunk framing when chunks are relayed as
+  // they are.
+  if (plan_.body == http::BodyMode::kDechunk || (hooks_ != nullptr && resp.chunked)) {
+    response_parser_.setBodySink(this);
+  }
   if (plan_.upgrade) {
     client_.stream().flush();
     active_ = false;
@@ -330,7 +342,7 @@ void Exchange::relayBody(size_t consumed) {
   evbuffer* out = client_.stream().output();
   switch (plan_.body) {
     case http::BodyMode::kAsIs:
-      tapBody(in, consumed);
+      if (!response_parser_.response().chunked) tapBody(in, consumed);  // else the sink saw it
       moveBytes(in, out, consumed);
       body_bytes_ += consumed;
       break;
@@ -353,6 +365,7 @@ void Exchange::relayBody(size_t consumed) {
 
 void Exchange::onBodyData(const char* data, size_t len) {
   if (hooks_ != nullptr) hooks_->responseBody(*this, data, len);
+  if (plan_.body != http::BodyMode::kDechunk) return;  // relayed with its framing by relayBody
   evbuffer_add(client_.stream().output(), data, len);
   body_bytes_ += len;
 }

@@ -19,6 +19,7 @@
 #include <sys/time.h>
 
 #include <string>
+#include <vector>
 
 #include "proxy/cache_flow.h"
 #include "proxy/upstream_attempt.h"
@@ -28,6 +29,12 @@
 #include "weir/http/request_id.h"
 #include "weir/proxy/exchange_hooks.h"
 #include "weir/proxy/retry_policy.h"
+
+struct event_base;
+
+namespace weir::core {
+class Worker;
+}
 
 namespace weir::proxy {
 
@@ -88,6 +95,21 @@ class Exchange final : private http::BodySink {
   // (Age, Cache-Status), the request ID and Connection, then (unless HEAD)
   // its body by reference, no byte copied. Ends the exchange.
   void serveStored(const cache::Object& object, std::string_view extra);
+  // The same for an object still filling (a coalesced request), in steps:
+  // the head (framed by the declared length; else chunked to HTTP/1.1
+  // clients and close-delimited to HTTP/1.0), then committed spans as they
+  // come (by reference), then the end or a cut. False from
+  // sendStoredHead/sendStoredBody: the client is gone (the exchange ended).
+  bool sendStoredHead(const cache::Object& object, std::string_view extra);
+  bool sendStoredBody(const std::vector<cache::ChunkSpan>& spans);
+  void finishStored();
+  void abortStored(std::string_view error);
+  bool storedBodyWanted() const { return plan_.body != http::BodyMode::kNone; }
+  bool clientBacklogged() const;
+  // What start() does after a lookup that did not answer: go upstream.
+  void fetch();
+  core::Worker& loopWorker();
+  event_base* base() const;
 
   // --- for UpstreamAttempt ---
   void upstreamConnected();
@@ -122,6 +144,8 @@ class Exchange final : private http::BodySink {
   bool wantClose() const;
   void applyBackpressure();
   void resetFields();
+  void writeStoredHead(const cache::Object& object, int64_t length, std::string_view extra);
+  void addBodyReference(const cache::Chunk* chunk, size_t offset, size_t length);
   void chooseRequestId();
   void logAccess();
   void recordStats();  // metrics, when on (exchange_log.cc)
@@ -157,6 +181,7 @@ class Exchange final : private http::BodySink {
   std::string replay_body_;
   bool body_dropped_ = false;    // the upstream stopped taking the body after it began to answer
   bool client_paused_us_ = false;  // upstream reading paused: the client output is full
+  bool stored_until_close_ = false;  // a stored body of unknown length, ended by the close
 };
 
 }  // namespace weir::proxy

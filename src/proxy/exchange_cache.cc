@@ -1,10 +1,15 @@
-// Exchange's side of a cache hit (CacheFlow decides; this writes).
+// Exchange's side of the cache: writing a stored response, whole (a hit) or
+// as its fill commits it (a coalesced request). CacheFlow decides; this
+// writes.
 #include <event2/buffer.h>
 
+#include <cstdio>
 #include <string>
 
 #include "proxy/downstream.h"
 #include "proxy/exchange.h"
+#include "proxy/flow.h"
+#include "weir/proxy/proxy_worker.h"
 #include "weir/proxy/runtime.h"
 
 namespace weir::proxy {
@@ -13,46 +18,122 @@ const http::RequestHead& Exchange::request() const { return client_.request(); }
 
 const config::RouteConfig& Exchange::route() const { return rt_->config->routes[static_cast<size_t>(route_)]; }
 
+core::Worker& Exchange::loopWorker() { return worker_.worker(); }
+
+event_base* Exchange::base() const { return worker_.base(); }
+
 int64_t Exchange::nowSeconds() const {
   timeval now;
   event_base_gettimeofday_cached(worker_.base(), &now);
   return static_cast<int64_t>(now.tv_sec);
 }
 
-void Exchange::serveStored(const cache::Object& object, std::string_view extra) {
+bool Exchange::clientBacklogged() const { return client_.stream().outputLength() > kHighWater; }
+
+// The stored head, then the framing for a body of `length` bytes (-1:
+// unknown, so chunked for HTTP/1.1 and close-delimited for HTTP/1.0),
+// `extra`, the request ID and Connection. Sets plan_ to match.
+void Exchange::writeStoredHead(const cache::Object& object, int64_t length, std::string_view extra) {
   const http::RequestHead& req = client_.request();
-  const bool close = wantClose() || !req.keep_alive;
+  plan_ = {};
+  plan_.close = wantClose() || !req.keep_alive;
+  plan_.body = req.method == HTTP_HEAD ? http::BodyMode::kNone : http::BodyMode::kAsIs;
   scratch_.assign(object.head());
-  scratch_ += "Content-Length: " + std::to_string(object.bodySize()) + "\r\n";
+  if (length >= 0) {
+    scratch_ += "Content-Length: " + std::to_string(length) + "\r\n";
+  } else if (req.method != HTTP_HEAD) {
+    if (req.isHttp10()) {
+      plan_.close = true;
+      stored_until_close_ = true;
+    } else {
+      scratch_ += "Transfer-Encoding: chunked\r\n";
+      plan_.body = http::BodyMode::kChunkWrap;
+    }
+  }
   scratch_.append(extra);
   if (!rt_->forward.request_id_header.empty() && !request_id_.view().empty()) {
     scratch_.append(rt_->forward.request_id_header).append(": ").append(request_id_.view()).append("\r\n");
   }
-  if (close) {
+  if (plan_.close) {
     scratch_ += "Connection: close\r\n";
   } else if (req.isHttp10()) {
     scratch_ += "Connection: keep-alive\r\n";
   }
   scratch_ += "\r\n";
-  evbuffer* out = client_.stream().output();
-  evbuffer_add(out, scratch_.data(), scratch_.size());
+  evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
   head_bytes_ = scratch_.size();
   status_ = object.meta().status;
   head_sent_ = true;
-  if (req.method != HTTP_HEAD) {
-    for (const cache::ChunkRef& ref : object.chunks()) {
-      const cache::Chunk* chunk = ref.get();
-      chunk->retain();
-      if (evbuffer_add_reference(out, chunk->data(), chunk->size(), &cache::Chunk::releaseCallback,
-                                 const_cast<cache::Chunk*>(chunk)) != 0) {
-        chunk->release();
-      }
-      body_bytes_ += chunk->size();
-    }
+}
+
+// Zero-copy: the client's output holds a chunk reference until it is sent.
+void Exchange::addBodyReference(const cache::Chunk* chunk, size_t offset, size_t length) {
+  chunk->retain();
+  if (evbuffer_add_reference(client_.stream().output(), chunk->data() + offset, length, &cache::Chunk::releaseCallback,
+                             const_cast<cache::Chunk*>(chunk)) != 0) {
+    chunk->release();
+  }
+  body_bytes_ += length;
+}
+
+void Exchange::serveStored(const cache::Object& object, std::string_view extra) {
+  writeStoredHead(object, static_cast<int64_t>(object.bodySize()), extra);
+  if (plan_.body != http::BodyMode::kNone) {
+    for (const cache::ChunkRef& ref : object.chunks()) addBodyReference(ref.get(), 0, ref->size());
   }
   logAccess();
   active_ = false;
-  client_.exchangeFinished(close, false);
+  client_.exchangeFinished(plan_.close, false);
+}
+
+bool Exchange::sendStoredHead(const cache::Object& object, std::string_view extra) {
+  const bool complete = object.state() == cache::FillState::kComplete;
+  writeStoredHead(object, complete ? static_cast<int64_t>(object.bodySize()) : object.meta().body_length, extra);
+  if (!client_.stream().flush()) {
+    clientGone("write failed");
+    return false;
+  }
+  return true;
+}
+
+bool Exchange::sendStoredBody(const std::vector<cache::ChunkSpan>& spans) {
+  size_t total = 0;
+  for (const cache::ChunkSpan& span : spans) total += span.length;
+  if (total == 0) return true;
+  evbuffer* out = client_.stream().output();
+  if (plan_.body == http::BodyMode::kChunkWrap) {
+    char size_line[24];
+    const int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", total);
+    evbuffer_add(out, size_line, static_cast<size_t>(n));
+    body_bytes_ += static_cast<size_t>(n) + 2;
+  }
+  for (const cache::ChunkSpan& span : spans) addBodyReference(span.chunk, span.offset, span.length);
+  if (plan_.body == http::BodyMode::kChunkWrap) evbuffer_add(out, "\r\n", 2);
+  if (!client_.stream().flush()) {
+    clientGone("write failed");
+    return false;
+  }
+  return true;
+}
+
+void Exchange::finishStored() {
+  if (plan_.body == http::BodyMode::kChunkWrap) {
+    evbuffer_add(client_.stream().output(), "0\r\n\r\n", 5);
+    body_bytes_ += 5;
+  }
+  logAccess();
+  active_ = false;
+  client_.exchangeFinished(plan_.close, false);
+}
+
+// The fill stopped before the body was whole: the client must see the cut
+// (no last chunk, bytes short of Content-Length, or a reset when only the
+// close delimits the body).
+void Exchange::abortStored(std::string_view error) {
+  error_ = error;
+  logAccess();
+  active_ = false;
+  client_.exchangeAborted(stored_until_close_ ? Downstream::Abort::kReset : Downstream::Abort::kFlush);
 }
 
 }  // namespace weir::proxy

@@ -5,10 +5,16 @@
 // unsafe methods, objects past max_object_size, and Cache-Status.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "harness.h"
 #include "scripted_upstream.h"
@@ -23,6 +29,15 @@ class TableOrigin {
     std::string fields;  // "Name: value\r\n" lines
     std::string body;
     int status = 200;
+    // Slow and failing answers, for coalescing: the first request to the
+    // path waits first_delay before its head (or is reset, with
+    // reset_first); every answer sends its body in `pieces` parts,
+    // piece_delay apart, chunked or with Content-Length.
+    Ms first_delay{0};
+    bool reset_first = false;
+    int pieces = 1;
+    Ms piece_delay{0};
+    bool chunked = false;
   };
   TableOrigin() : up_([this](UpstreamConn& c, int) { serve(c); }) {}
   void set(const std::string& path, Answer a) {
@@ -47,17 +62,37 @@ class TableOrigin {
       size_t cl = head->find("\r\nContent-Length: ");
       if (cl != std::string::npos && !c.readBytes(std::stoul(head->substr(cl + 18)))) return;
       Answer a;
+      bool first = false;
       {
         std::lock_guard<std::mutex> lock(mu_);
-        ++counts_[method + " " + path];
+        first = ++counts_[method + " " + path] == 1;
         auto it = answers_.find(path);
         if (it != answers_.end()) a = it->second;
       }
+      if (first && a.reset_first) {
+        c.reset();
+        return;
+      }
+      if (first) std::this_thread::sleep_for(a.first_delay);
       std::string out = "HTTP/1.1 " + std::to_string(a.status) + " X\r\n" + a.fields +
-                        "Content-Length: " + std::to_string(a.body.size()) + "\r\n\r\n";
-      if (method != "HEAD") out += a.body;
+                        (a.chunked ? std::string("Transfer-Encoding: chunked\r\n")
+                                   : "Content-Length: " + std::to_string(a.body.size()) + "\r\n") +
+                        "\r\n";
       if (!c.send(out)) return;
+      if (method == "HEAD") continue;
+      const size_t piece = (a.body.size() + a.pieces - 1) / std::max(1, a.pieces);
+      for (size_t at = 0; at < a.body.size(); at += piece) {
+        if (at > 0) std::this_thread::sleep_for(a.piece_delay);
+        const std::string part = a.body.substr(at, piece);
+        if (!c.send(a.chunked ? hex(part.size()) + "\r\n" + part + "\r\n" : part)) return;
+      }
+      if (a.chunked && !c.send("0\r\n\r\n")) return;
     }
+  }
+  static std::string hex(size_t n) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%zx", n);
+    return buf;
   }
   std::mutex mu_;
   std::map<std::string, Answer> answers_;
@@ -68,9 +103,9 @@ class TableOrigin {
 class Cache : public ::testing::Test {
  protected:
   void SetUp() override { start(""); }
-  void start(const std::string& cache_section) {
+  void start(const std::string& cache_section, const std::string& top = "") {
     weir_.reset();
-    std::string yaml = "cache:\n  max_size: 16MiB\n" + cache_section + "pools:\n  app:\n    servers:\n      - address: " +
+    std::string yaml = top + "cache:\n  max_size: 16MiB\n" + cache_section + "pools:\n  app:\n    servers:\n      - address: " +
                        origin_.address() +
                        "\nroutes:\n  - match: { path_prefix: /plain/ }\n    pool: app\n  - pool: app\n    cache: true\n";
     weir_ = std::make_unique<Weir>(yaml);
@@ -221,6 +256,133 @@ TEST_F(Cache, RoutesWithoutCacheAreUntouched) {
   EXPECT_FALSE(a.header("Cache-Status")) << a.rawHeaders;
   EXPECT_FALSE(b.header("Age"));
   EXPECT_EQ(origin_.count("GET /plain/p"), 2);
+}
+
+// RFC 9111 4.2.2: no explicit freshness, a Last-Modified: a fraction
+// (cache.heuristic_fraction, 10%) of the time since then.
+TEST_F(Cache, HeuristicFreshnessFromLastModified) {
+  const std::time_t now = std::time(nullptr);
+  char date[64], modified[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", std::gmtime(&now));
+  const std::time_t then = now - 1000;
+  std::strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", std::gmtime(&then));
+  origin_.set("/heur", {std::string("Date: ") + date + "\r\nLast-Modified: " + modified + "\r\n", "h"});
+  CurlResult first = get("/heur");
+  EXPECT_TRUE(has(cacheStatus(first), "stored")) << cacheStatus(first);
+  CurlResult hit = get("/heur");
+  const std::string status = cacheStatus(hit);
+  ASSERT_TRUE(has(status, "hit")) << status;
+  const size_t ttl = status.find("ttl=");
+  ASSERT_NE(ttl, std::string::npos) << status;
+  const int left = std::stoi(status.substr(ttl + 4));
+  EXPECT_GE(left, 95) << status;  // 10% of 1000 s, less the seconds since
+  EXPECT_LE(left, 100) << status;
+  EXPECT_EQ(origin_.count("GET /heur"), 1);
+}
+
+// Runs `n` curl clients for `path` at once (each on its own thread).
+std::vector<CurlResult> concurrentGets(const std::string& url, int n, Ms stagger = Ms(0)) {
+  std::vector<CurlResult> results(static_cast<size_t>(n));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&results, &url, i] { results[static_cast<size_t>(i)] = curl(url, {}, 20); });
+    if (i == 0) std::this_thread::sleep_for(stagger);
+  }
+  for (std::thread& t : threads) t.join();
+  return results;
+}
+
+// Coalescing: one slow, uncached object asked for by 50 clients at once
+// (spread over both workers) reaches the origin once, and every client gets
+// the whole body, streamed as it arrives — with Content-Length and, for a
+// chunked origin response, chunked.
+TEST_F(Cache, FiftyConcurrentClientsMakeOneOriginRequest) {
+  ASSERT_NO_FATAL_FAILURE(start("", "workers: 2\n"));
+  std::string body(200000, 'x');
+  for (size_t i = 0; i < body.size(); i += 1000) body[i] = static_cast<char>('a' + (i / 1000) % 26);
+  for (bool chunked : {false, true}) {
+    const std::string path = chunked ? "/slow-chunked" : "/slow";
+    TableOrigin::Answer a{"Cache-Control: max-age=60\r\n", body};
+    a.first_delay = Ms(300);
+    a.pieces = 8;
+    a.piece_delay = Ms(150);
+    a.chunked = chunked;
+    origin_.set(path, a);
+    std::vector<CurlResult> results = concurrentGets(weir_->url(path), 50, Ms(50));
+    int collapsed = 0;
+    for (const CurlResult& r : results) {
+      ASSERT_EQ(r.status, 200) << path << ": " << r.describe();
+      ASSERT_TRUE(r.body == body) << path << ": body of " << r.body.size() << " bytes differs";
+      if (has(cacheStatus(r), "collapsed")) ++collapsed;
+      EXPECT_FALSE(has(cacheStatus(r), "collapsed=?0")) << cacheStatus(r);
+    }
+    CurlResult hit = get(path);  // stored without the origin's chunk framing
+    EXPECT_TRUE(has(cacheStatus(hit), "hit")) << cacheStatus(hit);
+    EXPECT_TRUE(hit.body == body) << path << ": stored body of " << hit.body.size() << " bytes differs";
+    EXPECT_EQ(origin_.count("GET " + path), 1) << path;
+    EXPECT_GE(collapsed, 10) << path << ": most clients should have waited for the one fetch";
+  }
+}
+
+// A response that turns out not storable releases the waiters at once (they
+// fetch for themselves), long before cache.lock_timeout.
+TEST_F(Cache, NonStorableResponseReleasesWaitersAtOnce) {
+  ASSERT_NO_FATAL_FAILURE(start("  lock_timeout: 20s\n"));
+  TableOrigin::Answer a{"Cache-Control: no-store\r\n", "not for keeping"};
+  a.first_delay = Ms(1000);
+  origin_.set("/ns", a);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<CurlResult> results = concurrentGets(weir_->url("/ns"), 10, Ms(200));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  for (const CurlResult& r : results) {
+    ASSERT_EQ(r.status, 200) << r.describe();
+    EXPECT_EQ(r.body, "not for keeping");
+  }
+  EXPECT_EQ(origin_.count("GET /ns"), 10);
+  EXPECT_LT(took, std::chrono::seconds(5)) << "waiters were held until the lock timeout";
+}
+
+// A waiter whose filler is slow to answer fetches for itself after
+// cache.lock_timeout (Cache-Status: collapsed=?0).
+TEST_F(Cache, AWaiterFetchesForItselfAfterTheLockTimeout) {
+  ASSERT_NO_FATAL_FAILURE(start("  lock_timeout: 500ms\n"));
+  TableOrigin::Answer a{"Cache-Control: max-age=60\r\n", "slow one"};
+  a.first_delay = Ms(4000);
+  origin_.set("/late", a);
+  CurlResult first;
+  std::thread filler([&] { first = get("/late"); });
+  std::this_thread::sleep_for(Ms(300));
+  const auto t0 = std::chrono::steady_clock::now();
+  CurlResult waiter = get("/late");
+  const auto took = std::chrono::steady_clock::now() - t0;
+  filler.join();
+  EXPECT_EQ(waiter.status, 200) << waiter.describe();
+  EXPECT_EQ(waiter.body, "slow one");
+  EXPECT_TRUE(has(cacheStatus(waiter), "collapsed=?0")) << cacheStatus(waiter);
+  EXPECT_GE(took, Ms(400));
+  EXPECT_LT(took, Ms(3000));
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(origin_.count("GET /late"), 2);
+}
+
+// The filler's upstream fails before answering: one waiter becomes the new
+// filler and the others wait for it, so the origin sees one more request,
+// not one per waiter.
+TEST_F(Cache, AFailedFillIsTakenOverByOneWaiter) {
+  TableOrigin::Answer a{"Cache-Control: max-age=60\r\n", "second try"};
+  a.first_delay = Ms(600);
+  origin_.set("/flaky", a);
+  // The first fill's client leaves before the answer: its fill is dropped
+  // while others wait.
+  std::thread quitter([&] { curl(weir_->url("/flaky"), {}, 0.3); });
+  std::this_thread::sleep_for(Ms(100));
+  std::vector<CurlResult> results = concurrentGets(weir_->url("/flaky"), 8);
+  quitter.join();
+  for (const CurlResult& r : results) {
+    EXPECT_EQ(r.status, 200) << r.describe();
+    EXPECT_EQ(r.body, "second try");
+  }
+  EXPECT_EQ(origin_.count("GET /flaky"), 2);
 }
 
 // The cache is not part of the configuration snapshot: a reload keeps what

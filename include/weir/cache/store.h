@@ -102,8 +102,9 @@ class FillHandle {
   // differs from meta.body_length.
   Status complete();
   // Gives up (not storable, upstream failed): the object is unlinked and its
-  // bytes released; waiters are told. No-op when inactive.
-  void abandon();
+  // bytes released; waiters are told, with `reason` (kNotStorable tells them
+  // not to try to fill it themselves). No-op when inactive.
+  void abandon(AbandonReason reason = AbandonReason::kFiller);
 
  private:
   friend class Store;

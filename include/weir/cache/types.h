@@ -33,7 +33,8 @@ enum class FillState : uint8_t {
 // Why a fill was abandoned.
 enum class AbandonReason : uint8_t {
   kNone,
-  kFiller,    // the filler gave up (not storable, upstream failed, handle dropped)
+  kFiller,    // the filler gave up (upstream failed, its client left, handle dropped)
+  kNotStorable,  // the response turned out not storable (the filler said so)
   kTooLarge,  // the body passed max_object_size (declared or while streaming)
   kNoSpace,   // the object cannot fit in its shard even after evicting
   kErased,    // Store::erase (invalidation) removed it while it filled

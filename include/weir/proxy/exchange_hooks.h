@@ -31,6 +31,9 @@ class ExchangeHooks {
   virtual void responseBody(Exchange& ex, const char* data, size_t len) {}
   // The response ended: `complete` is false when it was cut short.
   virtual void responseEnd(Exchange& ex, bool complete) {}
+  // The client's output drained while no upstream is in use (the hook is
+  // sending the response itself, e.g. streaming another fetch's object).
+  virtual void clientWritable(Exchange& ex) {}
   // The upstream failed before any response (status is the error weir
   // would send). True: the hook answered instead (serve stale).
   virtual bool upstreamFailed(Exchange& ex, int status) { return false; }

@@ -26,9 +26,9 @@ FillHandle& FillHandle::operator=(FillHandle&& other) noexcept {
 
 FillHandle::~FillHandle() { abandon(); }
 
-void FillHandle::abandon() {
+void FillHandle::abandon(AbandonReason reason) {
   if (!active()) return;
-  store_->abandonFill(*this, AbandonReason::kFiller);
+  store_->abandonFill(*this, reason);
   object_.reset();
 }
 
