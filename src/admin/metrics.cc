@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "admin/text.h"
+#include "weir/cache/policy.h"
+#include "weir/cache/store.h"
 
 namespace weir::admin {
 namespace {
@@ -264,6 +266,75 @@ void serverStateFamilies(Writer& w, const proxy::Runtime& rt) {
   }
 }
 
+// The cache: what it did per route (from the workers' slots) and what the
+// store holds (its own counters, summed over shards).
+void cacheFamilies(Writer& w, const stats::Registry& r, const cache::Store* store) {
+  struct Row {
+    const stats::Series* s;
+    std::array<uint64_t, stats::cache_slots::kSize> v;
+  };
+  std::vector<Row> rows;
+  for (const stats::Series* s : r.list(stats::Kind::kCache)) {
+    Row row{s, {}};
+    s->sumInto(0, stats::cache_slots::kSize, row.v.data());
+    rows.push_back(row);
+  }
+  if (rows.empty() && store == nullptr) return;
+  w.family("weir_cache_requests_total", "counter",
+           "Requests on routes with the cache, by route and result (hit, miss, stale, request: the request's "
+           "directives sent it to the origin, collapsed: served from another request's fetch, bypass, "
+           "unavailable: only-if-cached answered 504).");
+  for (const Row& row : rows) {
+    for (size_t i = 0; i < stats::kCacheResultNames.size(); ++i) {
+      w.sample("weir_cache_requests_total", {{"route", row.s->labels[0]}, {"result", stats::kCacheResultNames[i]}},
+               row.v[stats::cache_slots::kResults + i]);
+    }
+  }
+  w.family("weir_cache_store_refusals_total", "counter",
+           "Responses fetched on a cached route and not stored, by route and reason.");
+  for (const Row& row : rows) {
+    for (size_t i = 0; i < stats::kCacheRefusals; ++i) {
+      std::string_view reason = i < stats::kCachePolicyRefusals
+                                    ? cache::refusalName(static_cast<cache::StoreRefusal>(i + 1))
+                                    : i == stats::kCacheTooLarge ? "too_large"
+                                    : i == stats::kCacheNoSpace  ? "no_space"
+                                                                 : "collision";
+      w.sample("weir_cache_store_refusals_total", {{"route", row.s->labels[0]}, {"reason", reason}},
+               row.v[stats::cache_slots::kRefusals + i]);
+    }
+  }
+  w.family("weir_cache_coalesced_waits_total", "counter",
+           "Requests that waited for another request's fetch of the same object, by route and how the wait ended "
+           "(streamed from it, released to fetch for themselves, timed out after cache.lock_timeout).");
+  for (const Row& row : rows) {
+    for (size_t i = 0; i < stats::kCacheWaitNames.size(); ++i) {
+      w.sample("weir_cache_coalesced_waits_total", {{"route", row.s->labels[0]}, {"outcome", stats::kCacheWaitNames[i]}},
+               row.v[stats::cache_slots::kWaits + i]);
+    }
+  }
+  if (store == nullptr) return;
+  const cache::StoreStats st = store->stats();
+  w.family("weir_cache_objects", "gauge", "Complete objects the cache holds.");
+  w.sample("weir_cache_objects", {}, st.objects);
+  w.family("weir_cache_fills_in_progress", "gauge", "Objects being stored now.");
+  w.sample("weir_cache_fills_in_progress", {}, st.filling);
+  w.family("weir_cache_bytes", "gauge",
+           "Bytes the cache holds: bodies, heads, keys, metadata and index, as charged against cache.max_size.");
+  w.sample("weir_cache_bytes", {}, st.bytes);
+  w.family("weir_cache_max_bytes", "gauge", "cache.max_size: the hard cap on weir_cache_bytes.");
+  w.sample("weir_cache_max_bytes", {}, st.max_bytes);
+  w.family("weir_cache_stores_total", "counter", "Objects stored (fills completed).");
+  w.sample("weir_cache_stores_total", {}, st.inserts);
+  w.family("weir_cache_evictions_total", "counter", "Complete objects evicted to make room.");
+  w.sample("weir_cache_evictions_total", {}, st.evictions);
+  w.family("weir_cache_invalidations_total", "counter",
+           "Objects removed by invalidation (a successful unsafe request to their URI).");
+  w.sample("weir_cache_invalidations_total", {}, st.erased);
+  w.family("weir_cache_fills_abandoned_total", "counter",
+           "Fills that ended without storing (not storable, too large, no room, upstream failure, invalidated).");
+  w.sample("weir_cache_fills_abandoned_total", {}, st.abandoned);
+}
+
 }  // namespace
 
 std::string renderMetrics(const stats::Registry& registry, const proxy::Runtime* runtime,
@@ -277,6 +348,7 @@ std::string renderMetrics(const stats::Registry& registry, const proxy::Runtime*
   upstreamCounterFamilies(w, registry);
   errorFamilies(w, registry);
   if (runtime != nullptr) serverStateFamilies(w, *runtime);
+  cacheFamilies(w, registry, runtime != nullptr ? runtime->cache : nullptr);
   return out;
 }
 

@@ -342,7 +342,7 @@ void writeStoredResponseHead(const ResponseHead& resp, const ForwardOptions& opt
 }
 
 void writeErrorResponse(int status, bool close, std::string& out, unsigned retry_after, std::string_view id_name,
-                        std::string_view id) {
+                        std::string_view id, std::string_view extra) {
   std::string_view reason = reasonPhrase(status);
   out.append("HTTP/1.1 ", 9);
   appendNumber(out, static_cast<uint64_t>(status));
@@ -355,6 +355,7 @@ void writeErrorResponse(int status, bool close, std::string& out, unsigned retry
     out.append("\r\n");
   }
   if (!id_name.empty() && !id.empty()) appendField(out, id_name, id);
+  out.append(extra);
   out.append("Content-Type: text/plain\r\nContent-Length: ");
   appendNumber(out, reason.size() + 5);
   out.append(close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");

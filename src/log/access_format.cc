@@ -338,6 +338,8 @@ void appendCombined(const AccessRecord& r, LogTime tz, std::string& out) {
   appendClfField(out, r.user_agent);
   lit(out, "\" \"");
   appendClfField(out, r.request_id);
+  lit(out, "\" \"");
+  appendClfField(out, r.cache_status);
   lit(out, "\"\n");
 }
 
@@ -400,6 +402,8 @@ void appendJson(const AccessRecord& r, LogTime tz, std::string& out) {
   appendJsonStringOrNull(out, r.error);
   lit(out, ",\"request_id\":");
   appendJsonStringOrNull(out, r.request_id);
+  lit(out, ",\"cache_status\":");
+  appendJsonStringOrNull(out, r.cache_status);
   lit(out, "}\n");
 }
 

@@ -35,10 +35,13 @@ CacheFlow::~CacheFlow() {
   if (lock_timer_ != nullptr) event_free(lock_timer_);
 }
 
-void CacheFlow::reset(cache::Store* store) {
+void CacheFlow::reset(cache::Store* store, stats::Slot* slots) {
   stopWaiting();
   fill_ = cache::FillHandle();  // the old handle, if still active, abandons its fill
   store_ = store;
+  slots_ = slots;
+  result_ = stats::CacheResult::kMiss;
+  sent_status_.clear();
   request_cc_ = {};
   status_ = {};
   detail_.clear();
@@ -50,6 +53,7 @@ bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
   request_time_ = now;
   if (req.method != HTTP_GET && req.method != HTTP_HEAD) {
     status_.fwd = cache::Fwd::kMethod;
+    result_ = stats::CacheResult::kBypass;
     return false;
   }
   request_cc_ = cache::requestCacheControl(req);
@@ -63,15 +67,22 @@ bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
   switch (d) {
     case cache::LookupDecision::kServeFresh:
     case cache::LookupDecision::kServeStale:
+      result_ = stats::CacheResult::kHit;
       return serveHit(ex, object, now);
     case cache::LookupDecision::kGatewayTimeout:
+      result_ = stats::CacheResult::kUnavailable;
+      detail_ = "only_if_cached";  // not forwarded: no fwd
       ex.respondError(504, "only-if-cached, and nothing usable is stored");
       return true;
     case cache::LookupDecision::kBypass:
+      result_ = stats::CacheResult::kBypass;
       return false;
     case cache::LookupDecision::kOriginStale:
     case cache::LookupDecision::kOriginRequest:
     case cache::LookupDecision::kOriginMiss:
+      result_ = d == cache::LookupDecision::kOriginStale     ? stats::CacheResult::kStale
+                : d == cache::LookupDecision::kOriginRequest ? stats::CacheResult::kRequest
+                                                             : stats::CacheResult::kMiss;
       // A HEAD has no body to store; its GET fills the entry.
       if (req.method == HTTP_GET) return startFill(ex, key, d != cache::LookupDecision::kOriginMiss);
       return false;
@@ -105,7 +116,11 @@ bool CacheFlow::startFill(Exchange& ex, const cache::CacheKey& key, bool replace
       }
       return wait(ex, std::move(begin.object));
     case cache::BeginFill::Kind::kHit:  // stored meanwhile: this fetch goes on, unstored
+      break;
     case cache::BeginFill::Kind::kRefused:
+      countRefusal(begin.refusal == cache::Refusal::kCollision ? stats::kCacheCollision
+                   : begin.refusal == cache::Refusal::kTooLarge ? stats::kCacheTooLarge
+                                                                 : stats::kCacheNoSpace);
       break;
   }
   return false;
@@ -152,6 +167,8 @@ void CacheFlow::onFill() {
     if (!ev.head_ready) return;  // still waiting for the head
     evtimer_del(lock_timer_);
     sending_ = true;
+    result_ = stats::CacheResult::kCollapsed;
+    countWait(stats::CacheWait::kStreamed);
     const cache::ObjectMeta& meta = waiting_->meta();
     const int64_t age = ageOf(meta, ex_->nowSeconds());
     status_.fwd = cache::Fwd::kUriMiss;
@@ -199,6 +216,7 @@ void CacheFlow::release(cache::AbandonReason reason) {
   const bool refill = !raced_ && reason != cache::AbandonReason::kNotStorable &&
                       reason != cache::AbandonReason::kTooLarge && reason != cache::AbandonReason::kNoSpace;
   status_.collapsed = false;
+  if (reason != cache::AbandonReason::kNone) countWait(stats::CacheWait::kReleased);
   if (refill) {
     raced_ = true;
     if (startFill(*ex_, key_, false)) return;
@@ -210,7 +228,8 @@ void CacheFlow::onLockTimeout(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<CacheFlow*>(arg);
   if (!self->waiting_ || self->sending_) return;
   self->raced_ = true;  // the filler is still there: do not queue behind it again
-  self->release(cache::AbandonReason::kNotStorable);
+  self->countWait(stats::CacheWait::kTimedOut);
+  self->release(cache::AbandonReason::kNone);
 }
 
 void CacheFlow::stopWaiting() {
@@ -239,6 +258,7 @@ void CacheFlow::decideStore(Exchange& ex, const http::ResponseHead& resp, int64_
   const cache::StoreDecision decision = cache::storable(ex.request(), request_cc_, resp, cc, opts);
   if (!decision.ok()) {
     detail_ = cache::refusalName(decision.refusal);
+    countRefusal(static_cast<size_t>(decision.refusal) - 1);
     fill_.abandon(cache::AbandonReason::kNotStorable);  // waiters fetch for themselves at once
     return;
   }
@@ -260,7 +280,8 @@ void CacheFlow::decideStore(Exchange& ex, const http::ResponseHead& resp, int64_
   std::string head;
   http::writeStoredResponseHead(resp, ex.runtime().forward, head);
   if (auto st = fill_.setHead(std::move(head), meta); !st) {
-    detail_ = "too_large_or_no_space";
+    detail_ = cache::toString(fill_.failure());
+    countFillFailure(fill_.failure());
     return;
   }
   status_.stored = true;
@@ -268,7 +289,8 @@ void CacheFlow::decideStore(Exchange& ex, const http::ResponseHead& resp, int64_
 }
 
 void CacheFlow::responseBody(Exchange&, const char* data, size_t len) {
-  if (fill_.active()) (void)fill_.append(data, len);  // a failure abandons; the client still gets every byte
+  // A failure abandons the fill; the client still gets every byte.
+  if (fill_.active() && !fill_.append(data, len)) countFillFailure(fill_.failure());
 }
 
 void CacheFlow::responseEnd(Exchange&, bool complete) {
@@ -292,12 +314,41 @@ void CacheFlow::invalidate(const http::RequestHead& req, const http::ResponseHea
   for (const std::string& target : cache::invalidationTargets(req, resp)) store_->erase(keyOf(req, target));
 }
 
-void CacheFlow::statusField(std::string& extra) const {
+void CacheFlow::statusField(std::string& extra) {
   cache::CacheStatus status = status_;
   status.detail = detail_;
-  std::string value;
-  cache::appendCacheStatus(status, value);
-  extra += "Cache-Status: " + value + "\r\n";
+  sent_status_.clear();
+  cache::appendCacheStatus(status, sent_status_);
+  extra.append("Cache-Status: ").append(sent_status_).append("\r\n");
+}
+
+void CacheFlow::ownResponse(Exchange&, int, std::string& extra) {
+  fill_.abandon();
+  statusField(extra);
+}
+
+// ---- metrics ---------------------------------------------------------------
+
+static_assert(stats::kCachePolicyRefusals == static_cast<size_t>(cache::StoreRefusal::kNoFreshness),
+              "stats names every policy refusal");
+
+std::string_view CacheFlow::finished() {
+  if (slots_ != nullptr) stats::bump(slots_[stats::cache_slots::kResults + static_cast<size_t>(result_)]);
+  return sent_status_;
+}
+
+void CacheFlow::countRefusal(size_t reason) {
+  if (slots_ != nullptr && reason < stats::kCacheRefusals) stats::bump(slots_[stats::cache_slots::kRefusals + reason]);
+}
+
+// Fills the store ended (kErased, kResized, kReplaced) are not refusals.
+void CacheFlow::countFillFailure(cache::AbandonReason reason) {
+  if (reason == cache::AbandonReason::kTooLarge) countRefusal(stats::kCacheTooLarge);
+  if (reason == cache::AbandonReason::kNoSpace) countRefusal(stats::kCacheNoSpace);
+}
+
+void CacheFlow::countWait(stats::CacheWait outcome) {
+  if (slots_ != nullptr) stats::bump(slots_[stats::cache_slots::kWaits + static_cast<size_t>(outcome)]);
 }
 
 }  // namespace weir::proxy

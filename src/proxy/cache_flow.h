@@ -31,6 +31,7 @@
 #include "weir/cache/key.h"
 #include "weir/cache/store.h"
 #include "weir/core/worker.h"
+#include "weir/stats/types.h"
 #include "weir/proxy/exchange_hooks.h"
 
 namespace weir::proxy {
@@ -42,14 +43,19 @@ class CacheFlow final : public ExchangeHooks {
   CacheFlow(const CacheFlow&) = delete;
   CacheFlow& operator=(const CacheFlow&) = delete;
 
-  // A new exchange on a cached route; abandons a fill still held.
-  void reset(cache::Store* store);
+  // A new exchange on a cached route; abandons a fill still held. `slots`:
+  // this worker's cache counters of the route (null: metrics off).
+  void reset(cache::Store* store, stats::Slot* slots);
+  // The exchange is being logged: counts its result; returns the
+  // Cache-Status value it sent (for the access log).
+  std::string_view finished();
 
   bool lookup(Exchange& ex, const http::RequestHead& req) override;
   void responseHead(Exchange& ex, const http::ResponseHead& resp, std::string& extra) override;
   void responseBody(Exchange& ex, const char* data, size_t len) override;
   void responseEnd(Exchange& ex, bool complete) override;
   bool upstreamFailed(Exchange& ex, int status) override;
+  void ownResponse(Exchange& ex, int status, std::string& extra) override;
   void clientWritable(Exchange& ex) override;
 
  private:
@@ -64,7 +70,10 @@ class CacheFlow final : public ExchangeHooks {
   static void onLockTimeout(evutil_socket_t, short, void* arg);
   void decideStore(Exchange& ex, const http::ResponseHead& resp, int64_t now);
   void invalidate(const http::RequestHead& req, const http::ResponseHead& resp);
-  void statusField(std::string& extra) const;
+  void statusField(std::string& extra);
+  void countRefusal(size_t reason);
+  void countFillFailure(cache::AbandonReason reason);
+  void countWait(stats::CacheWait outcome);
 
   cache::Store* store_ = nullptr;
   cache::FillHandle fill_;
@@ -72,6 +81,9 @@ class CacheFlow final : public ExchangeHooks {
   cache::CacheStatus status_;
   std::string detail_;    // Cache-Status detail (why not stored), owned here
   int64_t request_time_ = 0;
+  stats::Slot* slots_ = nullptr;
+  stats::CacheResult result_ = stats::CacheResult::kMiss;
+  std::string sent_status_;  // the Cache-Status value sent
 
   // Coalescing (see above); loop thread only, except WaitLink::pending.
   struct WaitLink {

@@ -76,7 +76,8 @@ void Exchange::start(bool request_done) {
   }
   pool_ = rt_->config->routes[static_cast<size_t>(route_)].pool_index;
   if (rt_->cache != nullptr && route().cache) {
-    cache_flow_.reset(rt_->cache);
+    const stats::Series* series = rt_->stats ? rt_->stats->caches[static_cast<size_t>(route_)] : nullptr;
+    cache_flow_.reset(rt_->cache, series != nullptr ? series->at(worker_.worker().index()) : nullptr);
     hooks_ = &cache_flow_;
   }
   if (hooks_ != nullptr && hooks_->lookup(*this, req)) return;

@@ -167,8 +167,11 @@ void Exchange::respondError(int status, std::string_view why) {
 // Weir's own answer ends the exchange: written, logged, and the connection
 // goes on or closes (lingering when the client may still be sending).
 void Exchange::answer(int status, bool close, bool linger, unsigned retry_after) {
+  std::string extra;
+  if (hooks_ != nullptr) hooks_->ownResponse(*this, status, extra);
   scratch_.clear();
-  http::writeErrorResponse(status, close, scratch_, retry_after, rt_->forward.request_id_header, request_id_.view());
+  http::writeErrorResponse(status, close, scratch_, retry_after, rt_->forward.request_id_header, request_id_.view(),
+                           extra);
   evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
   status_ = status;
   head_sent_ = true;

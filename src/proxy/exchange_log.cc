@@ -53,6 +53,8 @@ void Exchange::recordStats() {
 }
 
 void Exchange::logAccess() {
+  std::string_view cache_status;
+  if (hooks_ == &cache_flow_) cache_status = cache_flow_.finished();
   if (rt_->stats) recordStats();
   if (!log::Writer::instance().accessEnabled()) return;
   const http::RequestHead& req = client_.request();
@@ -78,6 +80,7 @@ void Exchange::logAccess() {
   r.request_time = elapsed(client_.requestStarted());
   r.error = error_;
   r.request_id = request_id_.view();
+  r.cache_status = cache_status;
   r.time_ms = static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_usec / 1000;
   const log::LogTime tz = rt_->config->access_log.local_time ? log::LogTime::kLocal : log::LogTime::kUtc;
   std::string& line = worker_.accessLog().line();

@@ -52,6 +52,7 @@ const Series* Registry::series(Kind kind, std::vector<std::string> labels) {
     case Kind::kRoute: size = route_slots::kSize; break;
     case Kind::kPool: size = pool_slots::kSize; break;
     case Kind::kServer: size = server_slots::kSize; break;
+    case Kind::kCache: size = cache_slots::kSize; break;
   }
   if (chunks_[0].empty() || used_in_last_ + size > kChunkSlots) {
     for (auto& per_worker : chunks_) per_worker.push_back(std::make_unique<Chunk>());

@@ -26,6 +26,7 @@ RuntimeStatsPtr resolve(Registry& registry, const config::Config& config) {
   s->unrouted = registry.series(Kind::kRoute, {"", ""});
   for (const config::RouteConfig& r : config.routes) {
     s->routes.push_back(registry.series(Kind::kRoute, {routeLabel(r), r.pool}));
+    s->caches.push_back(r.cache ? registry.series(Kind::kCache, {routeLabel(r)}) : nullptr);
   }
   for (const config::PoolConfig& p : config.pools) {
     s->pools.push_back(registry.series(Kind::kPool, {p.name}));

@@ -385,6 +385,69 @@ TEST_F(Cache, AFailedFillIsTakenOverByOneWaiter) {
   EXPECT_EQ(origin_.count("GET /flaky"), 2);
 }
 
+// The value of one sample in a Prometheus text body, -1 when absent.
+double sample(const std::string& metrics, const std::string& series) {
+  const size_t at = metrics.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(metrics.substr(at + series.size() + 2));
+}
+
+// Observability: /metrics counts what the cache did per route and what the
+// store holds; the access log carries the Cache-Status each response had,
+// weir's own 504 for only-if-cached included.
+TEST_F(Cache, MetricsAndTheAccessLogShowWhatTheCacheDid) {
+  const uint16_t admin = freePort();
+  ASSERT_NO_FATAL_FAILURE(start("", "admin:\n  address: 127.0.0.1:" + std::to_string(admin) + "\n"));
+  origin_.set("/m", {"Cache-Control: max-age=60\r\n", std::string(1000, 'm')});
+  origin_.set("/m-no-store", {"Cache-Control: no-store\r\n", "n"});
+  EXPECT_TRUE(has(cacheStatus(get("/m")), "stored"));
+  EXPECT_TRUE(has(cacheStatus(get("/m")), "hit"));
+  EXPECT_TRUE(has(cacheStatus(get("/m")), "hit"));
+  get("/m-no-store");
+  CurlResult gone = get("/never", {"-H", "Cache-Control: only-if-cached"});
+  EXPECT_EQ(gone.status, 504);
+  EXPECT_EQ(cacheStatus(gone), "weir; detail=only_if_cached") << gone.rawHeaders;
+  get("/m", {"-H", "Cache-Control: no-cache"});  // refetched: the request said so
+
+  const std::string url = "http://127.0.0.1:" + std::to_string(admin) + "/metrics";
+  CurlResult m = curl(url);
+  ASSERT_EQ(m.status, 200) << m.describe();
+  auto route = [](const std::string& family, const std::string& label) {
+    return family + "{route=\"/\"," + label + "}";
+  };
+  EXPECT_EQ(sample(m.body, route("weir_cache_requests_total", "result=\"hit\"")), 2) << m.body;
+  EXPECT_EQ(sample(m.body, route("weir_cache_requests_total", "result=\"miss\"")), 2) << m.body;
+  EXPECT_EQ(sample(m.body, route("weir_cache_requests_total", "result=\"request\"")), 1) << m.body;
+  EXPECT_EQ(sample(m.body, route("weir_cache_requests_total", "result=\"unavailable\"")), 1) << m.body;
+  EXPECT_EQ(sample(m.body, route("weir_cache_store_refusals_total", "reason=\"no_store\"")), 1) << m.body;
+  EXPECT_EQ(sample(m.body, "weir_cache_objects"), 1) << m.body;
+  EXPECT_EQ(sample(m.body, "weir_cache_stores_total"), 2) << m.body;  // /m, then /m again after no-cache
+  EXPECT_EQ(sample(m.body, "weir_cache_max_bytes"), 16 << 20) << m.body;
+  const double bytes = sample(m.body, "weir_cache_bytes");
+  EXPECT_GT(bytes, 1000) << m.body;
+  EXPECT_LT(bytes, 16 << 20) << m.body;
+  EXPECT_GE(sample(m.body, route("weir_cache_coalesced_waits_total", "outcome=\"streamed\"")), 0) << m.body;
+  EXPECT_GE(sample(m.body, "weir_cache_evictions_total"), 0) << m.body;
+  // A route without the cache has no cache series.
+  EXPECT_EQ(m.body.find("weir_cache_requests_total{route=\"/plain/\""), std::string::npos);
+
+  ASSERT_TRUE(weir_->waitForLogLine(weir_->accessLogPath(), [](const std::string& l) {
+    return l.find("only-if-cached") == std::string::npos && l.find(" 504 ") != std::string::npos;
+  })) << readFile(weir_->accessLogPath());
+  const std::string log = readFile(weir_->accessLogPath());
+  EXPECT_TRUE(has(log, "\"GET /m HTTP/1.1\" 200 1000 \"-\" \"curl/")) << log;
+  EXPECT_TRUE(has(log, "\" \"weir; hit; ttl=")) << log;
+  EXPECT_TRUE(has(log, "\" \"weir; fwd=uri-miss; stored; ttl=60\"\n")) << log;
+  EXPECT_TRUE(has(log, "\" \"weir; fwd=uri-miss; detail=no_store\"\n")) << log;
+  EXPECT_TRUE(has(log, "\"GET /never HTTP/1.1\" 504 20 \"-\" \"curl/")) << log;
+  EXPECT_TRUE(has(log, "\" \"weir; detail=only_if_cached\"\n")) << log;
+  get("/plain/x");
+  ASSERT_TRUE(weir_->waitForLogLine(weir_->accessLogPath(),
+                                    [](const std::string& l) { return l.find("/plain/x") != std::string::npos; }));
+  const std::string plain = readFile(weir_->accessLogPath());
+  EXPECT_TRUE(has(plain.substr(plain.find("/plain/x")), "\" \"-\"\n")) << "no cache on the route: -";
+}
+
 // The cache is not part of the configuration snapshot: a reload keeps what
 // it holds (and resizes it); a route the reload takes the cache from
 // simply stops using it.

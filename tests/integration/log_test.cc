@@ -24,7 +24,8 @@ std::vector<std::string> lines(const std::string& text) {
 }
 
 // A new request ID as the combined line's last field.
-const char* const kNewId = R"( "[0-9a-f]{32}")";
+// The line's end on a route without the cache: a new request ID, no Cache-Status.
+const char* const kNewId = R"( "[0-9a-f]{32}" "-")";
 
 // nginx's combined, then the request ID (issue 7), and nothing else on the
 // line: the bytes field is the body only (123, not the head too), no
@@ -191,7 +192,7 @@ TEST(LogsJson, EveryLineParsesAndHasTheDocumentedKeys) {
 import json, sys
 keys = ["time", "client", "user", "host", "method", "target", "protocol", "status", "body_bytes",
         "request_bytes", "referer", "user_agent", "upstream", "upstream_connect_time",
-        "upstream_header_time", "request_time", "error", "request_id"]
+        "upstream_header_time", "request_time", "error", "request_id", "cache_status"]
 upstream = sys.argv[2]
 rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 for r in rows:

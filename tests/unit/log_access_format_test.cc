@@ -97,7 +97,7 @@ class AccessFormatTest : public ::testing::Test {
 TEST_F(AccessFormatTest, CombinedNormalRequest) {
   EXPECT_EQ(combined(normal()),
             "192.0.2.7 - - [01/Dec/2026:19:36:43 +0000] \"GET /index.html?q=1 HTTP/1.1\" 200 612 "
-            "\"https://shop.example/\" \"curl/8.5.0\" \"4bf92f3577b34da6a3ce929d0e0e4736\"\n");
+            "\"https://shop.example/\" \"curl/8.5.0\" \"4bf92f3577b34da6a3ce929d0e0e4736\" \"-\"\n");
 }
 
 TEST_F(AccessFormatTest, CombinedHttp10AndMissingFieldsAreDashes) {
@@ -107,7 +107,7 @@ TEST_F(AccessFormatTest, CombinedHttp10AndMissingFieldsAreDashes) {
   r.user_agent = "";
   r.status = 304;
   r.body_bytes = 0;
-  EXPECT_EQ(combined(r), "192.0.2.7 - - [01/Dec/2026:19:36:43 +0000] \"GET /index.html?q=1 HTTP/1.0\" 304 0 \"-\" \"-\" \"4bf92f3577b34da6a3ce929d0e0e4736\"\n");
+  EXPECT_EQ(combined(r), "192.0.2.7 - - [01/Dec/2026:19:36:43 +0000] \"GET /index.html?q=1 HTTP/1.0\" 304 0 \"-\" \"-\" \"4bf92f3577b34da6a3ce929d0e0e4736\" \"-\"\n");
 }
 
 TEST_F(AccessFormatTest, CombinedRequestLineWithoutVersion) {
@@ -117,7 +117,7 @@ TEST_F(AccessFormatTest, CombinedRequestLineWithoutVersion) {
   r.status = 400;
   r.body_bytes = 16;
   EXPECT_EQ(combined(r),
-            "192.0.2.7 - - [01/Dec/2026:19:36:43 +0000] \"GET /x\" 400 16 \"https://shop.example/\" \"curl/8.5.0\" \"4bf92f3577b34da6a3ce929d0e0e4736\"\n");
+            "192.0.2.7 - - [01/Dec/2026:19:36:43 +0000] \"GET /x\" 400 16 \"https://shop.example/\" \"curl/8.5.0\" \"4bf92f3577b34da6a3ce929d0e0e4736\" \"-\"\n");
 }
 
 TEST_F(AccessFormatTest, CombinedRejectedRequestIsDash) {
@@ -127,30 +127,36 @@ TEST_F(AccessFormatTest, CombinedRejectedRequestIsDash) {
   r.status = 408;
   r.body_bytes = 20;
   r.time_ms = kDec1;
-  EXPECT_EQ(combined(r), "192.0.2.7 - - [01/Dec/2026:19:36:43 +0000] \"-\" 408 20 \"-\" \"-\" \"-\"\n");
+  EXPECT_EQ(combined(r), "192.0.2.7 - - [01/Dec/2026:19:36:43 +0000] \"-\" 408 20 \"-\" \"-\" \"-\" \"-\"\n");
   r.method = "GET";
   r.target = "";
-  EXPECT_EQ(combined(r), "192.0.2.7 - - [01/Dec/2026:19:36:43 +0000] \"GET\" 408 20 \"-\" \"-\" \"-\"\n");
+  EXPECT_EQ(combined(r), "192.0.2.7 - - [01/Dec/2026:19:36:43 +0000] \"GET\" 408 20 \"-\" \"-\" \"-\" \"-\"\n");
 }
 
 // The request ID is one quoted field after the user agent; "-" when off.
-TEST_F(AccessFormatTest, CombinedRequestIdIsTheLastField) {
+TEST_F(AccessFormatTest, CombinedRequestIdThenCacheStatusEndTheLine) {
   AccessRecord r = normal();
   r.request_id = "client-id.1:2+3/4=";
   EXPECT_EQ(combined(r),
             "192.0.2.7 - - [01/Dec/2026:19:36:43 +0000] \"GET /index.html?q=1 HTTP/1.1\" 200 612 "
-            "\"https://shop.example/\" \"curl/8.5.0\" \"client-id.1:2+3/4=\"\n");
+            "\"https://shop.example/\" \"curl/8.5.0\" \"client-id.1:2+3/4=\" \"-\"\n");
   r.request_id = "";
-  EXPECT_TRUE(combined(r).ends_with(" \"curl/8.5.0\" \"-\"\n")) << combined(r);
+  EXPECT_TRUE(combined(r).ends_with(" \"curl/8.5.0\" \"-\" \"-\"\n")) << combined(r);
+  r.cache_status = "weir; hit; ttl=59";
+  EXPECT_TRUE(combined(r).ends_with(" \"curl/8.5.0\" \"-\" \"weir; hit; ttl=59\"\n")) << combined(r);
+  r.cache_status = "weir; fwd=uri-miss; detail=\"a b\"";  // escaped like every field
+  EXPECT_TRUE(combined(r).ends_with(" \"weir; fwd=uri-miss; detail=\\x22a b\\x22\"\n")) << combined(r);
 }
 
-TEST_F(AccessFormatTest, JsonRequestIdIsTheLastKey) {
+TEST_F(AccessFormatTest, JsonRequestIdThenCacheStatusAreTheLastKeys) {
   AccessRecord r = normal();
   const std::string on = json(r);
-  EXPECT_TRUE(on.ends_with(",\"error\":null,\"request_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\"}\n")) << on;
+  EXPECT_TRUE(on.ends_with(",\"error\":null,\"request_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"cache_status\":null}\n")) << on;
   r.request_id = "";
   const std::string off = json(r);
-  EXPECT_TRUE(off.ends_with(",\"error\":null,\"request_id\":null}\n")) << off;
+  EXPECT_TRUE(off.ends_with(",\"error\":null,\"request_id\":null,\"cache_status\":null}\n")) << off;
+  r.cache_status = "weir; fwd=uri-miss; stored; ttl=60";
+  EXPECT_TRUE(json(r).ends_with(",\"cache_status\":\"weir; fwd=uri-miss; stored; ttl=60\"}\n")) << json(r);
 }
 
 TEST_F(AccessFormatTest, CombinedUserFromBasicAuth) {
@@ -158,7 +164,7 @@ TEST_F(AccessFormatTest, CombinedUserFromBasicAuth) {
   r.authorization = "Basic YWxpY2U6c2VjcmV0";  // alice:secret
   EXPECT_EQ(combined(r),
             "192.0.2.7 - alice [01/Dec/2026:19:36:43 +0000] \"GET /index.html?q=1 HTTP/1.1\" 200 612 "
-            "\"https://shop.example/\" \"curl/8.5.0\" \"4bf92f3577b34da6a3ce929d0e0e4736\"\n");
+            "\"https://shop.example/\" \"curl/8.5.0\" \"4bf92f3577b34da6a3ce929d0e0e4736\" \"-\"\n");
 }
 
 TEST_F(AccessFormatTest, BasicAuthUserCases) {
@@ -210,7 +216,7 @@ TEST_F(AccessFormatTest, CombinedEscapesEverythingAClientSends) {
             "192.0.2.7 - a\\x5C\\x22b\\x0A [01/Dec/2026:19:36:43 +0000] "
             "\"G\\x22T /a\\x22b\\x5Cc\\x0D\\x0Ad\\x00e\\x7Ff\\xFF\\xC3\\xA9 HTTP/1.1\" 200 612 \"\\x09\" "
             "\"x\\x22 200 0 \\x22-\\x22 \\x22y\\x0A10.0.0.1 - - [01/Jan/2020:00:00:00 +0000] \\x22GET /forged "
-            "HTTP/1.1\\x22 200 1 \\x22-\\x22 \\x22z\" \"4bf92f3577b34da6a3ce929d0e0e4736\"\n");
+            "HTTP/1.1\\x22 200 1 \\x22-\\x22 \\x22z\" \"4bf92f3577b34da6a3ce929d0e0e4736\" \"-\"\n");
 }
 
 // Whatever the bytes, a combined line is printable ASCII, ends in its only
@@ -239,7 +245,7 @@ TEST_F(AccessFormatTest, CombinedRandomBytesStayOneWellFormedLine) {
       ASSERT_TRUE(c >= 0x20 && c < 0x7f) << "byte " << int(c) << " in " << line;
       quotes += c == '"';
     }
-    EXPECT_EQ(quotes, 8u) << line;
+    EXPECT_EQ(quotes, 10u) << line;
   }
 }
 
@@ -293,7 +299,7 @@ TEST_F(AccessFormatTest, JsonNormalRequest) {
             "\"status\":200,\"body_bytes\":612,\"request_bytes\":0,\"referer\":\"https://shop.example/\","
             "\"user_agent\":\"curl/8.5.0\",\"upstream\":\"127.0.0.1:9001\",\"upstream_connect_time\":null,"
             "\"upstream_header_time\":0.004,\"request_time\":0.005,\"error\":null,"
-            "\"request_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\"}\n");
+            "\"request_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"cache_status\":null}\n");
 }
 
 TEST_F(AccessFormatTest, JsonRejectedRequestHasNulls) {
@@ -312,7 +318,7 @@ TEST_F(AccessFormatTest, JsonRejectedRequestHasNulls) {
             "\"status\":400,\"body_bytes\":16,\"request_bytes\":0,\"referer\":null,"
             "\"user_agent\":null,\"upstream\":null,\"upstream_connect_time\":null,"
             "\"upstream_header_time\":null,\"request_time\":0.001,\"error\":\"invalid_request\","
-            "\"request_id\":null}\n");
+            "\"request_id\":null,\"cache_status\":null}\n");
   EXPECT_EQ(json(r, LogTime::kUtc).substr(0, 39), "{\"time\":\"2026-12-01T19:36:44.000+00:00\"");
 }
 

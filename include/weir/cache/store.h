@@ -86,6 +86,8 @@ class FillHandle {
   // The object being filled (null once inactive); for the filler's own use
   // and to show waiters.
   ObjectPtr object() const { return object_; }
+  // Why the last failed call ended the fill (kNone when none failed).
+  AbandonReason failure() const { return failure_; }
 
   // Once, before any append. Refused (the fill abandoned) when
   // meta.body_length > max_object_size (kTooLarge) or the head does not fit
@@ -117,6 +119,7 @@ class FillHandle {
   std::shared_ptr<Object> object_;
   size_t shard_ = 0;
   EntryId id_ = kNoEntry;
+  AbandonReason failure_ = AbandonReason::kNone;
 };
 
 struct BeginFill {

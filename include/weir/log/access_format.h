@@ -4,9 +4,11 @@
 //
 //   combined: $remote_addr - $remote_user [$time_local] "$request" $status
 //             $body_bytes_sent "$http_referer" "$http_user_agent" "$request_id"
-//     nginx's combined with one quoted field more at the end, the request
-//     ID (`-` when request IDs are off), where extended combined formats
-//     put their extra fields.
+//             "$cache_status"
+//     nginx's combined with two quoted fields more at the end, where
+//     extended combined formats put their extra fields: the request ID (`-`
+//     when request IDs are off) and the Cache-Status value weir sent (`-` on
+//     routes without the cache).
 //     `"`, `\`, bytes below 0x20 and bytes 0x7f and above become \xHH (as
 //     nginx's default escaping does), so a combined line is printable ASCII.
 //     An empty field is `-`. $request is `METHOD TARGET HTTP/x.y` (without
@@ -50,6 +52,7 @@ struct AccessRecord {
   double request_time = 0;         // seconds, first request byte to end (tunnel: whole duration)
   std::string_view error;          // short cause when the exchange did not end normally, else ""
   std::string_view request_id;     // the request's ID, "" when request IDs are off
+  std::string_view cache_status;   // the Cache-Status value sent, "" when the route has no cache
   int64_t time_ms = -1;            // when the line is stamped, ms since the Unix epoch; -1 = now
 };
 
@@ -76,6 +79,7 @@ void appendCombined(const AccessRecord& r, LogTime tz, std::string& out);
 //   request_time   seconds (ms resolution)
 //   error          string or null (the exchange ended normally)
 //   request_id     string or null (request IDs are off)
+//   cache_status   string (the Cache-Status value sent) or null (no cache on the route)
 void appendJson(const AccessRecord& r, LogTime tz, std::string& out);
 
 // The user name of an `Authorization: Basic` value, decoded into `scratch`

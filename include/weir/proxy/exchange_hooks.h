@@ -34,6 +34,9 @@ class ExchangeHooks {
   // The client's output drained while no upstream is in use (the hook is
   // sending the response itself, e.g. streaming another fetch's object).
   virtual void clientWritable(Exchange& ex) {}
+  // Weir answers the request itself (an error, only-if-cached's 504):
+  // fields appended to `extra` go with it.
+  virtual void ownResponse(Exchange& ex, int status, std::string& extra) {}
   // The upstream failed before any response (status is the error weir
   // would send). True: the hook answered instead (serve stale).
   virtual bool upstreamFailed(Exchange& ex, int status) { return false; }

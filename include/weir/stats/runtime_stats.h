@@ -20,6 +20,7 @@ struct RuntimeStats {
   const Series* process = nullptr;
   const Series* unrouted = nullptr;                  // requests refused or matching no route
   std::vector<const Series*> routes;                 // per route, config order
+  std::vector<const Series*> caches;                 // per route: its cache series, null without cache
   std::vector<const Series*> pools;                  // per pool
   std::vector<std::vector<const Series*>> servers;   // per pool, per server
 };

@@ -77,7 +77,7 @@ inline constexpr std::array<CauseInfo, static_cast<size_t>(ErrorCause::kCount)> 
 }};
 
 // Slot layouts of each kind of series.
-enum class Kind : uint8_t { kProcess, kRoute, kPool, kServer };
+enum class Kind : uint8_t { kProcess, kRoute, kPool, kServer, kCache };
 
 namespace process_slots {
 inline constexpr size_t kAccepted = 0;  // client connections accepted
@@ -106,5 +106,44 @@ inline constexpr size_t kConnReused = kConnOpened + 1;
 inline constexpr size_t kConnClosed = kConnReused + 1;
 inline constexpr size_t kSize = kConnClosed + 1;
 }  // namespace server_slots
+
+// The cache, per route that uses it.
+// What the cache did with one request (one per exchange on a cached route).
+enum class CacheResult : uint8_t {
+  kHit,          // served fresh (or allowed-stale) from the store
+  kMiss,         // nothing stored: fetched (and stored when allowed)
+  kStale,        // stored but stale or no-cache: refetched
+  kRequest,      // the request's directives sent it to the origin
+  kCollapsed,    // waited for another request's fetch and was served from it
+  kBypass,       // not a cacheable method, or the request said no-store
+  kUnavailable,  // only-if-cached with nothing usable stored: 504
+  kCount,
+};
+inline constexpr std::array<std::string_view, static_cast<size_t>(CacheResult::kCount)> kCacheResultNames{
+    "hit", "miss", "stale", "request", "collapsed", "bypass", "unavailable"};
+// Why a response was not stored: the policy's reasons (cache::StoreRefusal
+// 1..kCachePolicyRefusals, in that order, named by cache::refusalName), then
+// the store's.
+inline constexpr size_t kCachePolicyRefusals = 12;
+inline constexpr size_t kCacheTooLarge = kCachePolicyRefusals;  // past max_object_size
+inline constexpr size_t kCacheNoSpace = kCacheTooLarge + 1;     // could not fit in its shard
+inline constexpr size_t kCacheCollision = kCacheNoSpace + 1;    // another key with the same hash was filling
+inline constexpr size_t kCacheRefusals = kCacheCollision + 1;
+// How a wait for another request's fetch ended.
+enum class CacheWait : uint8_t {
+  kStreamed,  // served from that fetch
+  kReleased,  // the response was not storable, or the fetch failed: fetched itself
+  kTimedOut,  // cache.lock_timeout passed without a response head: fetched itself
+  kCount,
+};
+inline constexpr std::array<std::string_view, static_cast<size_t>(CacheWait::kCount)> kCacheWaitNames{
+    "streamed", "released", "timed_out"};
+
+namespace cache_slots {  // labels: route
+inline constexpr size_t kResults = 0;  // one per CacheResult
+inline constexpr size_t kRefusals = kResults + static_cast<size_t>(CacheResult::kCount);
+inline constexpr size_t kWaits = kRefusals + kCacheRefusals;  // one per CacheWait
+inline constexpr size_t kSize = kWaits + static_cast<size_t>(CacheWait::kCount);
+}  // namespace cache_slots
 
 }  // namespace weir::stats

@@ -8,7 +8,11 @@
 namespace weir::cache {
 
 FillHandle::FillHandle(FillHandle&& other) noexcept
-    : store_(other.store_), object_(std::move(other.object_)), shard_(other.shard_), id_(other.id_) {
+    : store_(other.store_),
+      object_(std::move(other.object_)),
+      shard_(other.shard_),
+      id_(other.id_),
+      failure_(other.failure_) {
   other.object_.reset();
 }
 
@@ -20,6 +24,7 @@ FillHandle& FillHandle::operator=(FillHandle&& other) noexcept {
     other.object_.reset();
     shard_ = other.shard_;
     id_ = other.id_;
+    failure_ = other.failure_;
   }
   return *this;
 }
@@ -34,6 +39,7 @@ void FillHandle::abandon(AbandonReason reason) {
 
 Status FillHandle::lost(AbandonReason reason) {
   object_.reset();
+  failure_ = reason;
   return Error{std::string("cache: fill abandoned (") + toString(reason) + ")"};
 }
 
