@@ -115,8 +115,9 @@ bool CacheFlow::startFill(Exchange& ex, const cache::CacheKey& key, bool replace
         return false;
       }
       return wait(ex, std::move(begin.object));
-    case cache::BeginFill::Kind::kHit:  // stored meanwhile: this fetch goes on, unstored
-      break;
+    case cache::BeginFill::Kind::kHit:  // stored since the lookup (a waiter's second try): serve it
+      result_ = stats::CacheResult::kHit;
+      return serveHit(ex, begin.object, ex.nowSeconds());
     case cache::BeginFill::Kind::kRefused:
       countRefusal(begin.refusal == cache::Refusal::kCollision ? stats::kCacheCollision
                    : begin.refusal == cache::Refusal::kTooLarge ? stats::kCacheTooLarge
@@ -227,6 +228,10 @@ void CacheFlow::release(cache::AbandonReason reason) {
 void CacheFlow::onLockTimeout(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<CacheFlow*>(arg);
   if (!self->waiting_ || self->sending_) return;
+  if (self->waiting_->snapshot().head_ready) {  // its wake-up is queued: take it now
+    self->onFill();
+    return;
+  }
   self->raced_ = true;  // the filler is still there: do not queue behind it again
   self->countWait(stats::CacheWait::kTimedOut);
   self->release(cache::AbandonReason::kNone);
@@ -273,7 +278,9 @@ void CacheFlow::decideStore(Exchange& ex, const http::ResponseHead& resp, int64_
   meta.response_time = now;
   meta.corrected_initial_age = cache::correctedInitialAge(cache::ageInputs(resp, request_time_, now));
   meta.freshness_lifetime = life.seconds;
-  meta.body_length = resp.chunked || !resp.has_content_length ? -1 : static_cast<int64_t>(resp.content_length);
+  meta.body_length = resp.no_body                                 ? 0
+                     : resp.chunked || !resp.has_content_length ? -1
+                                                                : static_cast<int64_t>(resp.content_length);
   if (cc.no_cache) meta.flags |= cache::ObjectMeta::kNoCache;
   if (cc.must_revalidate) meta.flags |= cache::ObjectMeta::kMustRevalidate;
   if (cc.proxy_revalidate || cc.s_maxage.present) meta.flags |= cache::ObjectMeta::kProxyRevalidate;

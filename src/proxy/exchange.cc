@@ -59,6 +59,7 @@ void Exchange::resetFields() {
     replay_body_.clear();
   }
   response_parser_.reset();
+  if (!upstream_.active()) upstream_.forget();
 }
 
 void Exchange::start(bool request_done) {
@@ -453,7 +454,11 @@ void Exchange::tunnelEnded(uint64_t to_upstream, uint64_t to_client) {
 }
 
 void Exchange::end() {
-  if (!active_) return;
+  if (!active_) {
+    // The last exchange ended; a fill it may still hold ends with the connection.
+    if (hooks_ != nullptr) hooks_->responseEnd(*this, false);
+    return;
+  }
   if (hooks_ != nullptr) hooks_->responseEnd(*this, false);
   upstream_.release(false);
   active_ = false;

@@ -37,9 +37,13 @@ void Exchange::writeStoredHead(const cache::Object& object, int64_t length, std:
   const http::RequestHead& req = client_.request();
   plan_ = {};
   plan_.close = wantClose() || !req.keep_alive;
-  plan_.body = req.method == HTTP_HEAD ? http::BodyMode::kNone : http::BodyMode::kAsIs;
+  // RFC 9110 8.6: no framing field on a 204 (nor on a 304, never stored).
+  const bool bodiless = object.meta().status == 204 || object.meta().status == 304;
+  plan_.body = req.method == HTTP_HEAD || bodiless ? http::BodyMode::kNone : http::BodyMode::kAsIs;
   scratch_.assign(object.head());
-  if (length >= 0) {
+  if (bodiless) {
+    // nothing
+  } else if (length >= 0) {
     scratch_ += "Content-Length: " + std::to_string(length) + "\r\n";
   } else if (req.method != HTTP_HEAD) {
     if (req.isHttp10()) {

@@ -36,6 +36,12 @@ class UpstreamAttempt final : private core::StreamHandler {
 
   // For a new request to `pool`; `ctx` carries the request's hash key.
   void reset(SnapshotPtr snapshot, size_t pool, const upstream::PickContext& ctx);
+  // A new request that may never use an upstream (a cache hit): nothing of
+  // the last one's server is reported. Only while not active().
+  void forget() {
+    server_ = -1;
+    connect_time_ = -1;
+  }
   // Picks a server not tried yet and gets a connection to it (to `first`
   // when it is given, from pickServer()). Returns false when no server is
   // left or every connect failed at once;

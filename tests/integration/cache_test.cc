@@ -44,6 +44,11 @@ class TableOrigin {
     std::lock_guard<std::mutex> lock(mu_);
     answers_[path] = std::move(a);
   }
+  // The answer to every path that has none of its own.
+  void setDefault(Answer a) {
+    std::lock_guard<std::mutex> lock(mu_);
+    default_ = std::move(a);
+  }
   int count(const std::string& method_path) {
     std::lock_guard<std::mutex> lock(mu_);
     return counts_[method_path];
@@ -67,7 +72,7 @@ class TableOrigin {
         std::lock_guard<std::mutex> lock(mu_);
         first = ++counts_[method + " " + path] == 1;
         auto it = answers_.find(path);
-        if (it != answers_.end()) a = it->second;
+        a = it != answers_.end() ? it->second : default_;
       }
       if (first && a.reset_first) {
         c.reset();
@@ -75,8 +80,9 @@ class TableOrigin {
       }
       if (first) std::this_thread::sleep_for(a.first_delay);
       std::string out = "HTTP/1.1 " + std::to_string(a.status) + " X\r\n" + a.fields +
-                        (a.chunked ? std::string("Transfer-Encoding: chunked\r\n")
-                                   : "Content-Length: " + std::to_string(a.body.size()) + "\r\n") +
+                        (a.status == 204 ? std::string()
+                         : a.chunked     ? std::string("Transfer-Encoding: chunked\r\n")
+                                         : "Content-Length: " + std::to_string(a.body.size()) + "\r\n") +
                         "\r\n";
       if (!c.send(out)) return;
       if (method == "HEAD") continue;
@@ -96,6 +102,7 @@ class TableOrigin {
   }
   std::mutex mu_;
   std::map<std::string, Answer> answers_;
+  Answer default_;
   std::map<std::string, int> counts_;
   ScriptedUpstream up_;
 };
@@ -103,9 +110,9 @@ class TableOrigin {
 class Cache : public ::testing::Test {
  protected:
   void SetUp() override { start(""); }
-  void start(const std::string& cache_section, const std::string& top = "") {
+  void start(const std::string& cache_section, const std::string& top = "", const std::string& max_size = "16MiB") {
     weir_.reset();
-    std::string yaml = top + "cache:\n  max_size: 16MiB\n" + cache_section + "pools:\n  app:\n    servers:\n      - address: " +
+    std::string yaml = top + "cache:\n  max_size: " + max_size + "\n" + cache_section + "pools:\n  app:\n    servers:\n      - address: " +
                        origin_.address() +
                        "\nroutes:\n  - match: { path_prefix: /plain/ }\n    pool: app\n  - pool: app\n    cache: true\n";
     weir_ = std::make_unique<Weir>(yaml);
@@ -446,6 +453,118 @@ TEST_F(Cache, MetricsAndTheAccessLogShowWhatTheCacheDid) {
                                     [](const std::string& l) { return l.find("/plain/x") != std::string::npos; }));
   const std::string plain = readFile(weir_->accessLogPath());
   EXPECT_TRUE(has(plain.substr(plain.find("/plain/x")), "\" \"-\"\n")) << "no cache on the route: -";
+}
+
+// A field of /proc/PID/status in bytes ("VmRSS", "VmHWM"), -1 if absent.
+long procStatusBytes(pid_t pid, const std::string& field) {
+  const std::string status = readFile("/proc/" + std::to_string(pid) + "/status");
+  const size_t at = status.find("\n" + field + ":");
+  if (at == std::string::npos) return -1;
+  return std::stol(status.substr(at + field.size() + 2)) * 1024;
+}
+
+// GETs /PREFIX/0 .. /PREFIX/n-1 on one kept-alive connection; true when each
+// answer was 200 with `size` body bytes.
+bool getMany(uint16_t port, const std::string& prefix, int n, size_t size) {
+  RawClient c(port);
+  if (!c.connected()) return false;
+  for (int i = 0; i < n; ++i) {
+    // The Host curl sends, so that curl's requests have the same keys.
+    const std::string req = "GET " + prefix + std::to_string(i) + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n\r\n";
+    if (!c.send(req)) return false;
+    std::optional<HttpResponse> r = c.readResponse(Ms(5000));
+    if (!r || r->status != 200 || r->body.size() != size) return false;
+  }
+  return true;
+}
+
+// The byte budget end to end: 4x max_size of distinct objects through the
+// cache leave its own count at or under max_size (so objects were evicted)
+// and weir's peak RSS under max_size + 10% + what it used before the fill
+// (the same traffic through an uncached route). The RSS part is skipped
+// under sanitizers, whose shadow and quarantine are not weir's memory.
+TEST_F(Cache, FourTimesMaxSizeStaysUnderTheCapAndRssStaysBounded) {
+  const uint16_t admin = freePort();
+  ASSERT_NO_FATAL_FAILURE(start("", "admin:\n  address: 127.0.0.1:" + std::to_string(admin) + "\n", "64MiB"));
+  constexpr long kMaxSize = 64 << 20;
+  constexpr size_t kObject = 64 * 1024;
+  constexpr int kObjects = 4 * kMaxSize / kObject;  // 1024: 64 MiB
+  origin_.setDefault({"Cache-Control: max-age=600\r\n", std::string(kObject, 'f')});
+  ASSERT_TRUE(getMany(weir_->port(), "/plain/warm/", 300, kObject));  // buffers, arenas, keep-alive pools
+  const long baseline = procStatusBytes(weir_->pid(), "VmHWM");
+  ASSERT_GT(baseline, 0);
+  ASSERT_TRUE(getMany(weir_->port(), "/fill/", kObjects, kObject));
+  EXPECT_EQ(origin_.count("GET /fill/0"), 1);
+
+  CurlResult m = curl("http://127.0.0.1:" + std::to_string(admin) + "/metrics");
+  ASSERT_EQ(m.status, 200) << m.describe();
+  const double bytes = sample(m.body, "weir_cache_bytes");
+  const double objects = sample(m.body, "weir_cache_objects");
+  EXPECT_LE(bytes, kMaxSize) << m.body;
+  EXPECT_GT(bytes, kMaxSize / 2) << "the cache should be nearly full";
+  EXPECT_GT(sample(m.body, "weir_cache_evictions_total"), kObjects / 2) << m.body;
+  EXPECT_LT(objects, kObjects / 4 + 1) << m.body;
+  EXPECT_EQ(sample(m.body, "weir_cache_stores_total"), kObjects) << m.body;
+  const long peak = procStatusBytes(weir_->pid(), "VmHWM");
+  const long limit = baseline + kMaxSize + kMaxSize / 10;
+  if (!underSanitizer()) {
+    EXPECT_LE(peak, limit) << "peak RSS " << peak << " bytes; baseline " << baseline << ", cache "
+                           << static_cast<long>(bytes) << " bytes in " << objects << " objects";
+  }
+  // The newest objects are the ones kept; the first were evicted.
+  EXPECT_TRUE(has(cacheStatus(get("/fill/" + std::to_string(kObjects - 1))), "hit"));
+  EXPECT_TRUE(has(cacheStatus(get("/fill/0")), "fwd=uri-miss"));
+}
+
+// A hit being sent when its object is evicted keeps going: the client's
+// output holds references to the object's chunks, not to the cache entry.
+TEST_F(Cache, AHitKeepsServingWhileItsObjectIsEvicted) {
+  // LRU: S3-FIFO would rightly keep an object hit twice over a scan of
+  // one-hit objects.
+  ASSERT_NO_FATAL_FAILURE(start("  eviction: lru\n"));
+  std::string big(6 << 20, 'b');
+  for (size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + (i / 4096) % 26);
+  origin_.set("/evicted", {"Cache-Control: max-age=600\r\n", big});
+  origin_.setDefault({"Cache-Control: max-age=600\r\n", std::string(256 * 1024, 'o')});
+  ASSERT_EQ(get("/evicted").body.size(), big.size());
+  RawClient slow(weir_->port(), 16 * 1024);  // a small receive buffer: most of the body waits in weir
+  ASSERT_TRUE(slow.connected());
+  ASSERT_TRUE(slow.send("GET /evicted HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(weir_->port()) + "\r\n\r\n"));
+  ASSERT_TRUE(slow.readAtLeast(64 * 1024, Ms(5000)));
+  ASSERT_NE(slow.buffer().find("Cache-Status: weir; hit"), std::string::npos) << slow.buffer().substr(0, 400);
+  // 32 MiB of other objects push it out of the 16 MiB cache.
+  ASSERT_TRUE(getMany(weir_->port(), "/other/", 128, 256 * 1024));
+  EXPECT_TRUE(has(cacheStatus(get("/evicted")), "fwd=uri-miss")) << "the object should be gone from the cache";
+  std::optional<HttpResponse> r = slow.readResponse(Ms(10000));
+  ASSERT_TRUE(r) << slow.lastError();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->body == big) << "body of " << r->body.size() << " bytes differs";
+  EXPECT_EQ(origin_.count("GET /evicted"), 2);
+}
+
+// RFC 9110 8.6: a stored 204 is served without Content-Length or chunked
+// framing, and the connection goes on.
+TEST_F(Cache, AStored204HasNoFramingAndTheConnectionGoesOn) {
+  TableOrigin::Answer a{"Cache-Control: max-age=60\r\n", ""};
+  a.status = 204;
+  origin_.set("/empty", a);
+  origin_.set("/after", {"Cache-Control: max-age=60\r\n", "after"});
+  RawClient c(weir_->port());
+  const std::string host = "Host: 127.0.0.1:" + std::to_string(weir_->port()) + "\r\n\r\n";
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(c.send("GET /empty HTTP/1.1\r\n" + host));
+    std::optional<HttpResponse> r = c.readResponse(Ms(3000));
+    ASSERT_TRUE(r) << c.lastError();
+    EXPECT_EQ(r->status, 204);
+    EXPECT_FALSE(r->hasHeader("Content-Length")) << r->rawHead;
+    EXPECT_FALSE(r->hasHeader("Transfer-Encoding")) << r->rawHead;
+    EXPECT_TRUE(has(r->header("Cache-Status").value_or(""), i == 0 ? "stored" : "hit")) << r->rawHead;
+  }
+  ASSERT_TRUE(c.send("GET /after HTTP/1.1\r\n" + host));
+  std::optional<HttpResponse> r = c.readResponse(Ms(3000));
+  ASSERT_TRUE(r) << c.lastError();
+  EXPECT_EQ(r->body, "after");
+  EXPECT_EQ(origin_.count("GET /empty"), 1);
 }
 
 // The cache is not part of the configuration snapshot: a reload keeps what

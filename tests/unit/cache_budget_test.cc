@@ -35,7 +35,7 @@ TEST(CacheBudgetTest, ExactChargeWithAnUnknownLength) {
   auto st = makeStore(1 << 20, "lru");
   const CacheKey key = keyFor("/a");
   ASSERT_TRUE(cachetest::store(*st, key, patternBody(40000, 1), {false, 3000}).ok());
-  const uint64_t chunks = 1024 + 1024 + 2048 + 4096 + 8192 + 16384 + 16384 + 7 * sizeof(Chunk);
+  const uint64_t chunks = 1024 + 1024 + 2048 + 4096 + 8192 + kChunkSize + kChunkSize + 7 * sizeof(Chunk);
   const uint64_t slots = 8 * Object::kSlotBytes;  // grown 0 -> 4 -> 8 by explicit reserves
   const uint64_t expected = Object::kControlBlockBytes + sizeof(Object) + heapOf(key.str().size()) +
                             heapOf(headFor(1).size()) + slots + chunks + st->entryOverheadBytes();

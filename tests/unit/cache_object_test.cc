@@ -66,7 +66,7 @@ TEST(CacheObjectTest, UnknownLengthChunksGrowFromTheMinimum) {
   ASSERT_TRUE(o);
   std::vector<size_t> caps;
   for (const ChunkRef& c : o->chunks()) caps.push_back(c->capacity());
-  EXPECT_EQ(caps, (std::vector<size_t>{1024, 1024, 2048, 4096, 8192, 16384, 16384}));
+  EXPECT_EQ(caps, (std::vector<size_t>{1024, 1024, 2048, 4096, 8192, kChunkSize, kChunkSize}));
   EXPECT_EQ(readChunks(*o), body);
 }
 
@@ -85,11 +85,11 @@ TEST(CacheObjectTest, ReadersSeeCommittedBytesWhileFillingFromAnyOffset) {
   std::vector<ChunkSpan> spans;
   const FillEvent ev = o->readFrom(16000, &spans);
   EXPECT_EQ(ev.committed, 20000u);
-  ASSERT_EQ(spans.size(), 2u);  // 16000..16384 in chunk 0, 16384..20000 in chunk 1
-  EXPECT_EQ(spans[0].length, 384u);
+  ASSERT_EQ(spans.size(), 2u);  // 16000..kChunkSize in chunk 0, kChunkSize..20000 in chunk 1
+  EXPECT_EQ(spans[0].length, kChunkSize - 16000);
   EXPECT_EQ(spans[1].offset, 0u);
-  EXPECT_EQ(spans[1].length, 3616u);
-  EXPECT_EQ(std::string(spans[1].data(), 10), body.substr(16384, 10));
+  EXPECT_EQ(spans[1].length, 20000 - kChunkSize);
+  EXPECT_EQ(std::string(spans[1].data(), 10), body.substr(kChunkSize, 10));
   spans.clear();
   o->readFrom(20000, &spans);
   EXPECT_TRUE(spans.empty());

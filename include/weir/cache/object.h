@@ -57,7 +57,9 @@ namespace weir::cache {
 // declared, chunks are kChunkSize and the last is exactly the rest; when it is
 // not, they grow from kMinChunkSize (doubling with the bytes seen) up to
 // kChunkSize, so that a small body of unknown length does not pin 16 KiB.
-inline constexpr size_t kChunkSize = 16 * 1024;
+// A full chunk's header and bytes fill exactly 16 KiB (one slot of the
+// chunk pool, four pages).
+inline constexpr size_t kChunkSize = 16 * 1024 - 16;
 inline constexpr size_t kMinChunkSize = 1024;
 
 // One allocation: this header, then capacity() bytes. Created with one

@@ -6,13 +6,18 @@
 #include <cstring>
 #include <new>
 
+#include "cache/storage/chunk_pool.h"
+
 namespace weir::cache {
 
-// malloc and free, not operator new and delete: a chunk is raw memory with a
-// header, and the pair stays matched whatever a binary does to the global
-// operators (the unit tests replace operator new/delete, not the nothrow one).
+// Full-size chunks come from the ChunkPool (see chunk_pool.h for why);
+// others from malloc. malloc and free, not operator new and delete: a chunk
+// is raw memory with a header, and the pair stays matched whatever a binary
+// does to the global operators (the unit tests replace operator new/delete,
+// not the nothrow one).
 Chunk* Chunk::create(size_t capacity) {
-  void* mem = std::malloc(allocatedBytesFor(capacity));
+  static_assert(allocatedBytesFor(kChunkSize) == ChunkPool::kSlotBytes, "a full chunk fills one pool slot");
+  void* mem = capacity == kChunkSize ? ChunkPool::instance().allocate() : std::malloc(allocatedBytesFor(capacity));
   if (mem == nullptr) std::abort();  // out of memory: abort (STYLE.md)
   return new (mem) Chunk(static_cast<uint32_t>(capacity));
 }
@@ -20,8 +25,13 @@ Chunk* Chunk::create(size_t capacity) {
 void Chunk::release() const {
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   Chunk* self = const_cast<Chunk*>(this);
+  const bool pooled = capacity_ == kChunkSize;
   self->~Chunk();
-  std::free(self);
+  if (pooled) {
+    ChunkPool::instance().free(self);
+  } else {
+    std::free(self);
+  }
 }
 
 void Chunk::releaseCallback(const void* /*data*/, size_t /*len*/, void* arg) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "cache/storage/chunk_pool.h"
 #include "cache/storage/shard.h"
 
 namespace weir::cache {
@@ -207,6 +208,7 @@ void Store::resize(uint64_t max_bytes) {
     }
     released.finish();
   }
+  ChunkPool::instance().trim();  // what a smaller cache freed leaves the process
 }
 
 StoreStats Store::stats() const {
