@@ -314,25 +314,30 @@ void cacheFamilies(Writer& w, const stats::Registry& r, const cache::Store* stor
   }
   if (store == nullptr) return;
   const cache::StoreStats st = store->stats();
-  w.family("weir_cache_objects", "gauge", "Complete objects the cache holds.");
-  w.sample("weir_cache_objects", {}, st.objects);
-  w.family("weir_cache_fills_in_progress", "gauge", "Objects being stored now.");
-  w.sample("weir_cache_fills_in_progress", {}, st.filling);
-  w.family("weir_cache_bytes", "gauge",
-           "Bytes the cache holds: bodies, heads, keys, metadata and index, as charged against cache.max_size.");
-  w.sample("weir_cache_bytes", {}, st.bytes);
-  w.family("weir_cache_max_bytes", "gauge", "cache.max_size: the hard cap on weir_cache_bytes.");
-  w.sample("weir_cache_max_bytes", {}, st.max_bytes);
-  w.family("weir_cache_stores_total", "counter", "Objects stored (fills completed).");
-  w.sample("weir_cache_stores_total", {}, st.inserts);
-  w.family("weir_cache_evictions_total", "counter", "Complete objects evicted to make room.");
-  w.sample("weir_cache_evictions_total", {}, st.evictions);
-  w.family("weir_cache_invalidations_total", "counter",
-           "Objects removed by invalidation (a successful unsafe request to their URI).");
-  w.sample("weir_cache_invalidations_total", {}, st.erased);
-  w.family("weir_cache_fills_abandoned_total", "counter",
-           "Fills that ended without storing (not storable, too large, no room, upstream failure, invalidated).");
-  w.sample("weir_cache_fills_abandoned_total", {}, st.abandoned);
+  struct StoreFamily {
+    const char* name;
+    const char* type;
+    const char* help;
+    uint64_t value;
+  };
+  const StoreFamily families[] = {
+      {"weir_cache_objects", "gauge", "Complete objects the cache holds.", st.objects},
+      {"weir_cache_fills_in_progress", "gauge", "Objects being stored now.", st.filling},
+      {"weir_cache_bytes", "gauge",
+       "Bytes the cache holds: bodies, heads, keys, metadata and index, as charged against cache.max_size.", st.bytes},
+      {"weir_cache_max_bytes", "gauge", "cache.max_size: the hard cap on weir_cache_bytes.", st.max_bytes},
+      {"weir_cache_stores_total", "counter", "Objects stored (fills completed).", st.inserts},
+      {"weir_cache_evictions_total", "counter", "Complete objects evicted to make room.", st.evictions},
+      {"weir_cache_invalidations_total", "counter",
+       "Objects removed by invalidation (a successful unsafe request to their URI).", st.erased},
+      {"weir_cache_fills_abandoned_total", "counter",
+       "Fills that ended without storing (not storable, too large, no room, upstream failure, invalidated).",
+       st.abandoned},
+  };
+  for (const StoreFamily& f : families) {
+    w.family(f.name, f.type, f.help);
+    w.sample(f.name, {}, f.value);
+  }
 }
 
 }  // namespace
