@@ -204,6 +204,11 @@ void CacheFlow::pump() {
   }
 }
 
+// The fill goes on after its client left: waiters may be streaming it, and
+// the next request will find it stored. Bounded like any fill (max_object_size,
+// the budget, the upstream's timeouts).
+bool CacheFlow::continueWithoutClient(Exchange&) { return fill_.active(); }
+
 void CacheFlow::clientWritable(Exchange&) {
   if (waiting_ && sending_) pump();
 }

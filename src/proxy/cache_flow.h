@@ -57,6 +57,7 @@ class CacheFlow final : public ExchangeHooks {
   bool upstreamFailed(Exchange& ex, int status) override;
   void ownResponse(Exchange& ex, int status, std::string& extra) override;
   void clientWritable(Exchange& ex) override;
+  bool continueWithoutClient(Exchange& ex) override;
 
  private:
   bool serveHit(Exchange& ex, const cache::ObjectPtr& object, int64_t now);

@@ -304,6 +304,10 @@ bool Downstream::bodyDiscardable() const {
 
 void Downstream::exchangeFinished(bool close, bool linger) {
   body_paused_ = false;
+  if (state_ == State::kOrphan) {
+    this->close();
+    return;
+  }
   if (close || draining()) {
     closeAfterFlush(linger);
     return;
@@ -396,7 +400,19 @@ void Downstream::tunnelFinished() {
   closeAfterFlush(false);
 }
 
+void Downstream::exchangeOrphaned() {
+  state_ = State::kOrphan;
+  timer_.cancel();
+  client_.close();
+  evbuffer_drain(client_.output(), evbuffer_get_length(client_.output()));  // chunk references go now
+  evbuffer_drain(client_.input(), evbuffer_get_length(client_.input()));
+}
+
 void Downstream::exchangeAborted(Abort how) {
+  if (state_ == State::kOrphan) {
+    close();
+    return;
+  }
   switch (how) {
     case Abort::kFlush:
       closeAfterFlush(false);

@@ -77,6 +77,10 @@ class Downstream final : public core::Deferred, private core::StreamHandler {
   // incomplete; kNow: the client is gone, close at once.
   enum class Abort { kFlush, kReset, kNow };
   void exchangeAborted(Abort how);
+  // The client is gone but the exchange goes on without it (it is storing
+  // the response in the cache for others): the socket closes now, the
+  // connection's slot and this object stay until the exchange ends.
+  void exchangeOrphaned();
   // Chunk-size lines of the current request body validated so far.
   uint64_t parserChunkHeaders() const { return parser_.chunkHeaders(); }
   // A 101: the connection becomes a tunnel to `upstream`.
@@ -84,7 +88,7 @@ class Downstream final : public core::Deferred, private core::StreamHandler {
   void tunnelFinished();
 
  private:
-  enum class State { kWaitRequest, kReadHead, kExchange, kDiscard, kTunnel, kClosing, kLingering, kClosed };
+  enum class State { kWaitRequest, kReadHead, kExchange, kOrphan, kDiscard, kTunnel, kClosing, kLingering, kClosed };
 
   // core::StreamHandler (the client stream)
   void onStreamRead(core::Stream& s) override;

@@ -51,7 +51,7 @@ void Exchange::resetFields() {
   request_id_.clear();
   active_ = true;
   request_done_ = head_released_ = head_sent_ = continue_sent_ = false;
-  replayed_ = body_dropped_ = client_paused_us_ = stored_until_close_ = false;
+  replayed_ = body_dropped_ = client_paused_us_ = stored_until_close_ = orphan_ = false;
   body_kept_ = true;
   if (replay_body_.capacity() > 4096) {
     std::string().swap(replay_body_);  // an idle connection does not hold up to 64 KiB
@@ -213,6 +213,7 @@ void Exchange::upstreamWritable() {
 }
 
 void Exchange::applyBackpressure() {
+  if (orphan_) return;  // no client: nothing to wait for
   if (upstream_.active() && evbuffer_get_length(upstream_.output()) > kHighWater) client_.pauseBody();
   if (upstream_.active() && !client_paused_us_ && client_.stream().outputLength() > kHighWater) {
     client_paused_us_ = true;
@@ -264,11 +265,17 @@ void Exchange::upstreamReadable() {
     if (step.consumed == 0) break;
   }
   if (!active_) return;
-  if (!client_.stream().flush()) {
+  if (orphan_) {
+    if (!hooks_->continueWithoutClient(*this)) {  // the fill ended (too large, no room): nobody wants the rest
+      abortResponse("client_closed");
+      return;
+    }
+  } else if (!client_.stream().flush()) {
     clientGone("write failed");
-    return;
+    if (!orphan_) return;
+  } else {
+    applyBackpressure();
   }
-  applyBackpressure();
   core::Stream& us = upstream_.stream();
   if (us.eof() || us.readError() != 0) {
     upstreamEnded();
@@ -341,6 +348,12 @@ bool Exchange::wantClose() const {
 void Exchange::relayBody(size_t consumed) {
   if (consumed == 0) return;
   evbuffer* in = upstream_.input();
+  if (orphan_) {  // no client: the cache sees the bytes, then they go
+    if (plan_.body == http::BodyMode::kAsIs && !response_parser_.response().chunked) tapBody(in, consumed);
+    if (plan_.body == http::BodyMode::kChunkWrap) tapBody(in, consumed);
+    evbuffer_drain(in, consumed);
+    return;
+  }
   evbuffer* out = client_.stream().output();
   switch (plan_.body) {
     case http::BodyMode::kAsIs:
@@ -367,7 +380,7 @@ void Exchange::relayBody(size_t consumed) {
 
 void Exchange::onBodyData(const char* data, size_t len) {
   if (hooks_ != nullptr) hooks_->responseBody(*this, data, len);
-  if (plan_.body != http::BodyMode::kDechunk) return;  // relayed with its framing by relayBody
+  if (plan_.body != http::BodyMode::kDechunk || orphan_) return;  // relayed with its framing by relayBody (or no client)
   evbuffer_add(client_.stream().output(), data, len);
   body_bytes_ += len;
 }
@@ -411,7 +424,7 @@ void Exchange::upstreamEnded() {
 }
 
 void Exchange::finishResponse() {
-  if (plan_.body == http::BodyMode::kChunkWrap) {
+  if (plan_.body == http::BodyMode::kChunkWrap && !orphan_) {
     evbuffer_add(client_.stream().output(), "0\r\n\r\n", 5);
     body_bytes_ += 5;
   }

@@ -182,6 +182,7 @@ class Exchange final : private http::BodySink {
   bool body_dropped_ = false;    // the upstream stopped taking the body after it began to answer
   bool client_paused_us_ = false;  // upstream reading paused: the client output is full
   bool stored_until_close_ = false;  // a stored body of unknown length, ended by the close
+  bool orphan_ = false;  // the client left; the response is read on for the cache (see clientGone)
 };
 
 }  // namespace weir::proxy

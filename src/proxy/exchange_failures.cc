@@ -230,6 +230,23 @@ void Exchange::requestTimedOut() {
 // upstream connection is closed too, and the request is logged as 499 when
 // no response had started.
 void Exchange::clientGone(std::string_view why) {
+  if (active_ && head_sent_ && request_done_ && !orphan_ && upstream_.active() && hooks_ != nullptr &&
+      hooks_->continueWithoutClient(*this)) {
+    // The cache is storing this response (others may be streaming it): read
+    // it to the end without the client. Logged when it ends.
+    WEIR_INFO("client %s: %.*s (%s %s); the response is read on for the cache", client_.address().c_str(),
+              static_cast<int>(why.size()), why.data(), client_.request().method_name.c_str(),
+              client_.request().target.c_str());
+    orphan_ = true;
+    error_ = "client_closed";
+    if (client_paused_us_) {
+      client_paused_us_ = false;
+      upstream_.resumeReading();
+    }
+    client_.exchangeOrphaned();
+    upstream_.stream().pokeRead();  // what the upstream already sent is read on now
+    return;
+  }
   if (active_) {
     const http::RequestHead& req = client_.request();
     WEIR_INFO("client %s: %.*s (%s %s); closing upstream %.*s", client_.address().c_str(),

@@ -567,6 +567,35 @@ TEST_F(Cache, AStored204HasNoFramingAndTheConnectionGoesOn) {
   EXPECT_EQ(origin_.count("GET /empty"), 1);
 }
 
+// The fetching client leaves in the middle of the body: the fetch goes on
+// without it, so the waiters streaming it get the whole body, the origin
+// is asked once, and the object is stored.
+TEST_F(Cache, TheFetchOutlivesItsClient) {
+  std::string body(160000, 'l');
+  for (size_t i = 0; i < body.size(); i += 1000) body[i] = static_cast<char>('a' + (i / 1000) % 26);
+  TableOrigin::Answer a{"Cache-Control: max-age=60\r\n", body};
+  a.pieces = 8;
+  a.piece_delay = Ms(150);
+  origin_.set("/leave", a);
+  CurlResult quitter;
+  std::thread first([&] { quitter = curl(weir_->url("/leave"), {}, 0.5); });  // gives up after 0.5 s of ~1 s
+  std::this_thread::sleep_for(Ms(100));
+  std::vector<CurlResult> results = concurrentGets(weir_->url("/leave"), 8);
+  first.join();
+  EXPECT_NE(quitter.exitCode, 0) << "the first client should have given up mid-body";
+  for (const CurlResult& r : results) {
+    ASSERT_EQ(r.status, 200) << r.describe();
+    EXPECT_TRUE(r.body == body) << "body of " << r.body.size() << " bytes differs";
+  }
+  CurlResult hit = get("/leave");
+  EXPECT_TRUE(has(cacheStatus(hit), "hit")) << cacheStatus(hit);
+  EXPECT_TRUE(hit.body == body);
+  EXPECT_EQ(origin_.count("GET /leave"), 1);
+  ASSERT_TRUE(weir_->waitForLogLine(weir_->errorLogPath(), [](const std::string& l) {
+    return l.find("the response is read on for the cache") != std::string::npos;
+  })) << weir_->errorLog();
+}
+
 // The cache is not part of the configuration snapshot: a reload keeps what
 // it holds (and resizes it); a route the reload takes the cache from
 // simply stops using it.

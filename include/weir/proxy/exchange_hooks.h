@@ -37,6 +37,10 @@ class ExchangeHooks {
   // Weir answers the request itself (an error, only-if-cached's 504):
   // fields appended to `extra` go with it.
   virtual void ownResponse(Exchange& ex, int status, std::string& extra) {}
+  // The client left after the response head went to it. True: the
+  // exchange goes on reading the upstream without a client (the cache is
+  // storing the response for others); asked again after each body read.
+  virtual bool continueWithoutClient(Exchange& ex) { return false; }
   // The upstream failed before any response (status is the error weir
   // would send). True: the hook answered instead (serve stale).
   virtual bool upstreamFailed(Exchange& ex, int status) { return false; }
