@@ -204,10 +204,17 @@ void CacheFlow::pump() {
   }
 }
 
-// The fill goes on after its client left: waiters may be streaming it, and
-// the next request will find it stored. Bounded like any fill (max_object_size,
-// the budget, the upstream's timeouts).
-bool CacheFlow::continueWithoutClient(Exchange&) { return fill_.active(); }
+// The fill goes on after its client left while other requests stream it
+// (and they would be cut otherwise); the object is then stored for the next
+// ones too. Only while someone waits: a client that asks and leaves cannot
+// leave fetches behind that hold connection slots at no cost to itself.
+// Bounded like any fill (max_object_size, the budget, the upstream's
+// timeouts).
+bool CacheFlow::continueWithoutClient(Exchange&) {
+  if (!fill_.active()) return false;
+  const cache::ObjectPtr object = fill_.object();
+  return object->subscriberCount() > 0;
+}
 
 void CacheFlow::clientWritable(Exchange&) {
   if (waiting_ && sending_) pump();

@@ -72,6 +72,8 @@ void Downstream::drain() {
     tunnel_->drain();
   } else if (state_ == State::kDiscard || state_ == State::kLingering) {
     closeAfterFlush(false);
+  } else if (state_ == State::kOrphan) {
+    exchange_.drainOrphan();
   }
 }
 
@@ -109,13 +111,14 @@ void Downstream::onStreamWritable(core::Stream&) {
 }
 
 void Downstream::onStreamError(core::Stream&) {
+  if (state_ == State::kOrphan) return;  // the socket is closed; the exchange ends by itself
   const char* why = client_.errorCode() == ETIMEDOUT ? "send timed out" : "write failed";
   if (state_ == State::kTunnel) {
     tunnel_->clientError();
     return;
   }
   if (state_ == State::kExchange) {
-    exchange_.clientGone(why);  // ends with exchangeAborted()
+    exchange_.clientGone(why);  // ends with exchangeAborted(), or orphans the exchange
     return;
   }
   if (client_.errorCode() == ETIMEDOUT) {
@@ -130,8 +133,10 @@ void Downstream::onStreamError(core::Stream&) {
 // Reading is paused while an exchange waits for its response (pipelined
 // requests stay in the kernel); a close or reset then arrives here. As
 // nginx does, the client is taken to have given up: the exchange ends at
-// once and its upstream connection is closed.
+// once and its upstream connection is closed (unless the cache reads the
+// response on for others: Exchange::clientGone).
 void Downstream::onStreamHangup(core::Stream&) {
+  if (state_ == State::kOrphan) return;
   if (state_ == State::kTunnel) {
     tunnel_->clientEvent();
   } else if (state_ == State::kExchange) {
@@ -403,7 +408,7 @@ void Downstream::tunnelFinished() {
 void Downstream::exchangeOrphaned() {
   state_ = State::kOrphan;
   timer_.cancel();
-  client_.close();
+  client_.abort();  // a reset: whatever the client still reads must not look complete
   evbuffer_drain(client_.output(), evbuffer_get_length(client_.output()));  // chunk references go now
   evbuffer_drain(client_.input(), evbuffer_get_length(client_.input()));
 }
@@ -488,6 +493,8 @@ void Downstream::onTimer(void* arg) {
       break;
     case State::kExchange:
       if (!d->request_done_ && !d->body_paused_) d->exchange_.requestTimedOut();
+      break;
+    case State::kOrphan:  // never armed in this state
       break;
     default:
       d->close();

@@ -450,7 +450,7 @@ bool Exchange::clientBodyEndsAtClose() const {
 
 void Exchange::abortResponse(std::string_view error) {
   const bool reset_client = clientBodyEndsAtClose();
-  error_ = error;
+  error_ = orphan_ ? std::string_view("client_closed") : error;  // the client's view: it left
   if (hooks_ != nullptr) hooks_->responseEnd(*this, false);
   logAccess();
   upstream_.release(false);

@@ -73,6 +73,9 @@ class Exchange final : private http::BodySink {
   void clientWritable();
   // The client closed, reset, or stopped reading (why: for the log).
   void clientGone(std::string_view why);
+  // The worker drains while this exchange reads on without its client
+  // (see clientGone): it ends unless the cache still wants the rest.
+  void drainOrphan();
   // Weir answers the request itself (no route, upstream errors).
   void respondError(int status, std::string_view why);
   // The tunnel that followed this exchange's 101 has ended: its log line.

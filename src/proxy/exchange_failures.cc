@@ -226,9 +226,15 @@ void Exchange::requestTimedOut() {
   answer(408, true, false);
 }
 
-// The client closed or reset while the exchange went on: as nginx does, the
-// upstream connection is closed too, and the request is logged as 499 when
-// no response had started.
+void Exchange::drainOrphan() {
+  if (orphan_ && active_ && !hooks_->continueWithoutClient(*this)) abortResponse("client_closed");
+}
+
+// The client closed or reset while the exchange went on. As nginx does,
+// the exchange ends at once, its upstream connection is closed, and the
+// request is logged as 499 when no response had started; except for a
+// response the cache is storing while other requests stream it, which is
+// read to the end (and logged then).
 void Exchange::clientGone(std::string_view why) {
   if (active_ && head_sent_ && request_done_ && !orphan_ && upstream_.active() && hooks_ != nullptr &&
       hooks_->continueWithoutClient(*this)) {

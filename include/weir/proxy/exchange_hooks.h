@@ -39,7 +39,8 @@ class ExchangeHooks {
   virtual void ownResponse(Exchange& ex, int status, std::string& extra) {}
   // The client left after the response head went to it. True: the
   // exchange goes on reading the upstream without a client (the cache is
-  // storing the response for others); asked again after each body read.
+  // storing the response for others); asked again after each body read and
+  // when the worker drains.
   virtual bool continueWithoutClient(Exchange& ex) { return false; }
   // The upstream failed before any response (status is the error weir
   // would send). True: the hook answered instead (serve stale).
