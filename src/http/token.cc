@@ -45,7 +45,8 @@ Token lookupToken(std::string_view name) {
     }
     case 7:
       return among(name, {{"upgrade", Token::kUpgrade}, {"trailer", Token::kTrailer}, {"expires", Token::kExpires}});
-    case 8: return is("location", Token::kLocation);
+    case 8:
+      return among(name, {{"location", Token::kLocation}, {"if-match", Token::kIfMatch}, {"if-range", Token::kIfRange}});
     case 9: {
       Token t = is("forwarded", Token::kForwarded);
       return t != Token::kOther ? t : is("x-real-ip", Token::kXRealIp);
@@ -58,7 +59,8 @@ Token lookupToken(std::string_view name) {
       return among(name, {{"cache-control", Token::kCacheControl},
                           {"authorization", Token::kAuthorization},
                           {"last-modified", Token::kLastModified},
-                          {"content-range", Token::kContentRange}});
+                          {"content-range", Token::kContentRange},
+                          {"if-none-match", Token::kIfNoneMatch}});
     case 14: {
       Token t = is("content-length", Token::kContentLength);
       return t != Token::kOther ? t : is("http2-settings", Token::kHttp2Settings);
@@ -68,10 +70,11 @@ Token lookupToken(std::string_view name) {
       return among(name, {{"x-forwarded-host", Token::kXForwardedHost},
                           {"proxy-connection", Token::kProxyConnection},
                           {"content-location", Token::kContentLocation}});
-    case 17: {
-      Token t = is("transfer-encoding", Token::kTransferEncoding);
-      return t != Token::kOther ? t : is("x-forwarded-proto", Token::kXForwardedProto);
-    }
+    case 17:
+      return among(name, {{"transfer-encoding", Token::kTransferEncoding},
+                          {"x-forwarded-proto", Token::kXForwardedProto},
+                          {"if-modified-since", Token::kIfModifiedSince}});
+    case 19: return is("if-unmodified-since", Token::kIfUnmodifiedSince);
     default: return Token::kOther;
   }
 }

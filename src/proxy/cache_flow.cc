@@ -7,6 +7,7 @@
 
 #include "proxy/exchange.h"
 #include "weir/cache/policy.h"
+#include "weir/cache/preconditions.h"
 #include "weir/http/forward.h"
 #include "weir/proxy/runtime.h"
 
@@ -96,6 +97,19 @@ bool CacheFlow::serveHit(Exchange& ex, const cache::ObjectPtr& object, int64_t n
   status_.ttl = object->meta().freshness_lifetime - age;
   std::string extra = "Age: " + std::to_string(cache::ageFieldValue(age)) + "\r\n";
   statusField(extra);
+  const http::RequestHead& req = ex.request();
+  if (cache::hasPreconditions(req)) {  // RFC 9111 4.3.2: the cache answers them itself
+    switch (cache::evaluatePreconditions(req, cache::validatorsOf(object->head(), object->meta().response_time))) {
+      case cache::Precondition::kNotModified:
+        ex.serveNotModified(*object, extra);
+        return true;
+      case cache::Precondition::kFailed:
+        ex.respondError(412, "a precondition failed against the stored response");
+        return true;
+      case cache::Precondition::kNone:
+        break;
+    }
+  }
   ex.serveStored(*object, extra);
   return true;
 }

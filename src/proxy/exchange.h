@@ -98,6 +98,11 @@ class Exchange final : private http::BodySink {
   // (Age, Cache-Status), the request ID and Connection, then (unless HEAD)
   // its body by reference, no byte copied. Ends the exchange.
   void serveStored(const cache::Object& object, std::string_view extra);
+  // A 304 from a stored object (the client's preconditions say its copy is
+  // current): the stored head without its representation metadata
+  // (RFC 9110 15.4.5), then `extra`, the request ID and Connection; no
+  // body. Ends the exchange.
+  void serveNotModified(const cache::Object& object, std::string_view extra);
   // The same for an object still filling (a coalesced request), in steps:
   // the head (framed by the declared length; else chunked to HTTP/1.1
   // clients and close-delimited to HTTP/1.0), then committed spans as they

@@ -90,6 +90,45 @@ void Exchange::serveStored(const cache::Object& object, std::string_view extra) 
   client_.exchangeFinished(plan_.close, false);
 }
 
+void Exchange::serveNotModified(const cache::Object& object, std::string_view extra) {
+  const http::RequestHead& req = client_.request();
+  plan_ = {};
+  plan_.close = wantClose() || !req.keep_alive;
+  plan_.body = http::BodyMode::kNone;
+  scratch_.assign("HTTP/1.1 304 Not Modified\r\n");
+  const std::string_view head = object.head();
+  size_t at = head.find("\r\n");
+  while (at != std::string_view::npos && at + 2 < head.size()) {
+    const size_t start = at + 2;
+    at = head.find("\r\n", start);
+    const std::string_view line = head.substr(start, (at == std::string_view::npos ? head.size() : at) - start);
+    const std::string_view name = line.substr(0, line.find(':'));
+    // Representation metadata a 304 does not repeat (Content-Location stays).
+    if (http::equalsIgnoreCase(name, "content-type") || http::equalsIgnoreCase(name, "content-encoding") ||
+        http::equalsIgnoreCase(name, "content-language") || http::equalsIgnoreCase(name, "content-range")) {
+      continue;
+    }
+    scratch_.append(line).append("\r\n");
+  }
+  scratch_.append(extra);
+  if (!rt_->forward.request_id_header.empty() && !request_id_.view().empty()) {
+    scratch_.append(rt_->forward.request_id_header).append(": ").append(request_id_.view()).append("\r\n");
+  }
+  if (plan_.close) {
+    scratch_ += "Connection: close\r\n";
+  } else if (req.isHttp10()) {
+    scratch_ += "Connection: keep-alive\r\n";
+  }
+  scratch_ += "\r\n";
+  evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
+  head_bytes_ = scratch_.size();
+  status_ = 304;
+  head_sent_ = true;
+  logAccess();
+  active_ = false;
+  client_.exchangeFinished(plan_.close, false);
+}
+
 bool Exchange::sendStoredHead(const cache::Object& object, std::string_view extra) {
   const bool complete = object.state() == cache::FillState::kComplete;
   writeStoredHead(object, complete ? static_cast<int64_t>(object.bodySize()) : object.meta().body_length, extra);

@@ -596,6 +596,52 @@ TEST_F(Cache, TheFetchOutlivesItsClient) {
   })) << weir_->errorLog();
 }
 
+// RFC 9111 4.3.2: a client's preconditions on a fresh stored response are
+// answered by the cache, not the origin: 304 when its copy is current (the
+// stored head without representation metadata, no body), 200 when not,
+// 412 when If-Match fails.
+TEST_F(Cache, ClientPreconditionsAreAnsweredFromTheCache) {
+  origin_.set("/cond", {"Cache-Control: max-age=60\r\nETag: \"v1\"\r\nLast-Modified: Mon, 30 Nov 2026 12:00:00 GMT\r\n"
+                        "Content-Type: text/plain\r\n",
+                        "conditional body"});
+  ASSERT_TRUE(has(cacheStatus(get("/cond")), "stored"));
+  CurlResult nm = get("/cond", {"-H", "If-None-Match: \"v1\""});
+  EXPECT_EQ(nm.status, 304) << nm.describe();
+  EXPECT_EQ(nm.body, "");
+  EXPECT_EQ(nm.header("ETag").value_or(""), "\"v1\"") << nm.rawHeaders;
+  EXPECT_TRUE(nm.header("Cache-Control")) << nm.rawHeaders;
+  EXPECT_FALSE(nm.header("Content-Type")) << nm.rawHeaders;
+  EXPECT_FALSE(nm.header("Content-Length")) << nm.rawHeaders;
+  EXPECT_TRUE(has(cacheStatus(nm), "hit")) << nm.rawHeaders;
+  EXPECT_TRUE(nm.header("Age")) << nm.rawHeaders;
+  EXPECT_EQ(get("/cond", {"-H", "If-None-Match: W/\"v1\""}).status, 304) << "weak comparison";
+  CurlResult other = get("/cond", {"-H", "If-None-Match: \"v2\""});
+  EXPECT_EQ(other.status, 200);
+  EXPECT_EQ(other.body, "conditional body");
+  EXPECT_EQ(get("/cond", {"-H", "If-Modified-Since: Tue, 01 Dec 2026 00:00:00 GMT"}).status, 304);
+  EXPECT_EQ(get("/cond", {"-H", "If-Modified-Since: Sun, 29 Nov 2026 00:00:00 GMT"}).status, 200);
+  EXPECT_EQ(get("/cond", {"-H", "If-None-Match: \"v2\"", "-H", "If-Modified-Since: Tue, 01 Dec 2026 00:00:00 GMT"})
+                .status,
+            200)
+      << "If-None-Match decides, If-Modified-Since is not looked at";
+  CurlResult failed = get("/cond", {"-H", "If-Match: \"v2\""});
+  EXPECT_EQ(failed.status, 412) << failed.describe();
+  EXPECT_TRUE(has(cacheStatus(failed), "hit")) << failed.rawHeaders;
+  EXPECT_EQ(get("/cond", {"-H", "If-Match: \"v1\""}).status, 200);
+  // A kept-alive connection goes on after a 304.
+  RawClient c(weir_->port());
+  const std::string host = "Host: 127.0.0.1:" + std::to_string(weir_->port()) + "\r\n";
+  ASSERT_TRUE(c.send("GET /cond HTTP/1.1\r\n" + host + "If-None-Match: \"v1\"\r\n\r\nGET /cond HTTP/1.1\r\n" + host +
+                     "\r\n"));
+  std::optional<HttpResponse> first = c.readResponse(Ms(3000));
+  ASSERT_TRUE(first) << c.lastError();
+  EXPECT_EQ(first->status, 304);
+  std::optional<HttpResponse> second = c.readResponse(Ms(3000));
+  ASSERT_TRUE(second) << c.lastError();
+  EXPECT_EQ(second->body, "conditional body");
+  EXPECT_EQ(origin_.count("GET /cond"), 1) << "every answer came from the cache";
+}
+
 // The cache is not part of the configuration snapshot: a reload keeps what
 // it holds (and resizes it); a route the reload takes the cache from
 // simply stops using it.

@@ -35,6 +35,11 @@ constexpr std::pair<const char*, Token> kCachingTokens[] = {
     {"pragma", Token::kPragma},
     {"Set-Cookie", Token::kSetCookie},
     {"Vary", Token::kVary},
+    {"If-Match", Token::kIfMatch},
+    {"if-none-match", Token::kIfNoneMatch},
+    {"If-Modified-Since", Token::kIfModifiedSince},
+    {"IF-UNMODIFIED-SINCE", Token::kIfUnmodifiedSince},
+    {"If-Range", Token::kIfRange},
 };
 
 TEST(CachePolicyTokens, CachingFieldsAreInternedCaseInsensitively) {
