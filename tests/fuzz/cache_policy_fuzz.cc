@@ -27,6 +27,7 @@
 #include "weir/cache/cache_status.h"
 #include "weir/cache/http_date.h"
 #include "weir/cache/policy.h"
+#include "weir/cache/preconditions.h"
 #include "weir/http/parser.h"
 #include "fuzz_check.h"
 
@@ -63,6 +64,8 @@ void checkDates(int64_t t) {
   auto back = weir::cache::parseHttpDate(text, 0);
   check(back && *back == t, "appendHttpDate does not parse back");
 }
+
+void checkPreconditions(const weir::http::RequestHead& req, const weir::http::ResponseHead& res, int64_t now);
 
 void checkPolicy(const weir::http::RequestHead& req, const weir::http::ResponseHead& res, int64_t now) {
   using namespace weir::cache;
@@ -109,6 +112,29 @@ void checkPolicy(const weir::http::RequestHead& req, const weir::http::ResponseH
   for (const std::string& target : invalidationTargets(req, res, now & 2 ? "https" : "http")) {
     check(!isSafeMethod(req.method_name), "a safe method invalidated");
     check(!target.empty() && target[0] == '/' && printable(target), "invalidation target not origin-form");
+  }
+  checkPreconditions(req, res, now);
+}
+
+// The response as the cache stores its head, then the request's
+// preconditions against it.
+void checkPreconditions(const weir::http::RequestHead& req, const weir::http::ResponseHead& res, int64_t now) {
+  using namespace weir::cache;
+  namespace http = weir::http;
+  std::string head = "HTTP/1.1 200 OK\r\n";
+  for (size_t i = 0; i < res.fields.size(); ++i) {
+    head.append(res.fields.name(i)).append(": ").append(res.fields.value(i)).append("\r\n");
+  }
+  const StoredValidators v = validatorsOf(head, now);
+  const Precondition p = evaluatePreconditions(req, v);
+  if (!hasPreconditions(req)) check(p == Precondition::kNone, "a precondition without precondition fields");
+  if (req.fields.find(http::Token::kIfMatch) < 0 && req.fields.find(http::Token::kIfUnmodifiedSince) < 0) {
+    check(p != Precondition::kFailed, "412 without If-Match or If-Unmodified-Since");
+  }
+  for (size_t i = 0; i < req.fields.size(); ++i) {
+    const std::string_view value = req.fields.value(i);
+    if (strongMatch(value, v.etag)) check(weakMatch(value, v.etag), "a strong match that is not a weak one");
+    check(weakMatch(value, v.etag) == weakMatch(v.etag, value), "weak comparison not symmetric");
   }
 }
 
