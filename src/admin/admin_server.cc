@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "admin/metrics.h"
+#include "admin/purge.h"
 #include "admin/status.h"
 #include "admin/status_page.h"
 #include "weir/core/acceptor.h"
@@ -39,7 +40,7 @@ struct Response {
   int status = 200;
   std::string_view content_type = "text/plain; charset=utf-8";
   std::string body;
-  bool allow_header = false;  // 405: say what is allowed
+  std::string_view allow;  // 405: the methods allowed, for the Allow field
 };
 
 std::string_view reason(int status) {
@@ -51,6 +52,7 @@ std::string_view reason(int status) {
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
   }
   return "Error";
@@ -151,7 +153,7 @@ class AdminServer::Impl::Connection final : private core::StreamHandler {
                        "\r\nContent-Type: " + std::string(r.content_type) +
                        "\r\nContent-Length: " + std::to_string(r.body.size()) +
                        "\r\nCache-Control: no-store\r\nConnection: close\r\n";
-    if (r.allow_header) head += "Allow: GET, HEAD\r\n";
+    if (!r.allow.empty()) head += "Allow: " + std::string(r.allow) + "\r\n";
     head += "\r\n";
     evbuffer_add(stream_.output(), head.data(), head.size());
     if (!head_only_) evbuffer_add(stream_.output(), r.body.data(), r.body.size());
@@ -180,13 +182,28 @@ class AdminServer::Impl::Connection final : private core::StreamHandler {
 
 Response AdminServer::Impl::handle(std::string_view method, std::string_view target, bool allowed) {
   if (!allowed) return {403, "text/plain; charset=utf-8", "forbidden: this client is not in admin.allow\n"};
-  const std::string_view path = target.substr(0, target.find('?'));
+  const size_t q = target.find('?');
+  const std::string_view path = target.substr(0, q);
+  if (path == "/cache/purge") {
+    if (method != "POST") {
+      Response r{405, "text/plain; charset=utf-8", "method not allowed: POST /cache/purge?url=URL\n"};
+      r.allow = "POST";
+      return r;
+    }
+    const proxy::RuntimePtr rt = opts.runtime ? opts.runtime() : nullptr;
+    PurgeResult p = purge(q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
+                          rt ? rt->cache : nullptr);
+    return {p.status, "application/json", std::move(p.body)};
+  }
   const bool known = path == "/metrics" || path == "/status" || path == "/status.json" || path == "/healthz" ||
                      path == "/ready" || path == "/";
-  if (!known) return {404, "text/plain; charset=utf-8", "not found; try /metrics, /status, /status.json, /healthz or /ready\n"};
+  if (!known) {
+    return {404, "text/plain; charset=utf-8",
+            "not found; try /metrics, /status, /status.json, /healthz, /ready or POST /cache/purge\n"};
+  }
   if (method != "GET" && method != "HEAD") {
     Response r{405, "text/plain; charset=utf-8", "method not allowed\n"};
-    r.allow_header = true;
+    r.allow = "GET, HEAD";
     return r;
   }
   if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};

@@ -329,7 +329,7 @@ void cacheFamilies(Writer& w, const stats::Registry& r, const cache::Store* stor
       {"weir_cache_stores_total", "counter", "Objects stored (fills completed).", st.inserts},
       {"weir_cache_evictions_total", "counter", "Complete objects evicted to make room.", st.evictions},
       {"weir_cache_invalidations_total", "counter",
-       "Objects removed by invalidation (a successful unsafe request to their URI).", st.erased},
+       "Objects removed by invalidation (a successful unsafe request to their URI) or a purge.", st.erased},
       {"weir_cache_fills_abandoned_total", "counter",
        "Fills that ended without storing (not storable, too large, no room, upstream failure, invalidated).",
        st.abandoned},

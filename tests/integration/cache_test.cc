@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -640,6 +641,56 @@ TEST_F(Cache, ClientPreconditionsAreAnsweredFromTheCache) {
   ASSERT_TRUE(second) << c.lastError();
   EXPECT_EQ(second->body, "conditional body");
   EXPECT_EQ(origin_.count("GET /cond"), 1) << "every answer came from the cache";
+}
+
+std::string percentEncode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+// Purge on the admin listener (issue 9): by URL, by prefix and all, each
+// answering {"purged": N}; the next request after it is a miss on every
+// worker. Tags and soft purge answer 501 until they exist.
+TEST_F(Cache, PurgeByUrlPrefixAndAll) {
+  const uint16_t admin = freePort();
+  ASSERT_NO_FATAL_FAILURE(start("", "workers: 2\nadmin:\n  address: 127.0.0.1:" + std::to_string(admin) + "\n"));
+  origin_.setDefault({"Cache-Control: max-age=600\r\n", "purge me"});
+  for (const char* path : {"/p/a", "/p/b", "/p/c?x=1", "/q/d", "/q/e"}) ASSERT_TRUE(has(cacheStatus(get(path)), "stored"));
+  const std::string self = "http://127.0.0.1:" + std::to_string(weir_->port());
+  const std::string purge = "http://127.0.0.1:" + std::to_string(admin) + "/cache/purge?";
+  auto post = [&](const std::string& query) { return curl(purge + query, {"-X", "POST"}); };
+
+  CurlResult one = post("url=" + percentEncode(self + "/p/a"));
+  EXPECT_EQ(one.status, 200) << one.describe();
+  EXPECT_EQ(one.body, "{\"purged\": 1}\n");
+  EXPECT_EQ(one.header("Content-Type").value_or(""), "application/json");
+  EXPECT_EQ(post("url=" + percentEncode(self + "/p/a")).body, "{\"purged\": 0}\n") << "already gone";
+  for (int i = 0; i < 4; ++i) {  // both workers: the next request is a miss whichever serves it
+    if (i == 0) EXPECT_TRUE(has(cacheStatus(get("/p/a")), "fwd=uri-miss"));
+    if (i > 0) EXPECT_TRUE(has(cacheStatus(get("/p/a")), "hit"));
+  }
+  EXPECT_EQ(post("prefix=" + percentEncode(self + "/p/")).body, "{\"purged\": 3}\n") << "/p/a (stored again), /p/b, /p/c?x=1";
+  EXPECT_TRUE(has(cacheStatus(get("/p/c?x=1")), "fwd=uri-miss"));
+  EXPECT_TRUE(has(cacheStatus(get("/q/d")), "hit")) << "outside the prefix";
+  EXPECT_EQ(post("all=1").body, "{\"purged\": 3}\n") << "/p/c?x=1, /q/d, /q/e";
+  EXPECT_TRUE(has(cacheStatus(get("/q/e")), "fwd=uri-miss"));
+
+  EXPECT_EQ(post("").status, 400);
+  EXPECT_EQ(post("url=%2Fnot-absolute").status, 400);
+  EXPECT_EQ(post("tag=news").status, 501);
+  CurlResult get_purge = curl(purge + "all=1");
+  EXPECT_EQ(get_purge.status, 405);
+  EXPECT_EQ(get_purge.header("Allow").value_or(""), "POST");
+  EXPECT_TRUE(has(cacheStatus(get("/q/e")), "hit")) << "a refused purge removed nothing";
 }
 
 // The cache is not part of the configuration snapshot: a reload keeps what

@@ -170,3 +170,31 @@ TEST(CacheStoreTest, ManyKeysAcrossShards) {
 
 }  // namespace
 }  // namespace weir::cache
+
+namespace weir::cache {
+namespace {
+
+// Purge: eraseIf unlinks what the predicate picks, complete or filling, in
+// every shard, and gives their bytes back at once.
+TEST(CacheStoreTest, EraseIfUnlinksWhatMatchesInEveryShard) {
+  auto st = makeStore(4 << 20);
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(cachetest::store(*st, keyFor("/p/" + std::to_string(i)), patternBody(1000, i)).ok());
+    ASSERT_TRUE(cachetest::store(*st, keyFor("/q/" + std::to_string(i)), patternBody(1000, i)).ok());
+  }
+  BeginFill filling = st->beginFill(keyFor("/p/filling"));
+  ASSERT_EQ(filling.kind, BeginFill::Kind::kFill);
+  const std::string prefix = keyFor("/p/").str();
+  const size_t n = st->eraseIf([&](const CacheKey& k) { return k.str().compare(0, prefix.size(), prefix) == 0; });
+  EXPECT_EQ(n, 41u);
+  EXPECT_FALSE(st->lookup(keyFor("/p/7")));
+  EXPECT_TRUE(st->lookup(keyFor("/q/7")));
+  EXPECT_EQ(st->stats().objects, 40u);
+  EXPECT_EQ(st->stats().filling, 0u);
+  EXPECT_EQ(filling.fill.object()->state(), FillState::kAbandoned) << "the purged fill is abandoned";
+  EXPECT_EQ(st->eraseIf([](const CacheKey&) { return true; }), 40u);
+  EXPECT_EQ(st->stats().bytes, 0u);
+}
+
+}  // namespace
+}  // namespace weir::cache

@@ -30,6 +30,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -164,6 +165,12 @@ class Store {
   // abandoned with kErased and its waiters told). False when nothing was
   // stored under the key.
   bool erase(const CacheKey& key);
+  // Purge: unlinks every object, complete or filling, whose key `match`
+  // accepts, shard by shard (each shard's lock held for its own scan only,
+  // so hits on the other shards go on). Returns how many were unlinked.
+  // `match` runs under a shard lock: it must be quick and must not call
+  // into the Store.
+  size_t eraseIf(const std::function<bool(const CacheKey&)>& match);
 
   // A reload's new max_size: each shard's budget becomes max_bytes / shards
   // (the shard count never changes) and shards evict down to it, abandoning

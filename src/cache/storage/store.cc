@@ -190,6 +190,30 @@ bool Store::erase(const CacheKey& key) {
   return true;
 }
 
+size_t Store::eraseIf(const std::function<bool(const CacheKey&)>& match) {
+  size_t count = 0;
+  for (size_t i = 0; i < shard_count_; ++i) {
+    Shard& s = shards_[i];
+    Released released;
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      for (EntryId id = 0; id < s.entries.size(); ++id) {
+        const Entry& e = s.entries[id];
+        if (!e.object || !match(e.object->key())) continue;
+        if (e.filling) {
+          s.abandon(id, AbandonReason::kErased, released);
+        } else {
+          released.dropped.push_back(s.unlink(id, true));
+        }
+        bump(s.counters.erased);
+        ++count;
+      }
+      s.publish();
+    }
+  }
+  return count;
+}
+
 // Reloads are rare: one resize at a time, and stats() waits for it, so that
 // no reader sees shards of the new size against the old max_bytes.
 void Store::resize(uint64_t max_bytes) {

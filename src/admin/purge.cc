@@ -1,0 +1,91 @@
+#include "admin/purge.h"
+
+#include <string>
+
+#include "weir/cache/key.h"
+#include "weir/http/target.h"
+
+namespace weir::admin {
+namespace {
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+PurgeResult error(int status, std::string_view message) {
+  std::string body = "{\"error\": \"";
+  body.append(message);
+  body += "\"}\n";
+  return {status, std::move(body)};
+}
+
+PurgeResult purged(size_t n) { return {200, "{\"purged\": " + std::to_string(n) + "}\n"}; }
+
+// The key string of what a request for `url` is stored under (as the
+// proxy builds it: the path in normal form, the query as sent).
+bool keyOfUrl(std::string_view url, cache::CacheKey& key) {
+  http::SplitTarget split;
+  if (!http::splitTarget(url, false, split) || split.form != http::TargetForm::kAbsolute) return false;
+  std::string path;
+  if (!http::normalizePath(split.rest, path)) return false;
+  key = cache::CacheKey::forRequest("GET", "http", split.authority, path);
+  return true;
+}
+
+}  // namespace
+
+bool queryParam(std::string_view query, std::string_view name, std::string& value) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    const std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    value.clear();
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '+') {
+        value.push_back(' ');
+      } else if (raw[i] == '%') {
+        const int hi = i + 1 < raw.size() ? hexValue(raw[i + 1]) : -1;
+        const int lo = i + 2 < raw.size() ? hexValue(raw[i + 2]) : -1;
+        if (hi < 0 || lo < 0) return false;
+        value.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+      } else {
+        value.push_back(raw[i]);
+      }
+    }
+    return true;
+  }
+  return false;
+}
+
+PurgeResult purge(std::string_view query, cache::Store* store) {
+  std::string value;
+  if (queryParam(query, "tag", value) || queryParam(query, "soft", value)) {
+    return error(501, "purge by tag and soft purge are not supported yet");
+  }
+  if (queryParam(query, "all", value)) {
+    if (value != "1") return error(400, "all takes the value 1");
+    return purged(store ? store->eraseIf([](const cache::CacheKey&) { return true; }) : 0);
+  }
+  const bool by_url = queryParam(query, "url", value);
+  std::string prefix_url;
+  const bool by_prefix = !by_url && queryParam(query, "prefix", prefix_url);
+  if (!by_url && !by_prefix) return error(400, "say what to purge: ?url=URL, ?prefix=URL or ?all=1");
+  cache::CacheKey key;
+  if (!keyOfUrl(by_url ? value : prefix_url, key)) {
+    return error(400, "not an absolute http:// or https:// URL (percent-encode it in the query)");
+  }
+  if (store == nullptr) return purged(0);
+  if (by_url) return purged(store->erase(key) ? 1 : 0);  // one shard, no scan
+  const std::string& prefix = key.str();
+  return purged(
+      store->eraseIf([&prefix](const cache::CacheKey& k) { return k.str().compare(0, prefix.size(), prefix) == 0; }));
+}
+
+}  // namespace weir::admin

@@ -1,0 +1,34 @@
+// Private: POST /cache/purge on the admin listener. Admin thread; the Store
+// is thread-safe.
+//
+//   ?url=URL      the object stored for that absolute URL (http or https;
+//                 percent-encoded in the query), HEAD and GET alike
+//   ?prefix=URL   every object whose URL starts with that one
+//   ?all=1        everything
+// Each answers {"purged": N}, the number of objects removed (complete or
+// being stored). A purge is visible to every worker once it answers: the
+// objects are unlinked from the shared store. Tags and soft purge are not
+// there yet and answer 501.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "weir/cache/store.h"
+
+namespace weir::admin {
+
+struct PurgeResult {
+  int status = 200;
+  std::string body;  // JSON
+};
+
+// `query` is the request target's query (after '?'); `store` null when no
+// route caches (nothing to purge).
+PurgeResult purge(std::string_view query, cache::Store* store);
+
+// The value of `name` in a query string, percent-decoded ('+' is a space);
+// false when absent or badly escaped.
+bool queryParam(std::string_view query, std::string_view name, std::string& value);
+
+}  // namespace weir::admin
