@@ -39,6 +39,7 @@ Token lookupToken(std::string_view name) {
     case 4:
       return among(name,
                    {{"host", Token::kHost}, {"date", Token::kDate}, {"etag", Token::kETag}, {"vary", Token::kVary}});
+    case 5: return is("range", Token::kRange);
     case 6: {
       Token t = is("expect", Token::kExpect);
       return t != Token::kOther ? t : is("pragma", Token::kPragma);

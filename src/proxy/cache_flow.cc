@@ -8,6 +8,7 @@
 #include "proxy/exchange.h"
 #include "weir/cache/policy.h"
 #include "weir/cache/preconditions.h"
+#include "weir/cache/ranges.h"
 #include "weir/http/forward.h"
 #include "weir/proxy/runtime.h"
 
@@ -47,6 +48,7 @@ void CacheFlow::reset(cache::Store* store, stats::Slot* slots) {
   status_ = {};
   detail_.clear();
   raced_ = false;
+  own_extra_.clear();
 }
 
 bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
@@ -98,8 +100,15 @@ bool CacheFlow::serveHit(Exchange& ex, const cache::ObjectPtr& object, int64_t n
   std::string extra = "Age: " + std::to_string(cache::ageFieldValue(age)) + "\r\n";
   statusField(extra);
   const http::RequestHead& req = ex.request();
-  if (cache::hasPreconditions(req)) {  // RFC 9111 4.3.2: the cache answers them itself
-    switch (cache::evaluatePreconditions(req, cache::validatorsOf(object->head(), object->meta().response_time))) {
+  const bool preconditions = cache::hasPreconditions(req);
+  const bool ranged = req.fields.find(http::Token::kRange) >= 0;
+  if (!preconditions && !ranged) {
+    ex.serveStored(*object, extra);
+    return true;
+  }
+  const cache::StoredValidators validators = cache::validatorsOf(object->head(), object->meta().response_time);
+  if (preconditions) {  // RFC 9111 4.3.2: the cache answers them itself
+    switch (cache::evaluatePreconditions(req, validators)) {
       case cache::Precondition::kNotModified:
         ex.serveNotModified(*object, extra);
         return true;
@@ -109,6 +118,18 @@ bool CacheFlow::serveHit(Exchange& ex, const cache::ObjectPtr& object, int64_t n
       case cache::Precondition::kNone:
         break;
     }
+  }
+  const cache::RangeDecision range = cache::decideRange(req, object->meta().status, object->bodySize(), validators);
+  switch (range.answer) {
+    case cache::RangeAnswer::kPartial:
+      ex.serveStoredPart(*object, extra, range.first, range.last);
+      return true;
+    case cache::RangeAnswer::kUnsatisfiable:
+      own_extra_ = "Content-Range: bytes */" + std::to_string(object->bodySize()) + "\r\n";
+      ex.respondError(416, "the range asks for bytes past the stored object's end");
+      return true;
+    case cache::RangeAnswer::kWhole:
+      break;
   }
   ex.serveStored(*object, extra);
   return true;
@@ -357,6 +378,7 @@ void CacheFlow::statusField(std::string& extra) {
 
 void CacheFlow::ownResponse(Exchange&, int, std::string& extra) {
   fill_.abandon();
+  extra += own_extra_;
   statusField(extra);
 }
 

@@ -85,6 +85,7 @@ class CacheFlow final : public ExchangeHooks {
   stats::Slot* slots_ = nullptr;
   stats::CacheResult result_ = stats::CacheResult::kMiss;
   std::string sent_status_;  // the Cache-Status value sent
+  std::string own_extra_;    // fields for weir's own answer (a 416's Content-Range)
 
   // Coalescing (see above); loop thread only, except WaitLink::pending.
   struct WaitLink {

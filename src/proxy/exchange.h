@@ -103,6 +103,9 @@ class Exchange final : private http::BodySink {
   // (RFC 9110 15.4.5), then `extra`, the request ID and Connection; no
   // body. Ends the exchange.
   void serveNotModified(const cache::Object& object, std::string_view extra);
+  // A 206 of bytes [first, last] of a complete stored object, with
+  // Content-Range; the bytes by reference. Ends the exchange.
+  void serveStoredPart(const cache::Object& object, std::string_view extra, uint64_t first, uint64_t last);
   // The same for an object still filling (a coalesced request), in steps:
   // the head (framed by the declared length; else chunked to HTTP/1.1
   // clients and close-delimited to HTTP/1.0), then committed spans as they
@@ -152,7 +155,9 @@ class Exchange final : private http::BodySink {
   bool wantClose() const;
   void applyBackpressure();
   void resetFields();
-  void writeStoredHead(const cache::Object& object, int64_t length, std::string_view extra);
+  // `status_line` (without CRLF) replaces the stored one when not empty.
+  void writeStoredHead(const cache::Object& object, int64_t length, std::string_view extra,
+                       std::string_view status_line = {});
   void addBodyReference(const cache::Chunk* chunk, size_t offset, size_t length);
   void chooseRequestId();
   void logAccess();

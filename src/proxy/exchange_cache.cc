@@ -3,6 +3,7 @@
 // writes.
 #include <event2/buffer.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -33,7 +34,8 @@ bool Exchange::clientBacklogged() const { return client_.stream().outputLength()
 // The stored head, then the framing for a body of `length` bytes (-1:
 // unknown, so chunked for HTTP/1.1 and close-delimited for HTTP/1.0),
 // `extra`, the request ID and Connection. Sets plan_ to match.
-void Exchange::writeStoredHead(const cache::Object& object, int64_t length, std::string_view extra) {
+void Exchange::writeStoredHead(const cache::Object& object, int64_t length, std::string_view extra,
+                               std::string_view status_line) {
   const http::RequestHead& req = client_.request();
   plan_ = {};
   plan_.close = wantClose() || !req.keep_alive;
@@ -41,6 +43,7 @@ void Exchange::writeStoredHead(const cache::Object& object, int64_t length, std:
   const bool bodiless = object.meta().status == 204 || object.meta().status == 304;
   plan_.body = req.method == HTTP_HEAD || bodiless ? http::BodyMode::kNone : http::BodyMode::kAsIs;
   scratch_.assign(object.head());
+  if (!status_line.empty()) scratch_.replace(0, scratch_.find("\r\n"), status_line);
   if (bodiless) {
     // nothing
   } else if (length >= 0) {
@@ -84,6 +87,27 @@ void Exchange::serveStored(const cache::Object& object, std::string_view extra) 
   writeStoredHead(object, static_cast<int64_t>(object.bodySize()), extra);
   if (plan_.body != http::BodyMode::kNone) {
     for (const cache::ChunkRef& ref : object.chunks()) addBodyReference(ref.get(), 0, ref->size());
+  }
+  logAccess();
+  active_ = false;
+  client_.exchangeFinished(plan_.close, false);
+}
+
+void Exchange::serveStoredPart(const cache::Object& object, std::string_view extra, uint64_t first, uint64_t last) {
+  const uint64_t length = last - first + 1;
+  std::string fields = "Content-Range: bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
+                       std::to_string(object.bodySize()) + "\r\n";
+  fields.append(extra);
+  writeStoredHead(object, static_cast<int64_t>(length), fields, "HTTP/1.1 206 Partial Content");
+  status_ = 206;
+  std::vector<cache::ChunkSpan> spans;
+  object.readFrom(first, &spans);
+  uint64_t left = length;
+  for (const cache::ChunkSpan& span : spans) {
+    if (left == 0) break;
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(left, span.length));
+    addBodyReference(span.chunk, span.offset, take);
+    left -= take;
   }
   logAccess();
   active_ = false;

@@ -28,6 +28,7 @@
 #include "weir/cache/http_date.h"
 #include "weir/cache/policy.h"
 #include "weir/cache/preconditions.h"
+#include "weir/cache/ranges.h"
 #include "weir/http/parser.h"
 #include "fuzz_check.h"
 
@@ -131,6 +132,10 @@ void checkPreconditions(const weir::http::RequestHead& req, const weir::http::Re
   if (req.fields.find(http::Token::kIfMatch) < 0 && req.fields.find(http::Token::kIfUnmodifiedSince) < 0) {
     check(p != Precondition::kFailed, "412 without If-Match or If-Unmodified-Since");
   }
+  const uint64_t length = static_cast<uint64_t>(now & 0xffff);
+  const RangeDecision r = decideRange(req, 200, length, v);
+  if (r.answer == RangeAnswer::kPartial) check(r.first <= r.last && r.last < length, "a range outside the object");
+  if (req.fields.find(http::Token::kRange) < 0) check(r.answer == RangeAnswer::kWhole, "a range without Range");
   for (size_t i = 0; i < req.fields.size(); ++i) {
     const std::string_view value = req.fields.value(i);
     if (strongMatch(value, v.etag)) check(weakMatch(value, v.etag), "a strong match that is not a weak one");

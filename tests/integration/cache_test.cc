@@ -693,6 +693,35 @@ TEST_F(Cache, PurgeByUrlPrefixAndAll) {
   EXPECT_TRUE(has(cacheStatus(get("/q/e")), "hit")) << "a refused purge removed nothing";
 }
 
+// Byte ranges (issue 9): one range of a stored object is a 206 from the
+// cache (bytes by reference), a range past its end a 416 with
+// Content-Range: bytes */N, several ranges or a failed If-Range the whole
+// object; the origin is asked once.
+TEST_F(Cache, RangesAreAnsweredFromAStoredObject) {
+  std::string body(40000, 'r');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+  origin_.set("/range", {"Cache-Control: max-age=60\r\nETag: \"r1\"\r\n", body});
+  ASSERT_TRUE(has(cacheStatus(get("/range")), "stored"));
+  CurlResult part = get("/range", {"-H", "Range: bytes=16380-16399"});  // across a chunk boundary
+  EXPECT_EQ(part.status, 206) << part.describe();
+  EXPECT_EQ(part.body, body.substr(16380, 20));
+  EXPECT_EQ(part.header("Content-Range").value_or(""), "bytes 16380-16399/40000") << part.rawHeaders;
+  EXPECT_EQ(part.header("Content-Length").value_or(""), "20");
+  EXPECT_TRUE(has(cacheStatus(part), "hit"));
+  EXPECT_EQ(get("/range", {"-H", "Range: bytes=-5"}).body, body.substr(39995));
+  CurlResult past = get("/range", {"-H", "Range: bytes=40000-"});
+  EXPECT_EQ(past.status, 416) << past.describe();
+  EXPECT_EQ(past.header("Content-Range").value_or(""), "bytes */40000") << past.rawHeaders;
+  CurlResult several = get("/range", {"-H", "Range: bytes=0-1,5-6"});
+  EXPECT_EQ(several.status, 200);
+  EXPECT_TRUE(several.body == body);
+  EXPECT_EQ(get("/range", {"-H", "Range: bytes=0-1", "-H", "If-Range: \"r1\""}).status, 206);
+  CurlResult stale_copy = get("/range", {"-H", "Range: bytes=0-1", "-H", "If-Range: \"old\""});
+  EXPECT_EQ(stale_copy.status, 200);
+  EXPECT_TRUE(stale_copy.body == body);
+  EXPECT_EQ(origin_.count("GET /range"), 1);
+}
+
 // The cache is not part of the configuration snapshot: a reload keeps what
 // it holds (and resizes it); a route the reload takes the cache from
 // simply stops using it.

@@ -40,6 +40,7 @@ constexpr std::pair<const char*, Token> kCachingTokens[] = {
     {"If-Modified-Since", Token::kIfModifiedSince},
     {"IF-UNMODIFIED-SINCE", Token::kIfUnmodifiedSince},
     {"If-Range", Token::kIfRange},
+    {"Range", Token::kRange},
 };
 
 TEST(CachePolicyTokens, CachingFieldsAreInternedCaseInsensitively) {

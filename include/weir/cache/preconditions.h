@@ -34,8 +34,7 @@ enum class Precondition : uint8_t {
 bool hasPreconditions(const http::RequestHead& req);
 
 // RFC 9110 13.2.2 for a GET or HEAD answered from a stored response.
-// If-Range is left alone: weir answers a stored object whole, which a 200
-// to a range request always allows.
+// If-Range belongs to the range decision (ranges.h).
 Precondition evaluatePreconditions(const http::RequestHead& req, const StoredValidators& stored);
 
 // Entity-tag comparison (RFC 9110 8.8.3.2) of two entity-tag values as

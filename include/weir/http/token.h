@@ -3,7 +3,7 @@
 //
 // Two groups. The forwarding tokens (kConnection to kXRealIp) are the fields
 // the framing, hop-by-hop, forwarded-field and '_' look-alike rules act on.
-// The caching tokens after them (kAge to kIfRange) are interned only so the
+// The caching tokens after them (kAge to kRange) are interned only so the
 // cache policy finds its fields without comparing names; no forwarding rule
 // treats them differently from an unknown name. A rule that asks "is this a
 // field weir manages?" asks isForwardingToken(), never `!= kOther`.
@@ -54,6 +54,7 @@ enum class Token : uint8_t {
   kIfModifiedSince,
   kIfUnmodifiedSince,
   kIfRange,
+  kRange,
 };
 
 // One of the tokens the forwarding rules act on (see the top of this file);
