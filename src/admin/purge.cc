@@ -4,6 +4,7 @@
 
 #include "weir/cache/key.h"
 #include "weir/http/target.h"
+#include "weir/http/token.h"
 
 namespace weir::admin {
 namespace {
@@ -31,7 +32,13 @@ bool keyOfUrl(std::string_view url, cache::CacheKey& key) {
   if (!http::splitTarget(url, false, split) || split.form != http::TargetForm::kAbsolute) return false;
   std::string path;
   if (!http::normalizePath(split.rest, path)) return false;
-  key = cache::CacheKey::forRequest("GET", "http", split.authority, path);
+  // The proxy keys every request as http (weir does not terminate TLS yet),
+  // with the Host a client sends: for https, that leaves out :443.
+  std::string_view authority = split.authority;
+  if (url.size() >= 8 && http::equalsIgnoreCase(url.substr(0, 8), "https://") && authority.ends_with(":443")) {
+    authority.remove_suffix(4);
+  }
+  key = cache::CacheKey::forRequest("GET", "http", authority, path);
   return true;
 }
 

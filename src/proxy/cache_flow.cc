@@ -60,6 +60,13 @@ bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
     return false;
   }
   request_cc_ = cache::requestCacheControl(req);
+  // RFC 9111 4.3.2: If-Match and If-Unmodified-Since are not for a cache to
+  // answer: such a request goes to the origin, which decides.
+  if (req.fields.find(http::Token::kIfMatch) >= 0 || req.fields.find(http::Token::kIfUnmodifiedSince) >= 0) {
+    status_.fwd = cache::Fwd::kRequest;
+    result_ = stats::CacheResult::kRequest;
+    return false;
+  }
   const cache::CacheKey key = keyOf(req, req.path);
   const cache::ObjectPtr object = store_->lookup(key);
   const cache::LookupDecision d =
@@ -107,7 +114,10 @@ bool CacheFlow::serveHit(Exchange& ex, const cache::ObjectPtr& object, int64_t n
     return true;
   }
   const cache::StoredValidators validators = cache::validatorsOf(object->head(), object->meta().response_time);
-  if (preconditions) {  // RFC 9111 4.3.2: the cache answers them itself
+  // RFC 9111 4.3.2 (the cache answers them itself) for what a 2xx would
+  // answer; RFC 9110 13.2.1: other statuses ignore preconditions.
+  const int stored_status = object->meta().status;
+  if (preconditions && stored_status >= 200 && stored_status < 300) {
     switch (cache::evaluatePreconditions(req, validators)) {
       case cache::Precondition::kNotModified:
         ex.serveNotModified(*object, extra);

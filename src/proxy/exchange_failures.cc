@@ -172,12 +172,15 @@ void Exchange::answer(int status, bool close, bool linger, unsigned retry_after)
   scratch_.clear();
   http::writeErrorResponse(status, close, scratch_, retry_after, rt_->forward.request_id_header, request_id_.view(),
                            extra);
-  evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
+  const size_t body = http::reasonPhrase(status).size() + 5;  // "404 Not Found\n"
+  // The answer to a HEAD has the head alone (its Content-Length says what a
+  // GET would get): a body would be read as the start of the next response.
+  const bool head_only = client_.request().method == HTTP_HEAD && !client_.request().method_name.empty();
+  evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size() - (head_only ? body : 0));
   status_ = status;
   head_sent_ = true;
-  const size_t body = http::reasonPhrase(status).size() + 5;  // "404 Not Found\n"
   head_bytes_ = scratch_.size() - body;
-  body_bytes_ = body;
+  body_bytes_ = head_only ? 0 : body;
   logAccess();
   active_ = false;
   client_.exchangeFinished(close, linger);

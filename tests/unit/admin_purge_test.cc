@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "cache_test_util.h"
+
 namespace weir::admin {
 namespace {
 
@@ -28,6 +30,23 @@ TEST(AdminPurge, AnswersWithoutAStore) {
   EXPECT_EQ(purge("all=yes", nullptr).status, 400);
   EXPECT_EQ(purge("tag=a", nullptr).status, 501);
   EXPECT_EQ(purge("url=http%3A%2F%2Fh%2Fa&soft=1", nullptr).status, 501);
+}
+
+// The URL's key is the one the proxy stores under: host lower-cased, the
+// scheme's default port dropped (https's too: weir keys every request as
+// http until it terminates TLS), the path in normal form, the query as sent.
+TEST(AdminPurge, UrlsFindTheKeysTheProxyStores) {
+  auto st = cache::cachetest::makeStore(1 << 20);
+  auto put = [&](const std::string& path) {
+    ASSERT_TRUE(cache::cachetest::store(*st, cache::CacheKey::forRequest("GET", "http", "h", path), "x").ok());
+  };
+  put("/a");
+  put("/b/c?q=1");
+  put("/d");
+  EXPECT_EQ(purge("url=http%3A%2F%2FH%3A80%2Fa", st.get()).body, "{\"purged\": 1}\n");
+  EXPECT_EQ(purge("url=https%3A%2F%2Fh%3A443%2Fb%2F.%2Fc%3Fq%3D1", st.get()).body, "{\"purged\": 1}\n");
+  EXPECT_EQ(purge("url=http%3A%2F%2Fh%2Fd%3Fother", st.get()).body, "{\"purged\": 0}\n") << "the query counts";
+  EXPECT_EQ(purge("prefix=http%3A%2F%2Fh%2F", st.get()).body, "{\"purged\": 1}\n");
 }
 
 }  // namespace

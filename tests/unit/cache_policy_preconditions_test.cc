@@ -65,6 +65,9 @@ TEST(CachePolicyPreconditions, IfModifiedSince) {
   EXPECT_EQ(evaluate("If-Modified-Since: Tue, 01 Dec 2026 00:00:00 GMT\r\n"), P::kNotModified);
   EXPECT_EQ(evaluate("If-Modified-Since: Sun, 29 Nov 2026 12:00:00 GMT\r\n"), P::kNone);
   EXPECT_EQ(evaluate("If-Modified-Since: yesterday\r\n"), P::kNone);
+  EXPECT_EQ(evaluate("If-Modified-Since: Tue, 01 Dec 2026 00:00:00 GMT\r\nIf-Modified-Since: Tue, 01 Dec 2026 00:00:00 GMT\r\n"),
+            P::kNone)
+      << "sent twice: ignored";
 }
 
 // RFC 9111 4.3.2: without Last-Modified, the stored Date stands in.

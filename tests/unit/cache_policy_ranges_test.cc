@@ -42,7 +42,8 @@ TEST(CachePolicyRanges, OneRangeIsPartial) {
 TEST(CachePolicyRanges, NothingSatisfiableIs416) {
   EXPECT_EQ(decide("Range: bytes=100-\r\n").answer, A::kUnsatisfiable);
   EXPECT_EQ(decide("Range: bytes=-0\r\n").answer, A::kUnsatisfiable);
-  EXPECT_EQ(decide("Range: bytes=0-\r\n", 0).answer, A::kUnsatisfiable) << "an empty body has no byte 0";
+  EXPECT_EQ(decide("Range: bytes=0-\r\n", 0).answer, A::kWhole) << "an empty body: the whole (empty) 200";
+  EXPECT_EQ(decide("Range: bytes=-5\r\n", 0).answer, A::kWhole);
   EXPECT_EQ(decide("Range: bytes=200-300, 400-\r\n").answer, A::kUnsatisfiable);
 }
 

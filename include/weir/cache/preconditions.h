@@ -1,7 +1,10 @@
-// Preconditions a cache evaluates itself when it answers from a stored
-// response (RFC 9111 4.3.2, RFC 9110 13.1 and 13.2.2): If-Match,
-// If-Unmodified-Since, If-None-Match, If-Modified-Since, in that order, for
-// GET and HEAD. Pure functions; safe from any thread.
+// Preconditions evaluated against a stored response (RFC 9110 13.1 and
+// 13.2.2): If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since,
+// in that order, for GET and HEAD. Pure functions; safe from any thread.
+// The proxy answers only If-None-Match and If-Modified-Since from the cache
+// (RFC 9111 4.3.2: the other two are not a cache's to apply), and only for
+// a stored 2xx (RFC 9110 13.2.1); it sends requests with If-Match or
+// If-Unmodified-Since to the origin.
 #pragma once
 
 #include <cstdint>

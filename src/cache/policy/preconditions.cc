@@ -145,7 +145,13 @@ Precondition evaluatePreconditions(const http::RequestHead& req, const StoredVal
         anyValue(f, http::Token::kIfNoneMatch, [&](std::string_view v) { return listMatches(v, stored.etag, false); });
     return matches ? Precondition::kNotModified : Precondition::kNone;
   }
-  if (int i = f.find(http::Token::kIfModifiedSince); i >= 0) {
+  int ims = -1;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (f.field(i).token != http::Token::kIfModifiedSince) continue;
+    if (ims >= 0) return Precondition::kNone;  // sent twice: not one date, ignored (13.1.3)
+    ims = static_cast<int>(i);
+  }
+  if (int i = ims; i >= 0) {
     const auto since = parseHttpDate(trim(f.value(static_cast<size_t>(i))), stored.date);
     if (since && modified <= *since) return Precondition::kNotModified;
   }

@@ -45,7 +45,9 @@ bool ifRangeHolds(const http::RequestHead& req, const StoredValidators& stored) 
 
 RangeDecision decideRange(const http::RequestHead& req, int status, uint64_t length, const StoredValidators& stored) {
   RangeDecision whole;
-  if (req.method != HTTP_GET || status != 200) return whole;
+  // An empty body has no byte to range over: the whole (empty) 200, as
+  // clients that resume expect.
+  if (req.method != HTTP_GET || status != 200 || length == 0) return whole;
   int found = -1;
   for (size_t i = 0; i < req.fields.size(); ++i) {
     if (req.fields.field(i).token != http::Token::kRange) continue;
