@@ -158,6 +158,7 @@ class Exchange final : private http::BodySink {
   // `status_line` (without CRLF) replaces the stored one when not empty.
   void writeStoredHead(const cache::Object& object, int64_t length, std::string_view extra,
                        std::string_view status_line = {});
+  void endStoredHead(std::string_view extra, int status);
   void addBodyReference(const cache::Chunk* chunk, size_t offset, size_t length);
   void chooseRequestId();
   void logAccess();

@@ -57,19 +57,25 @@ void Exchange::writeStoredHead(const cache::Object& object, int64_t length, std:
       plan_.body = http::BodyMode::kChunkWrap;
     }
   }
+  endStoredHead(extra, object.meta().status);
+}
+
+// The fields every answer from the cache ends with: `extra`, the request
+// ID, Connection; then the head goes out.
+void Exchange::endStoredHead(std::string_view extra, int status) {
   scratch_.append(extra);
   if (!rt_->forward.request_id_header.empty() && !request_id_.view().empty()) {
     scratch_.append(rt_->forward.request_id_header).append(": ").append(request_id_.view()).append("\r\n");
   }
   if (plan_.close) {
     scratch_ += "Connection: close\r\n";
-  } else if (req.isHttp10()) {
+  } else if (client_.request().isHttp10()) {
     scratch_ += "Connection: keep-alive\r\n";
   }
   scratch_ += "\r\n";
   evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
   head_bytes_ = scratch_.size();
-  status_ = object.meta().status;
+  status_ = status;
   head_sent_ = true;
 }
 
@@ -134,20 +140,7 @@ void Exchange::serveNotModified(const cache::Object& object, std::string_view ex
     }
     scratch_.append(line).append("\r\n");
   }
-  scratch_.append(extra);
-  if (!rt_->forward.request_id_header.empty() && !request_id_.view().empty()) {
-    scratch_.append(rt_->forward.request_id_header).append(": ").append(request_id_.view()).append("\r\n");
-  }
-  if (plan_.close) {
-    scratch_ += "Connection: close\r\n";
-  } else if (req.isHttp10()) {
-    scratch_ += "Connection: keep-alive\r\n";
-  }
-  scratch_ += "\r\n";
-  evbuffer_add(client_.stream().output(), scratch_.data(), scratch_.size());
-  head_bytes_ = scratch_.size();
-  status_ = 304;
-  head_sent_ = true;
+  endStoredHead(extra, 304);
   logAccess();
   active_ = false;
   client_.exchangeFinished(plan_.close, false);

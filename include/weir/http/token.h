@@ -76,6 +76,14 @@ inline bool isTokenChar(char c) {
   }
 }
 
+// A field value, or a list element, without the optional whitespace (SP,
+// HTAB) around it (RFC 9110 5.6.3).
+inline std::string_view trimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 // For a name containing '_': the forwarding token it would be with each '_'
 // read as '-' (servers that map fields to CGI/WSGI variables read them the
 // same), so "Content_Length" gives kContentLength. kOther for any other name,

@@ -8,12 +8,6 @@ namespace {
 
 bool isSpace(char c) { return c == ' ' || c == '\t'; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // etagc = "!" / %x23-7E / obs-text (RFC 9110 8.8.3): no DQUOTE, no space or control.
 bool isEtagChar(char c) {
   const auto u = static_cast<unsigned char>(c);
@@ -39,7 +33,7 @@ size_t parseEntityTag(std::string_view s, bool& weak, std::string_view& opaque) 
 
 // A whole field value that is exactly one entity-tag.
 bool oneEntityTag(std::string_view value, bool& weak, std::string_view& opaque) {
-  value = trim(value);
+  value = http::trimOws(value);
   return !value.empty() && parseEntityTag(value, weak, opaque) == value.size();
 }
 
@@ -47,7 +41,7 @@ bool oneEntityTag(std::string_view value, bool& weak, std::string_view& opaque) 
 // names the stored tag, with the given comparison. An empty stored tag
 // matches only "*" (which needs a current representation: there is one).
 bool listMatches(std::string_view list, std::string_view stored, bool strong) {
-  list = trim(list);
+  list = http::trimOws(list);
   if (list == "*") return true;
   bool stored_weak = false;
   std::string_view stored_opaque;
@@ -100,7 +94,7 @@ StoredValidators validatorsOf(std::string_view head, int64_t received) {
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     const http::Token t = http::lookupToken(line.substr(0, colon));
-    const std::string_view value = trim(line.substr(colon + 1));
+    const std::string_view value = http::trimOws(line.substr(colon + 1));
     if (t == http::Token::kETag) {
       v.etag = value;
     } else if (t == http::Token::kLastModified) {
@@ -136,7 +130,7 @@ Precondition evaluatePreconditions(const http::RequestHead& req, const StoredVal
       return Precondition::kFailed;
     }
   } else if (int i = f.find(http::Token::kIfUnmodifiedSince); i >= 0) {
-    const auto since = parseHttpDate(trim(f.value(static_cast<size_t>(i))), stored.date);
+    const auto since = parseHttpDate(http::trimOws(f.value(static_cast<size_t>(i))), stored.date);
     if (since && stored.last_modified && *stored.last_modified > *since) return Precondition::kFailed;
   }
   // 3. If-None-Match (weak comparison), else 4. If-Modified-Since.
@@ -152,7 +146,7 @@ Precondition evaluatePreconditions(const http::RequestHead& req, const StoredVal
     ims = static_cast<int>(i);
   }
   if (int i = ims; i >= 0) {
-    const auto since = parseHttpDate(trim(f.value(static_cast<size_t>(i))), stored.date);
+    const auto since = parseHttpDate(http::trimOws(f.value(static_cast<size_t>(i))), stored.date);
     if (since && modified <= *since) return Precondition::kNotModified;
   }
   return Precondition::kNone;

@@ -10,14 +10,6 @@
 namespace weir::cache {
 namespace {
 
-bool isSpace(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // 1*DIGIT, saturating: false when empty or not all digits.
 bool parseNumber(std::string_view s, uint64_t& out) {
   if (s.empty()) return false;
@@ -35,7 +27,7 @@ bool parseNumber(std::string_view s, uint64_t& out) {
 bool ifRangeHolds(const http::RequestHead& req, const StoredValidators& stored) {
   const int i = req.fields.find(http::Token::kIfRange);
   if (i < 0) return true;
-  const std::string_view value = trim(req.fields.value(static_cast<size_t>(i)));
+  const std::string_view value = http::trimOws(req.fields.value(static_cast<size_t>(i)));
   if (!value.empty() && (value.front() == '"' || value.starts_with("W/"))) return strongMatch(value, stored.etag);
   const auto date = parseHttpDate(value, stored.date);
   return date && stored.last_modified && *date == *stored.last_modified;
@@ -55,22 +47,22 @@ RangeDecision decideRange(const http::RequestHead& req, int status, uint64_t len
     found = static_cast<int>(i);
   }
   if (found < 0) return whole;
-  std::string_view spec = trim(req.fields.value(static_cast<size_t>(found)));
+  std::string_view spec = http::trimOws(req.fields.value(static_cast<size_t>(found)));
   const size_t eq = spec.find('=');
-  if (eq == std::string_view::npos || !http::equalsIgnoreCase(trim(spec.substr(0, eq)), "bytes")) return whole;
+  if (eq == std::string_view::npos || !http::equalsIgnoreCase(http::trimOws(spec.substr(0, eq)), "bytes")) return whole;
   spec.remove_prefix(eq + 1);
   // ranges-specifier: 1#range-spec. Count them; keep the one satisfiable.
   size_t specs = 0, satisfiable = 0;
   RangeDecision partial{RangeAnswer::kPartial, 0, 0};
   while (!spec.empty()) {
     const size_t comma = spec.find(',');
-    const std::string_view one = trim(spec.substr(0, comma));
+    const std::string_view one = http::trimOws(spec.substr(0, comma));
     spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
     if (one.empty()) continue;  // list syntax allows empty elements
     ++specs;
     const size_t dash = one.find('-');
     if (dash == std::string_view::npos) return whole;
-    const std::string_view a = trim(one.substr(0, dash)), b = trim(one.substr(dash + 1));
+    const std::string_view a = http::trimOws(one.substr(0, dash)), b = http::trimOws(one.substr(dash + 1));
     uint64_t first = 0, last = 0;
     if (a.empty()) {  // suffix-range: the last b bytes
       if (!parseNumber(b, last)) return whole;
