@@ -73,26 +73,36 @@ bool queryParam(std::string_view query, std::string_view name, std::string& valu
 
 PurgeResult purge(std::string_view query, cache::Store* store) {
   std::string value;
-  if (queryParam(query, "tag", value) || queryParam(query, "soft", value)) {
-    return error(501, "purge by tag and soft purge are not supported yet");
+  bool soft = false;
+  if (queryParam(query, "soft", value)) {
+    if (value != "1" && value != "0") return error(400, "soft takes the value 1 (or 0)");
+    soft = value == "1";
+  }
+  if (queryParam(query, "tag", value)) {
+    if (value.empty()) return error(400, "tag needs a value");
+    return purged(store ? store->purgeTag(value, soft) : 0);
   }
   if (queryParam(query, "all", value)) {
     if (value != "1") return error(400, "all takes the value 1");
-    return purged(store ? store->eraseIf([](const cache::CacheKey&) { return true; }) : 0);
+    if (store == nullptr) return purged(0);
+    auto any = [](const cache::CacheKey&) { return true; };
+    return purged(soft ? store->markStaleIf(any) : store->eraseIf(any));
   }
   const bool by_url = queryParam(query, "url", value);
   std::string prefix_url;
   const bool by_prefix = !by_url && queryParam(query, "prefix", prefix_url);
-  if (!by_url && !by_prefix) return error(400, "say what to purge: ?url=URL, ?prefix=URL or ?all=1");
+  if (!by_url && !by_prefix) return error(400, "say what to purge: ?url=URL, ?prefix=URL, ?tag=TAG or ?all=1");
   cache::CacheKey key;
   if (!keyOfUrl(by_url ? value : prefix_url, key)) {
     return error(400, "not an absolute http:// or https:// URL (percent-encode it in the query)");
   }
   if (store == nullptr) return purged(0);
-  if (by_url) return purged(store->erase(key) ? 1 : 0);  // one shard, no scan
+  if (by_url) {  // one shard, no scan
+    return purged((soft ? store->markStale(key) : store->erase(key)) ? 1 : 0);
+  }
   const std::string& prefix = key.str();
-  return purged(
-      store->eraseIf([&prefix](const cache::CacheKey& k) { return k.str().compare(0, prefix.size(), prefix) == 0; }));
+  auto under = [&prefix](const cache::CacheKey& k) { return k.str().compare(0, prefix.size(), prefix) == 0; };
+  return purged(soft ? store->markStaleIf(under) : store->eraseIf(under));
 }
 
 }  // namespace weir::admin

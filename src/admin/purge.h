@@ -4,11 +4,15 @@
 //   ?url=URL      the object stored for that absolute URL (http or https;
 //                 percent-encoded in the query), HEAD and GET alike
 //   ?prefix=URL   every object whose URL starts with that one
+//   ?tag=TAG      every object the origin tagged TAG (cache.tag_headers),
+//                 through the store's tag index, without a scan
 //   ?all=1        everything
-// Each answers {"purged": N}, the number of objects removed (complete or
-// being stored). A purge is visible to every worker once it answers: the
-// objects are unlinked from the shared store. Tags and soft purge are not
-// there yet and answer 501.
+//   &soft=1       with any of them: mark stale instead of removing, so the
+//                 next request revalidates and the object can still be
+//                 served stale (stale-if-error) if the origin fails
+// Each answers {"purged": N}, the number of objects removed or marked
+// (complete or being stored). A purge is visible to every worker once it
+// answers: the objects are unlinked from (or marked in) the shared store.
 #pragma once
 
 #include <string>

@@ -89,6 +89,7 @@ const char* toString(AbandonReason reason) {
     case AbandonReason::kErased: return "erased";
     case AbandonReason::kResized: return "resized";
     case AbandonReason::kReplaced: return "replaced";
+    case AbandonReason::kRestored: return "restored";
   }
   return "?";
 }

@@ -1,9 +1,11 @@
 // Parsers for the cache section and routes[].cache. The sizes are checked
 // against each other here, so that a cache that could hold nothing, or an
 // object limit above the whole cache, is a load error with its position.
+#include <algorithm>
 #include <bit>
 
 #include "config/sections.h"
+#include "weir/http/token.h"
 
 namespace weir::config::detail {
 namespace {
@@ -19,11 +21,25 @@ unsigned readShards(const Item& item) {
   return static_cast<unsigned>(n);
 }
 
+// A list of field names ([] turns tags off).
+std::vector<std::string> readFieldNames(const Item& item) {
+  if (!item.node.IsSequence()) item.fail("expected a list of header names, such as [Surrogate-Key, Cache-Tag]");
+  std::vector<std::string> out;
+  for (const Item& entry : listItems(item)) {
+    std::string name = entry.node.IsScalar() ? readString(entry) : std::string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), http::isTokenChar)) {
+      entry.fail("expected a header name (letters, digits and !#$%&'*+-.^_`|~)");
+    }
+    out.push_back(std::move(name));
+  }
+  return out;
+}
+
 }  // namespace
 
 CacheConfig parseCache(const Item& item) {
   MapReader map(item, {"max_size", "max_object_size", "eviction", "shards", "lock_timeout", "heuristic_fraction",
-                       "heuristic_max"});
+                       "heuristic_max", "tag_headers"});
   CacheConfig out;
   out.configured = true;
   std::optional<Item> max_size = map.get("max_size");
@@ -46,6 +62,7 @@ CacheConfig parseCache(const Item& item) {
   if (auto v = map.get("lock_timeout")) out.lock_timeout = readDuration(*v);
   if (auto v = map.get("heuristic_fraction")) out.heuristic_fraction = readNumber(*v, 0.0, 1.0);
   if (auto v = map.get("heuristic_max")) out.heuristic_max = readDuration(*v);
+  if (auto v = map.get("tag_headers")) out.tag_headers = readFieldNames(*v);
   return out;
 }
 
@@ -54,11 +71,15 @@ void parseRouteCache(const Item& item, RouteConfig& route) {
     route.cache = readBool(item);
     return;
   }
-  if (!item.node.IsMap()) item.fail("expected true, false, or a map with enabled and store_set_cookie");
-  MapReader map(item, {"enabled", "store_set_cookie"});
+  if (!item.node.IsMap()) {
+    item.fail("expected true, false, or a map with enabled, store_set_cookie, stale_if_error, stale_while_revalidate");
+  }
+  MapReader map(item, {"enabled", "store_set_cookie", "stale_if_error", "stale_while_revalidate"});
   route.cache = true;
   if (auto v = map.get("enabled")) route.cache = readBool(*v);
   if (auto v = map.get("store_set_cookie")) route.cache_store_set_cookie = readBool(*v);
+  if (auto v = map.get("stale_if_error")) route.cache_stale_if_error = readDuration(*v);
+  if (auto v = map.get("stale_while_revalidate")) route.cache_stale_while_revalidate = readDuration(*v);
 }
 
 }  // namespace weir::config::detail

@@ -144,7 +144,8 @@ struct ClientSent {
 
 // Copies the request's end-to-end fields, leaving out what weir writes or
 // never forwards.
-ClientSent copyRequestFields(const RequestHead& req, const ForwardOptions& opts, bool trusted, std::string& out) {
+ClientSent copyRequestFields(const RequestHead& req, const ForwardOptions& opts, bool trusted, bool cache_refetch,
+                             std::string& out) {
   const HeaderBlock& f = req.fields;
   ConnectionOptions connection(f);
   ClientSent sent;
@@ -176,6 +177,12 @@ ClientSent copyRequestFields(const RequestHead& req, const ForwardOptions& opts,
       case Token::kVia:
         if (opts.via) continue;
         break;
+      case Token::kIfNoneMatch:
+      case Token::kIfModifiedSince:
+      case Token::kIfRange:
+      case Token::kRange:
+        if (cache_refetch) continue;
+        [[fallthrough]];
       default:
         // The request-ID name is never a forwarding token (the config
         // refuses those), but it may be a caching one.
@@ -212,7 +219,7 @@ void writeRequestHead(const RequestHead& req, const ForwardOptions& opts, const 
 
   const HeaderBlock& f = req.fields;
   const bool trusted = ctx.trusted_client;
-  const ClientSent sent = copyRequestFields(req, opts, trusted, out);
+  const ClientSent sent = copyRequestFields(req, opts, trusted, ctx.cache_refetch, out);
   // HTTP/1.1 requires Host; an HTTP/1.0 client may have sent none.
   if (req.absolute_form || !sent.host) appendField(out, "Host", req.authority);
   if (req.has_content_length) {
@@ -240,6 +247,7 @@ void writeRequestHead(const RequestHead& req, const ForwardOptions& opts, const 
     out.append("Connection: upgrade\r\n");
     appendUpgradeWithoutH2c(out, f);
   }
+  out.append(ctx.cache_fields);
   out.append("\r\n", 2);
 }
 

@@ -2,6 +2,7 @@
 
 #include <llhttp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -9,7 +10,9 @@
 #include "weir/cache/policy.h"
 #include "weir/cache/preconditions.h"
 #include "weir/cache/ranges.h"
+#include "weir/cache/stale.h"
 #include "weir/http/forward.h"
+#include "weir/http/parser.h"
 #include "weir/proxy/runtime.h"
 
 namespace weir::proxy {
@@ -28,6 +31,77 @@ cache::ReuseLimits limitsOf(const cache::ObjectMeta& m) {
 
 int64_t ageOf(const cache::ObjectMeta& m, int64_t now) {
   return cache::currentAge(m.corrected_initial_age, m.response_time, now);
+}
+
+// A soft purge makes an object stale from then on (staleness counts from 0).
+int64_t lifetimeOf(const cache::Object& o, int64_t age) {
+  const int64_t life = o.meta().freshness_lifetime;
+  return o.markedStale() ? std::min(life, age) : life;
+}
+
+int64_t secondsOf(config::Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
+
+// How long a background revalidation may run before another may start
+// for the same object (one that failed leaves the object as it was).
+constexpr int64_t kRefreshRetrySeconds = 10;
+
+// The conditional fields that revalidate `o` (RFC 9111 4.3.1): its ETag as
+// If-None-Match and its Last-Modified as If-Modified-Since; "" without
+// validators.
+std::string validatorFields(const cache::Object& o) {
+  const cache::StoredValidators v = cache::validatorsOf(o.head(), o.meta().response_time);
+  std::string out;
+  if (!v.etag.empty()) out.append("If-None-Match: ").append(v.etag).append("\r\n");
+  if (v.last_modified) {
+    out.append("If-Modified-Since: ");
+    cache::appendHttpDate(*v.last_modified, out);
+    out.append("\r\n");
+  }
+  return out;
+}
+
+// The request a background revalidation sends for `req`: a GET of the same
+// target with the client's end-to-end fields, but none of its validators,
+// ranges, cache directives, framing or request ID.
+std::string backgroundRequest(const http::RequestHead& req, std::string_view request_id_header) {
+  std::string out = "GET " + req.path + " HTTP/1.1\r\nHost: " + req.authority + "\r\n";
+  const http::HeaderBlock& f = req.fields;
+  for (size_t i = 0; i < f.size(); ++i) {
+    switch (f.field(i).token) {
+      case http::Token::kHost:
+      case http::Token::kConnection:
+      case http::Token::kKeepAlive:
+      case http::Token::kTE:
+      case http::Token::kUpgrade:
+      case http::Token::kTransferEncoding:
+      case http::Token::kContentLength:
+      case http::Token::kExpect:
+      case http::Token::kCacheControl:
+      case http::Token::kPragma:
+      case http::Token::kIfMatch:
+      case http::Token::kIfNoneMatch:
+      case http::Token::kIfModifiedSince:
+      case http::Token::kIfUnmodifiedSince:
+      case http::Token::kIfRange:
+      case http::Token::kRange:
+        continue;
+      default:
+        break;
+    }
+    if (!request_id_header.empty() && http::equalsIgnoreCase(f.name(i), request_id_header)) continue;
+    out.append(f.name(i)).append(": ").append(f.value(i)).append("\r\n");
+  }
+  out += "Connection: close\r\n\r\n";
+  return out;
+}
+
+// Reads a stored head (as writeStoredResponseHead makes it) back into a
+// ResponseHead, for the policy functions. False when it does not parse.
+bool parseStoredHead(const std::string& head, http::Parser& parser) {
+  parser.setNoBodyExpected(true);
+  const std::string whole = head + "\r\n";
+  const http::Parser::Step step = parser.execute(whole.data(), whole.size());
+  return (step.flags & http::Parser::kHeadComplete) != 0 && (step.flags & http::Parser::kError) == 0;
 }
 
 }  // namespace
@@ -49,6 +123,9 @@ void CacheFlow::reset(cache::Store* store, stats::Slot* slots) {
   detail_.clear();
   raced_ = false;
   own_extra_.clear();
+  stale_.reset();
+  validators_.clear();
+  refetch_ = false;
 }
 
 bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
@@ -69,9 +146,10 @@ bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
   }
   const cache::CacheKey key = keyOf(req, req.path);
   const cache::ObjectPtr object = store_->lookup(key);
+  int64_t age = 0;
+  if (object) age = ageOf(object->meta(), now);
   const cache::LookupDecision d =
-      object ? cache::decideLookup(request_cc_, false, ageOf(object->meta(), now), object->meta().freshness_lifetime,
-                                   limitsOf(object->meta()))
+      object ? cache::decideLookup(request_cc_, false, age, lifetimeOf(*object, age), limitsOf(object->meta()))
              : cache::decideMiss(request_cc_);
   status_.fwd = cache::fwdFor(d);
   switch (d) {
@@ -93,6 +171,10 @@ bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
       result_ = d == cache::LookupDecision::kOriginStale     ? stats::CacheResult::kStale
                 : d == cache::LookupDecision::kOriginRequest ? stats::CacheResult::kRequest
                                                              : stats::CacheResult::kMiss;
+      if (d == cache::LookupDecision::kOriginStale && !ex.background() && whileRevalidating(ex, object, now, true)) {
+        return true;
+      }
+      if (object) stale_ = object;  // served in place of a failed fetch, when allowed
       // A HEAD has no body to store; its GET fills the entry.
       if (req.method == HTTP_GET) return startFill(ex, key, d != cache::LookupDecision::kOriginMiss);
       return false;
@@ -101,11 +183,19 @@ bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
 }
 
 bool CacheFlow::serveHit(Exchange& ex, const cache::ObjectPtr& object, int64_t now) {
-  const int64_t age = ageOf(object->meta(), now);
   status_.hit = true;
-  status_.ttl = object->meta().freshness_lifetime - age;
+  return serveObject(ex, object, now);
+}
+
+bool CacheFlow::serveObject(Exchange& ex, const cache::ObjectPtr& object, int64_t now) {
+  const int64_t age = ageOf(object->meta(), now);
+  status_.ttl = lifetimeOf(*object, age) - age;
   std::string extra = "Age: " + std::to_string(cache::ageFieldValue(age)) + "\r\n";
   statusField(extra);
+  if (ex.background()) {  // weir's own revalidation: nobody reads the body
+    ex.serveNotModified(*object, extra);
+    return true;
+  }
   const http::RequestHead& req = ex.request();
   const bool preconditions = cache::hasPreconditions(req);
   const bool ranged = req.fields.find(http::Token::kRange) >= 0;
@@ -153,16 +243,37 @@ bool CacheFlow::startFill(Exchange& ex, const cache::CacheKey& key, bool replace
   switch (begin.kind) {
     case cache::BeginFill::Kind::kFill:
       fill_ = std::move(begin.fill);
+      if (cache::ObjectPtr previous = fill_.previous()) {
+        // A stale object refetched: revalidated when it has validators.
+        stale_ = std::move(previous);
+        refetch_ = true;
+        validators_ = validatorFields(*stale_);
+      }
       return false;
-    case cache::BeginFill::Kind::kWait:
+    case cache::BeginFill::Kind::kWait: {
+      if (ex.background()) {  // another request fetches it already
+        ex.respondError(409, "the object is being fetched already");
+        return true;
+      }
       if (ex.request().hasBody()) {
         status_.collapsed = false;
         return false;
       }
+      // A revalidation in progress: its stale object may go out at once
+      // (stale-while-revalidate), or when the revalidation fails.
+      if (cache::ObjectPtr previous = begin.object->previous()) {
+        if (whileRevalidating(ex, previous, ex.nowSeconds(), false)) return true;
+        stale_ = std::move(previous);
+      }
       return wait(ex, std::move(begin.object));
-    case cache::BeginFill::Kind::kHit:  // stored since the lookup (a waiter's second try): serve it
+    }
+    case cache::BeginFill::Kind::kHit: {  // stored since the lookup (a waiter's second try)
+      const int64_t now = ex.nowSeconds();
+      const int64_t age = ageOf(begin.object->meta(), now);
+      if (!cache::isFresh(lifetimeOf(*begin.object, age), age)) return false;  // put back stale: fetch, do not store
       result_ = stats::CacheResult::kHit;
-      return serveHit(ex, begin.object, ex.nowSeconds());
+      return serveHit(ex, begin.object, now);
+    }
     case cache::BeginFill::Kind::kRefused:
       countRefusal(begin.refusal == cache::Refusal::kCollision ? stats::kCacheCollision
                    : begin.refusal == cache::Refusal::kTooLarge ? stats::kCacheTooLarge
@@ -271,6 +382,19 @@ void CacheFlow::clientWritable(Exchange&) {
 // that the waiters do not all go to the origin.
 void CacheFlow::release(cache::AbandonReason reason) {
   stopWaiting();
+  if (reason == cache::AbandonReason::kRestored) {
+    // The revalidation failed and put the stale object back: served if
+    // allowed, else fetched for this request alone (it is not storable
+    // from here: the stale object is under the key again).
+    if (ifErrorAllowed(*ex_, ex_->nowSeconds())) {
+      serveStale(*ex_, 0, "stale-if-error");
+      return;
+    }
+    status_.collapsed = false;
+    countWait(stats::CacheWait::kReleased);
+    ex_->fetch();
+    return;
+  }
   const bool refill = !raced_ && reason != cache::AbandonReason::kNotStorable &&
                       reason != cache::AbandonReason::kTooLarge && reason != cache::AbandonReason::kNoSpace;
   status_.collapsed = false;
@@ -291,6 +415,11 @@ void CacheFlow::onLockTimeout(evutil_socket_t, short, void* arg) {
   }
   self->raced_ = true;  // the filler is still there: do not queue behind it again
   self->countWait(stats::CacheWait::kTimedOut);
+  if (self->ifErrorAllowed(*self->ex_, self->ex_->nowSeconds())) {  // the revalidation is too slow: an error
+    self->stopWaiting();
+    self->serveStale(*self->ex_, 0, "stale-if-error");
+    return;
+  }
   self->release(cache::AbandonReason::kNone);
 }
 
@@ -321,7 +450,11 @@ void CacheFlow::decideStore(Exchange& ex, const http::ResponseHead& resp, int64_
   if (!decision.ok()) {
     detail_ = cache::refusalName(decision.refusal);
     countRefusal(static_cast<size_t>(decision.refusal) - 1);
-    fill_.abandon(cache::AbandonReason::kNotStorable);  // waiters fetch for themselves at once
+    // An error answer does not replace a stale object (it stays, for
+    // stale-if-error and the next revalidation); waiters fetch for
+    // themselves at once either way.
+    if (resp.status >= 500 && fill_.restore()) return;
+    fill_.abandon(cache::AbandonReason::kNotStorable);
     return;
   }
   cache::FreshnessOptions fresh;
@@ -341,9 +474,11 @@ void CacheFlow::decideStore(Exchange& ex, const http::ResponseHead& resp, int64_
   if (cc.no_cache) meta.flags |= cache::ObjectMeta::kNoCache;
   if (cc.must_revalidate) meta.flags |= cache::ObjectMeta::kMustRevalidate;
   if (cc.proxy_revalidate || cc.s_maxage.present) meta.flags |= cache::ObjectMeta::kProxyRevalidate;
+  if (cc.stale_while_revalidate.present) meta.stale_while_revalidate = cc.stale_while_revalidate.seconds;
+  if (cc.stale_if_error.present) meta.stale_if_error = cc.stale_if_error.seconds;
   std::string head;
   http::writeStoredResponseHead(resp, ex.runtime().forward, head);
-  if (auto st = fill_.setHead(std::move(head), meta); !st) {
+  if (auto st = fill_.setHead(std::move(head), meta, cache::responseTags(resp, config.cache.tag_headers)); !st) {
     detail_ = cache::toString(fill_.failure());
     countFillFailure(fill_.failure());
     return;
@@ -367,9 +502,122 @@ void CacheFlow::responseEnd(Exchange&, bool complete) {
   }
 }
 
-bool CacheFlow::upstreamFailed(Exchange&, int) {
-  fill_.abandon();
+// The fetch failed before a response (connect, reset, timeout, no server
+// up): the stale object, when there is one and it may go out stale.
+bool CacheFlow::upstreamFailed(Exchange& ex, int) {
+  endFill(0);
+  if (!ifErrorAllowed(ex, ex.nowSeconds())) return false;
+  return serveStale(ex, 0, "stale-if-error");
+}
+
+// A fill that did not get a response to store: the stale object it would
+// have replaced goes back (waiters hear kRestored); otherwise abandoned.
+void CacheFlow::endFill(int) {
+  if (!fill_.active()) return;
+  if (!fill_.restore()) fill_.abandon();
+}
+
+bool CacheFlow::upstreamRequest(Exchange&, std::string_view& fields) {
+  if (!refetch_) return false;
+  fields = validators_;
+  return true;
+}
+
+// Before the upstream's head goes anywhere: a 304 to the cache's own
+// validators freshens the stale object and the client is answered from it;
+// an error status in place of a stale object is replaced by that object
+// when stale-if-error allows.
+bool CacheFlow::answerInstead(Exchange& ex, const http::ResponseHead& resp) {
+  if (!stale_) return false;
+  const int64_t now = ex.nowSeconds();
+  if (resp.status == 304 && fill_.active() && !validators_.empty()) return refreshed(ex, resp, now);
+  if (cache::isStaleIfErrorStatus(resp.status) && ifErrorAllowed(ex, now)) {
+    endFill(resp.status);
+    return serveStale(ex, resp.status, "stale-if-error");
+  }
   return false;
+}
+
+// RFC 9111 4.3.4: the stored head updated with the 304's fields, new
+// freshness from the result, the body kept (shared, not copied).
+bool CacheFlow::refreshed(Exchange& ex, const http::ResponseHead& resp, int64_t now) {
+  const config::Config& config = *ex.runtime().config;
+  std::string update;
+  http::writeStoredResponseHead(resp, ex.runtime().forward, update);
+  std::string head = cache::updateStoredHead(stale_->head(), update);
+  http::Parser parser(http::Parser::Kind::kResponse, ex.runtime().response_limits);
+  cache::ObjectPtr object = fill_.object();
+  if (parseStoredHead(head, parser)) {
+    const http::ResponseHead& merged = parser.response();
+    const cache::CacheControl cc = cache::responseCacheControl(merged);
+    cache::FreshnessOptions fresh;
+    fresh.response_time = now;
+    fresh.heuristic_percent = static_cast<int>(config.cache.heuristic_fraction * 100 + 0.5);
+    fresh.heuristic_max = std::chrono::duration_cast<std::chrono::seconds>(config.cache.heuristic_max).count();
+    cache::ObjectMeta meta = stale_->meta();
+    meta.request_time = request_time_;
+    meta.response_time = now;
+    meta.corrected_initial_age = cache::correctedInitialAge(cache::ageInputs(resp, request_time_, now));
+    meta.freshness_lifetime = cache::freshnessLifetime(merged, cc, fresh).seconds;
+    meta.flags = 0;
+    if (cc.no_cache) meta.flags |= cache::ObjectMeta::kNoCache;
+    if (cc.must_revalidate) meta.flags |= cache::ObjectMeta::kMustRevalidate;
+    if (cc.proxy_revalidate || cc.s_maxage.present) meta.flags |= cache::ObjectMeta::kProxyRevalidate;
+    meta.stale_while_revalidate = cc.stale_while_revalidate.present ? cc.stale_while_revalidate.seconds : -1;
+    meta.stale_if_error = cc.stale_if_error.present ? cc.stale_if_error.seconds : -1;
+    if (!fill_.refresh(std::move(head), meta, cache::responseTags(merged, config.cache.tag_headers))) {
+      object = stale_;  // no room for the new head: the validated body as it was
+    }
+  } else {
+    endFill(0);
+    object = stale_;
+  }
+  ex.dropUpstream();
+  status_.hit = false;
+  status_.fwd = cache::Fwd::kStale;
+  status_.fwd_status = 304;
+  result_ = stats::CacheResult::kRevalidated;
+  return serveObject(ex, object, now);
+}
+
+bool CacheFlow::ifErrorAllowed(Exchange& ex, int64_t now) const {
+  if (!stale_) return false;
+  const cache::ObjectMeta& m = stale_->meta();
+  const int64_t age = ageOf(m, now);
+  const int64_t request_window = request_cc_.stale_if_error.present ? request_cc_.stale_if_error.seconds : -1;
+  return cache::mayServeIfError(age - lifetimeOf(*stale_, age), m.stale_if_error, request_window,
+                                secondsOf(ex.route().cache_stale_if_error), limitsOf(m));
+}
+
+// stale-while-revalidate: `object` goes out now. With `start_background`,
+// this request also starts the revalidation (once per object, see
+// Object::claimRefresh); false when it could not, so the request
+// revalidates in the foreground instead.
+bool CacheFlow::whileRevalidating(Exchange& ex, const cache::ObjectPtr& object, int64_t now, bool start_background) {
+  if (!object) return false;
+  const cache::ObjectMeta& m = object->meta();
+  const int64_t age = ageOf(m, now);
+  const int64_t window =
+      m.stale_while_revalidate >= 0 ? m.stale_while_revalidate : secondsOf(ex.route().cache_stale_while_revalidate);
+  if (!cache::mayServeWhileRevalidating(age - lifetimeOf(*object, age), window, limitsOf(m))) return false;
+  if (start_background && object->claimRefresh(now, kRefreshRetrySeconds) &&
+      !ex.startBackground(backgroundRequest(ex.request(), ex.runtime().forward.request_id_header))) {
+    return false;
+  }
+  stale_ = object;
+  return serveStale(ex, 0, "stale-while-revalidate");
+}
+
+bool CacheFlow::serveStale(Exchange& ex, int fwd_status, std::string_view detail) {
+  ex.dropUpstream();
+  status_.hit = false;
+  status_.fwd = cache::Fwd::kStale;
+  status_.fwd_status = fwd_status;
+  status_.collapsed.reset();
+  detail_ = detail;
+  result_ = stats::CacheResult::kStaleServed;
+  const cache::ObjectPtr object = stale_;
+  return serveObject(ex, object, ex.nowSeconds());
 }
 
 // RFC 9111 4.4: a non-error answer to an unsafe method invalidates the
@@ -387,7 +635,7 @@ void CacheFlow::statusField(std::string& extra) {
 }
 
 void CacheFlow::ownResponse(Exchange&, int, std::string& extra) {
-  fill_.abandon();
+  endFill(0);
   extra += own_extra_;
   statusField(extra);
 }

@@ -55,12 +55,24 @@ class CacheFlow final : public ExchangeHooks {
   void responseBody(Exchange& ex, const char* data, size_t len) override;
   void responseEnd(Exchange& ex, bool complete) override;
   bool upstreamFailed(Exchange& ex, int status) override;
+  bool upstreamRequest(Exchange& ex, std::string_view& fields) override;
+  bool answerInstead(Exchange& ex, const http::ResponseHead& resp) override;
   void ownResponse(Exchange& ex, int status, std::string& extra) override;
   void clientWritable(Exchange& ex) override;
   bool continueWithoutClient(Exchange& ex) override;
 
  private:
+  // Answers from `object` (a hit, a refreshed or a stale object): Age,
+  // Cache-Status as status_ says, the client's preconditions and Range.
+  bool serveObject(Exchange& ex, const cache::ObjectPtr& object, int64_t now);
   bool serveHit(Exchange& ex, const cache::ObjectPtr& object, int64_t now);
+  // Stale objects (RFC 5861): at once while a revalidation runs, and in
+  // place of a failed fetch.
+  bool whileRevalidating(Exchange& ex, const cache::ObjectPtr& object, int64_t now, bool start_background);
+  bool ifErrorAllowed(Exchange& ex, int64_t now) const;
+  bool serveStale(Exchange& ex, int fwd_status, std::string_view detail);
+  bool refreshed(Exchange& ex, const http::ResponseHead& resp, int64_t now);
+  void endFill(int status);
   // True when the exchange is handled (it waits for another fill).
   bool startFill(Exchange& ex, const cache::CacheKey& key, bool replace);
   bool wait(Exchange& ex, cache::ObjectPtr object);
@@ -86,6 +98,11 @@ class CacheFlow final : public ExchangeHooks {
   stats::CacheResult result_ = stats::CacheResult::kMiss;
   std::string sent_status_;  // the Cache-Status value sent
   std::string own_extra_;    // fields for weir's own answer (a 416's Content-Range)
+  // The stale object this request may be answered with if its fetch fails
+  // (the fill's previous object, or the one a waited-for fill revalidates).
+  cache::ObjectPtr stale_;
+  std::string validators_;   // the conditional fields sent to revalidate stale_ ("" for none)
+  bool refetch_ = false;     // the upstream request refetches stale_ (see upstreamRequest)
 
   // Coalescing (see above); loop thread only, except WaitLink::pending.
   struct WaitLink {

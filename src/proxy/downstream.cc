@@ -52,6 +52,24 @@ Downstream::Downstream(ProxyWorker& owner, int fd, const sockaddr* peer, socklen
   client_.attach(fd);
 }
 
+Downstream::Downstream(ProxyWorker& owner, int fd, uint64_t listener, std::string_view for_address)
+    : owner_(owner),
+      snapshot_(owner.snapshot()),
+      rt_(snapshot_->runtime.get()),
+      listener_(listener),
+      client_(owner.base(), this),
+      client_addr_(for_address),
+      background_(true),
+      parser_(Parser::Kind::kRequest, rt_->request_limits),
+      exchange_(*this),
+      timer_(owner.base(), &Downstream::onTimer, this) {
+  peer_.ss_family = AF_UNIX;
+  client_.setLowWater(kLowWater);
+  client_.setWriteTimeout(rt_->client_timeouts.send);
+  client_.watchWhilePaused(true);
+  client_.attach(fd);
+}
+
 Downstream::~Downstream() = default;
 
 void Downstream::start() {

@@ -34,6 +34,9 @@ struct Runtime;
 class Downstream final : public core::Deferred, private core::StreamHandler {
  public:
   Downstream(ProxyWorker& owner, int fd, const sockaddr* peer, socklen_t len, uint64_t listener);
+  // A background revalidation: `fd` is weir's own end of a socket pair,
+  // carrying one request made for the client at `for_address`.
+  Downstream(ProxyWorker& owner, int fd, uint64_t listener, std::string_view for_address);
   ~Downstream() override;
 
   void start();
@@ -50,6 +53,7 @@ class Downstream final : public core::Deferred, private core::StreamHandler {
   core::Stream& stream() { return client_; }
   const std::string& address() const { return client_addr_; }
   bool trustedClient() const { return trusted_; }
+  bool background() const { return background_; }
   const http::RequestHead& request() const { return parser_.request(); }
   bool requestDone() const { return request_done_; }
   // The request line had a version (its head was parsed whole, or a
@@ -119,6 +123,7 @@ class Downstream final : public core::Deferred, private core::StreamHandler {
   core::Stream client_;
   std::string client_addr_;
   bool trusted_ = false;
+  bool background_ = false;
   http::Parser parser_;
   Exchange exchange_;
   std::unique_ptr<Tunnel> tunnel_;

@@ -104,6 +104,7 @@ void Exchange::fetch() {
       allServersDown();
       return;
     }
+    if (hooks_ != nullptr && hooks_->upstreamFailed(*this, 502)) return;
     error_ = "upstream_error";
     countError(*rt_, worker_, pool_, stats::ErrorCause::kNoServerReachable);
     respondError(502, "no upstream server could be reached");
@@ -121,8 +122,9 @@ void Exchange::chooseRequestId() {
 
 void Exchange::writeRequestHead() {
   held_head_.clear();
-  http::writeRequestHead(client_.request(), rt_->forward,
-                         {client_.address(), "http", client_.trustedClient(), request_id_.view()}, held_head_);
+  http::RequestContext ctx{client_.address(), "http", client_.trustedClient(), request_id_.view()};
+  if (hooks_ != nullptr) ctx.cache_refetch = hooks_->upstreamRequest(*this, ctx.cache_fields);
+  http::writeRequestHead(client_.request(), rt_->forward, ctx, held_head_);
 }
 
 // See the header: the head waits until what follows it is known good.
@@ -295,6 +297,7 @@ bool Exchange::handleResponseHead() {
   if (resp.status < 200 && resp.status != 101) return relayInterim();
   upstream_.serverAnswered(resp.status);
   if (retryOnStatus(resp.status)) return false;
+  if (hooks_ != nullptr && hooks_->answerInstead(*this, resp)) return false;
   plan_ = http::planResponse(req, resp, wantClose());
   header_time_ = elapsed(upstream_.startedAt());
   std::string extra;

@@ -119,6 +119,17 @@ class Exchange final : private http::BodySink {
   bool clientBacklogged() const;
   // What start() does after a lookup that did not answer: go upstream.
   void fetch();
+  // The upstream's response is not relayed (the cache answers instead):
+  // its connection is kept when nothing of a bodiless response is left.
+  void dropUpstream();
+  // The exchange is weir's own background revalidation (no real client).
+  bool background() const;
+  // Starts one (ProxyWorker::startBackground) for this exchange's client.
+  bool startBackground(std::string_view request);
+  // The client's address and listener (a background revalidation is made
+  // for them).
+  const std::string& clientAddress() const;
+  uint64_t listener() const;
   core::Worker& loopWorker();
   event_base* base() const;
 

@@ -29,6 +29,25 @@ int64_t Exchange::nowSeconds() const {
   return static_cast<int64_t>(now.tv_sec);
 }
 
+bool Exchange::background() const { return client_.background(); }
+
+bool Exchange::startBackground(std::string_view request) {
+  return worker_.startBackground(request, client_.listener(), client_.address());
+}
+
+const std::string& Exchange::clientAddress() const { return client_.address(); }
+
+uint64_t Exchange::listener() const { return client_.listener(); }
+
+void Exchange::dropUpstream() {
+  if (!upstream_.active()) return;
+  const http::ResponseHead& resp = response_parser_.response();
+  core::Stream& us = upstream_.stream();
+  const bool reusable = resp.no_body && resp.keep_alive && request_done_ && !us.eof() && us.errorCode() == 0 &&
+                        evbuffer_get_length(us.input()) == 0 && evbuffer_get_length(us.output()) == 0;
+  upstream_.release(reusable);
+}
+
 bool Exchange::clientBacklogged() const { return client_.stream().outputLength() > kHighWater; }
 
 // The stored head, then the framing for a body of `length` bytes (-1:

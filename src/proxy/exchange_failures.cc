@@ -134,6 +134,7 @@ void Exchange::allServersDown() {
     const int64_t ms = pool.health_check.interval.count() * pool.health_check.rise;
     retry_after = static_cast<unsigned>(std::max<int64_t>(1, (ms + 999) / 1000));
   }
+  if (hooks_ != nullptr && hooks_->upstreamFailed(*this, 503)) return;
   upstream_.release(false);
   error_ = "no_server_up";
   countError(*rt_, worker_, pool_, stats::ErrorCause::kNoServerUp);

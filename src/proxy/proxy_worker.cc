@@ -1,6 +1,9 @@
 #include "weir/proxy/proxy_worker.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <random>
 #include <vector>
@@ -24,6 +27,11 @@ ProxyWorker::ProxyWorker(core::Worker& worker, RuntimePtr runtime)
 }
 
 ProxyWorker::~ProxyWorker() {
+  for (event* ev : background_) {
+    ::close(event_get_fd(ev));
+    event_free(ev);
+  }
+  background_.clear();
   for (Downstream* s : sessions_) delete s;
   sessions_.clear();
   snapshot_.reset();
@@ -91,8 +99,52 @@ void ProxyWorker::onDrain() {
   for (auto& pool : snapshot_->connections) pool->closeAll();
 }
 
+bool ProxyWorker::startBackground(std::string_view request, uint64_t listener, std::string_view for_address) {
+  if (worker_.draining() || background_.size() >= kMaxBackground) return false;
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) return false;
+  // The request is small: it fits the pair's buffer in one write.
+  if (::send(fds[1], request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return false;
+  }
+  event* reply = event_new(worker_.base(), fds[1], EV_READ | EV_PERSIST, &ProxyWorker::onBackgroundReply, this);
+  event_add(reply, nullptr);
+  background_.insert(reply);
+  auto* s = new Downstream(*this, fds[0], listener, for_address);
+  sessions_.insert(s);
+  s->start();
+  return true;
+}
+
+// The background request's response is of no use but to the cache: read
+// and dropped, until weir's side closes.
+void ProxyWorker::onBackgroundReply(evutil_socket_t fd, short, void* arg) {
+  auto* w = static_cast<ProxyWorker*>(arg);
+  char buf[16384];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n > 0) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    break;
+  }
+  for (auto it = w->background_.begin(); it != w->background_.end(); ++it) {
+    if (event_get_fd(*it) != fd) continue;
+    event_free(*it);
+    w->background_.erase(it);
+    break;
+  }
+  ::close(fd);
+}
+
 void ProxyWorker::sessionClosed(Downstream* s) {
   if (sessions_.erase(s) == 0) return;
+  if (s->background()) {  // not a client connection: never counted as one
+    worker_.deleteLater(std::unique_ptr<core::Deferred>(s));
+    worker_.checkDrained();
+    return;
+  }
   if (const auto& st = snapshot_->runtime->stats) stats::recordClosed(*st, worker_.index());
   worker_.connectionClosed();
   worker_.deleteLater(std::unique_ptr<core::Deferred>(s));

@@ -28,8 +28,10 @@ TEST(AdminPurge, AnswersWithoutAStore) {
   EXPECT_EQ(purge("url=ftp%3A%2F%2Fh%2Fa", nullptr).status, 400);
   EXPECT_EQ(purge("", nullptr).status, 400);
   EXPECT_EQ(purge("all=yes", nullptr).status, 400);
-  EXPECT_EQ(purge("tag=a", nullptr).status, 501);
-  EXPECT_EQ(purge("url=http%3A%2F%2Fh%2Fa&soft=1", nullptr).status, 501);
+  EXPECT_EQ(purge("tag=a", nullptr).body, "{\"purged\": 0}\n");
+  EXPECT_EQ(purge("tag=", nullptr).status, 400);
+  EXPECT_EQ(purge("url=http%3A%2F%2Fh%2Fa&soft=1", nullptr).status, 200);
+  EXPECT_EQ(purge("all=1&soft=yes", nullptr).status, 400);
 }
 
 // The URL's key is the one the proxy stores under: host lower-cased, the

@@ -160,6 +160,9 @@ struct ObjectMeta {
   // store refuses a declared length past max_object_size at once, and
   // complete() fails when the bytes appended differ from it.
   int64_t body_length = -1;
+  // RFC 5861 windows the response gave, seconds; -1 when it gave none.
+  int64_t stale_while_revalidate = -1;
+  int64_t stale_if_error = -1;
   uint32_t flags = 0;
   bool has(Flag f) const { return (flags & f) != 0; }
 };
@@ -174,6 +177,9 @@ struct FillEvent {
 
 using FillCallback = std::function<void(const FillEvent&)>;
 using SubscriptionId = uint64_t;  // 0 is never a subscription
+
+class Object;
+using ObjectPtr = std::shared_ptr<const Object>;
 
 class Object {
  public:
@@ -206,6 +212,24 @@ class Object {
   bool unsubscribe(SubscriptionId id) const;
   size_t subscriberCount() const;
 
+  // The stale complete object this fill would replace, kept until its
+  // response decides (a 304 refreshes it, an error may serve it stale);
+  // null when there is none or it was let go. Any thread.
+  ObjectPtr previous() const;
+
+  // Soft purge: from now on the object counts as stale whatever its
+  // freshness, so the next request revalidates it. Any thread, any state.
+  void markStale() const { marked_stale_.store(true, std::memory_order_relaxed); }
+  bool markedStale() const { return marked_stale_.load(std::memory_order_relaxed); }
+  // A background revalidation is wanted: true for one caller, and again
+  // once `retry_after` seconds passed since the last claim (a revalidation
+  // that ended without replacing this object lets the next one start).
+  bool claimRefresh(int64_t now, int64_t retry_after) const;
+
+  // Tags (purge by tag): set with the head under the shard lock, immutable
+  // after; read them under the shard lock (the store) or once complete.
+  const std::vector<std::string>& tags() const { return tags_; }
+
   // Bytes the object itself costs while linked (without the store's per-entry
   // index and eviction estimates); the filler's thread or once complete.
   uint64_t chargedBytes() const;
@@ -225,6 +249,11 @@ class Object {
   friend struct Released;
 
   // Filler side: the filler's thread only (see FillHandle).
+  std::shared_ptr<Object> takePrevious();
+  // The charge of a head that takes `prev`'s body over (a 304 refresh).
+  uint64_t adoptCharge(const std::string& head, const Object& prev) const;
+  void setHeadAdopting(std::string head, const ObjectMeta& meta, const Object& prev);
+  uint64_t tagsCharge(const std::vector<std::string>& tags) const;
   uint64_t headCharge(const std::string& head, int64_t body_length) const;
   void setHead(std::string head, const ObjectMeta& meta);
   bool tailFull() const;
@@ -242,6 +271,10 @@ class Object {
 
   const CacheKey key_;
   std::string head_;
+  std::vector<std::string> tags_;
+  std::shared_ptr<Object> previous_;  // guarded by mu_
+  mutable std::atomic<bool> marked_stale_{false};
+  mutable std::atomic<int64_t> refresh_claimed_{0};
   ObjectMeta meta_;
   std::atomic<bool> has_head_{false};
   std::atomic<FillState> state_{FillState::kFilling};
@@ -257,7 +290,5 @@ class Object {
   mutable std::vector<std::pair<SubscriptionId, FillCallback>> subscribers_;
   mutable SubscriptionId next_subscription_ = 1;
 };
-
-using ObjectPtr = std::shared_ptr<const Object>;
 
 }  // namespace weir::cache

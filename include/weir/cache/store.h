@@ -34,6 +34,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "weir/cache/key.h"
@@ -90,11 +91,25 @@ class FillHandle {
   // Why the last failed call ended the fill (kNone when none failed).
   AbandonReason failure() const { return failure_; }
 
+  // The stale object this fill would replace (beginFill with replace), or
+  // null. Kept until setHead(), refresh(), restore() or the end of the fill.
+  ObjectPtr previous() const { return previous_; }
+
   // Once, before any append. Refused (the fill abandoned) when
   // meta.body_length > max_object_size (kTooLarge) or the head does not fit
   // (kNoSpace). The head is sent as is on every hit; Age and Cache-Status are
-  // the integrator's to add.
-  Status setHead(std::string head, const ObjectMeta& meta);
+  // the integrator's to add. `tags` index the object for purge by tag. The
+  // previous object, if any, is let go: this response replaces it.
+  Status setHead(std::string head, const ObjectMeta& meta, std::vector<std::string> tags = {});
+  // A 304 revalidated the previous object: the fill becomes a complete
+  // object with `head` and `meta` (meta.body_length is taken from the
+  // previous object) over the previous object's body, shared without a
+  // copy. Fails (abandoning) when there is no previous object or no room.
+  Status refresh(std::string head, ObjectMeta meta, std::vector<std::string> tags = {});
+  // The fetch failed: the previous object goes back under the key, as it
+  // was, and the fill ends (waiters hear kRestored). False, and a plain
+  // abandon, when there is no previous object or the entry was erased.
+  bool restore();
   // Copies `len` bytes into the body (reserving budget one chunk at a time).
   // Fails, and abandons the fill, when the body would pass max_object_size
   // (kTooLarge) or cannot fit (kNoSpace), or when the fill was abandoned
@@ -111,13 +126,16 @@ class FillHandle {
 
  private:
   friend class Store;
-  FillHandle(Store* store, std::shared_ptr<Object> object, size_t shard, EntryId id)
-      : store_(store), object_(std::move(object)), shard_(shard), id_(id) {}
+  FillHandle(Store* store, std::shared_ptr<Object> object, size_t shard, EntryId id,
+             std::shared_ptr<Object> previous)
+      : store_(store), object_(std::move(object)), previous_(std::move(previous)), shard_(shard), id_(id) {}
   Status fail(AbandonReason reason);  // abandons, then lost()
   Status lost(AbandonReason reason);  // the fill is gone: become inactive
+  void end();                         // inactive: the object and the previous one let go
 
   Store* store_ = nullptr;
   std::shared_ptr<Object> object_;
+  std::shared_ptr<Object> previous_;
   size_t shard_ = 0;
   EntryId id_ = kNoEntry;
   AbandonReason failure_ = AbandonReason::kNone;
@@ -158,13 +176,30 @@ class Store {
 
   // The one-filler-per-key decision, atomic under the shard lock. With
   // `replace`, a complete object under the key is unlinked and a new fill
-  // starts (a stale entry refetched); without, it is returned (kHit).
+  // starts (a stale entry refetched or revalidated); the fill keeps it as
+  // its previous object (FillHandle::previous, Object::previous for
+  // waiters) and its bytes stay charged until the response decides.
+  // Without `replace`, a complete object is returned (kHit).
   BeginFill beginFill(const CacheKey& key, bool replace = false);
 
   // Invalidation: unlinks the key's object, complete or filling (a fill is
   // abandoned with kErased and its waiters told). False when nothing was
   // stored under the key.
   bool erase(const CacheKey& key);
+  // Soft purge of one key: marks its object (complete or filling) stale, so
+  // the next request revalidates it; it may still be served stale. False
+  // when nothing is stored under the key.
+  bool markStale(const CacheKey& key);
+  // Soft purge by key: markStale for every object whose key `match` accepts.
+  size_t markStaleIf(const std::function<bool(const CacheKey&)>& match);
+  // Purge by tag: every object (complete or filling) the tag was given to,
+  // found through the shards' tag index, not a scan; unlinked, or with
+  // `soft` marked stale. The shard lock is let go every kTagBatch objects.
+  size_t purgeTag(std::string_view tag, bool soft);
+  static constexpr size_t kTagBatch = 1024;
+  // The index's cost per tag of an object (hash node and set slot).
+  static constexpr uint64_t kTagEntryBytes = 64;
+
   // Purge: unlinks every object, complete or filling, whose key `match`
   // accepts, shard by shard (each shard's lock held for its own scan only,
   // so hits on the other shards go on). Returns how many were unlinked.
@@ -198,6 +233,9 @@ class Store {
   bool reserve(FillHandle& fill, uint64_t bytes, AbandonReason* reason);
   Status completeFill(FillHandle& fill);
   void abandonFill(FillHandle& fill, AbandonReason reason);
+  void releasePrevious(FillHandle& fill);
+  bool indexTags(FillHandle& fill, std::vector<std::string> tags);
+  bool restoreFill(FillHandle& fill);
 
   const size_t shard_count_;
   const std::string eviction_;

@@ -40,6 +40,8 @@ enum class AbandonReason : uint8_t {
   kErased,    // Store::erase (invalidation) removed it while it filled
   kResized,   // Store::resize shrank the budget below what the fills held
   kReplaced,  // beginFill(replace) started a new fill of the same key
+  kRestored,  // the fill would have replaced a stale object, and put it back
+              //   instead (its fetch failed: the stale object is served)
 };
 
 // Why beginFill or a fill was refused; counted in StoreStats::refused.

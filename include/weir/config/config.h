@@ -124,6 +124,13 @@ struct RouteConfig {
   // store_set_cookie (the cookie would go to every client served the hit).
   bool cache = false;
   bool cache_store_set_cookie = false;
+  // Serving stale (RFC 5861) when a response gives no window of its own:
+  // stale_if_error serves a stale object while the origin fails (0: only
+  // when the response says stale-if-error); stale_while_revalidate serves
+  // it at once and revalidates in the background (0: only when the
+  // response says so).
+  Duration cache_stale_if_error{0};
+  Duration cache_stale_while_revalidate{0};
 };
 
 struct Timeouts {
@@ -207,6 +214,8 @@ struct CacheConfig {
   // at most heuristic_max.
   double heuristic_fraction = 0.1;
   Duration heuristic_max{std::chrono::hours(24)};
+  // Response fields whose values tag an object for purge by tag.
+  std::vector<std::string> tag_headers{"Surrogate-Key", "Cache-Tag"};
 };
 
 // admin: the admin listener (metrics, status, health), off unless present.

@@ -50,6 +50,12 @@ struct RequestContext {
   // The request's ID (request_id.h), sent as `request_id_header`; "" sends
   // none (the client's fields are still removed when the header is set).
   std::string_view request_id;
+  // A cache refetching or revalidating what it holds: the client's
+  // If-None-Match, If-Modified-Since, Range and If-Range are not sent (the
+  // cache answers them from what comes back), and `cache_fields` (each
+  // "Name: value\r\n", the cache's own validators) are added.
+  bool cache_refetch = false;
+  std::string_view cache_fields;
 };
 
 // The request head sent upstream, always as HTTP/1.1 with persistent

@@ -23,6 +23,17 @@ class ExchangeHooks {
   // Before an upstream is picked. True: the hook answered the request
   // itself (through the exchange) and no upstream is contacted.
   virtual bool lookup(Exchange& ex, const http::RequestHead& req) { return false; }
+  // The request head for the upstream is being written. True: the cache
+  // refetches what it holds (http::RequestContext::cache_refetch): the
+  // client's validators and Range stay out, `fields` (validators of the
+  // cache's own, each "Name: value\r\n") go in. `fields` must stay valid
+  // until the exchange ends.
+  virtual bool upstreamRequest(Exchange& ex, std::string_view& fields) { return false; }
+  // The final response head from the upstream, before anything of it goes
+  // to the client. True: the hook answered the client itself (a 304 that
+  // revalidated what the cache holds, or a stale response served instead
+  // of an upstream error) and the upstream response is dropped.
+  virtual bool answerInstead(Exchange& ex, const http::ResponseHead& resp) { return false; }
   // The final response head from the upstream, before it is sent on.
   // Fields appended to `extra` (each "Name: value\r\n") go to the client
   // with it.
@@ -42,8 +53,9 @@ class ExchangeHooks {
   // storing the response for others); asked again after each body read and
   // when the worker drains.
   virtual bool continueWithoutClient(Exchange& ex) { return false; }
-  // The upstream failed before any response (status is the error weir
-  // would send). True: the hook answered instead (serve stale).
+  // The upstream failed before any response, or no server could be tried
+  // (status is the error weir would send: 502, 503, 504). True: the hook
+  // answered instead (serve stale).
   virtual bool upstreamFailed(Exchange& ex, int status) { return false; }
 };
 

@@ -59,8 +59,17 @@ class ProxyWorker final : public core::Worker::Hooks {
   // Called by a client connection once it has closed its socket.
   void sessionClosed(Downstream* d);
 
+  // A background revalidation (stale-while-revalidate): `request`, a
+  // whole request head with Connection: close, runs as if a client at
+  // `for_address` had sent it on `listener`, over a socket pair whose
+  // other end reads and drops the response. False (nothing started) while
+  // draining or when kMaxBackground are running already.
+  bool startBackground(std::string_view request, uint64_t listener, std::string_view for_address);
+  static constexpr size_t kMaxBackground = 64;
+
  private:
   static void onLogFlush(evutil_socket_t, short, void* arg);
+  static void onBackgroundReply(evutil_socket_t fd, short, void* arg);
 
   core::Worker& worker_;
   SnapshotPtr snapshot_;
@@ -69,6 +78,7 @@ class ProxyWorker final : public core::Worker::Hooks {
   log::AccessLogBuffer access_log_;
   http::RequestIdGenerator request_ids_;  // seeded per worker at start
   event* log_timer_ = nullptr;
+  std::unordered_set<event*> background_;  // weir's ends of background socket pairs
 };
 
 }  // namespace weir::proxy

@@ -117,10 +117,12 @@ enum class CacheResult : uint8_t {
   kCollapsed,    // waited for another request's fetch and was served from it
   kBypass,       // not a cacheable method, or the request said no-store
   kUnavailable,  // only-if-cached with nothing usable stored: 504
+  kRevalidated,  // stale, and a 304 from the origin freshened it: served from the store
+  kStaleServed,  // a stale object served: stale-while-revalidate, or the origin failed (stale-if-error)
   kCount,
 };
 inline constexpr std::array<std::string_view, static_cast<size_t>(CacheResult::kCount)> kCacheResultNames{
-    "hit", "miss", "stale", "request", "collapsed", "bypass", "unavailable"};
+    "hit", "miss", "stale", "request", "collapsed", "bypass", "unavailable", "revalidated", "stale_served"};
 // Why a response was not stored: the policy's reasons (cache::StoreRefusal
 // 1..kCachePolicyRefusals, in that order, named by cache::refusalName), then
 // the store's.

@@ -10,6 +10,7 @@ namespace weir::cache {
 FillHandle::FillHandle(FillHandle&& other) noexcept
     : store_(other.store_),
       object_(std::move(other.object_)),
+      previous_(std::move(other.previous_)),
       shard_(other.shard_),
       id_(other.id_),
       failure_(other.failure_) {
@@ -22,6 +23,8 @@ FillHandle& FillHandle::operator=(FillHandle&& other) noexcept {
     store_ = other.store_;
     object_ = std::move(other.object_);
     other.object_.reset();
+    previous_ = std::move(other.previous_);
+    other.previous_.reset();
     shard_ = other.shard_;
     id_ = other.id_;
     failure_ = other.failure_;
@@ -31,14 +34,20 @@ FillHandle& FillHandle::operator=(FillHandle&& other) noexcept {
 
 FillHandle::~FillHandle() { abandon(); }
 
+void FillHandle::end() {
+  if (object_) (void)object_->takePrevious();
+  object_.reset();
+  previous_.reset();
+}
+
 void FillHandle::abandon(AbandonReason reason) {
   if (!active()) return;
   store_->abandonFill(*this, reason);
-  object_.reset();
+  end();
 }
 
 Status FillHandle::lost(AbandonReason reason) {
-  object_.reset();
+  end();
   failure_ = reason;
   return Error{std::string("cache: fill abandoned (") + toString(reason) + ")"};
 }
@@ -48,17 +57,52 @@ Status FillHandle::fail(AbandonReason reason) {
   return lost(reason);
 }
 
-Status FillHandle::setHead(std::string head, const ObjectMeta& meta) {
+Status FillHandle::setHead(std::string head, const ObjectMeta& meta, std::vector<std::string> tags) {
   if (!active()) return Error{"cache: fill not active"};
   if (object_->hasHead()) return Error{"cache: head already set"};
+  if (previous_) {  // this response replaces it
+    store_->releasePrevious(*this);
+    (void)object_->takePrevious();
+    previous_.reset();
+  }
   if (meta.body_length >= 0 && static_cast<uint64_t>(meta.body_length) > store_->maxObjectSize()) {
     return fail(AbandonReason::kTooLarge);
   }
+  const uint64_t charge = object_->headCharge(head, meta.body_length) + object_->tagsCharge(tags) +
+                          tags.size() * Store::kTagEntryBytes;
   AbandonReason reason = AbandonReason::kNone;
-  if (!store_->reserve(*this, object_->headCharge(head, meta.body_length), &reason)) return lost(reason);
+  if (!store_->reserve(*this, charge, &reason)) return lost(reason);
+  if (!tags.empty() && !store_->indexTags(*this, std::move(tags))) return lost(object_->snapshot().reason);
   object_->setHead(std::move(head), meta);
   object_->notify();
   return Ok{};
+}
+
+Status FillHandle::refresh(std::string head, ObjectMeta meta, std::vector<std::string> tags) {
+  if (!active()) return Error{"cache: fill not active"};
+  if (object_->hasHead() || !previous_) return fail(AbandonReason::kFiller);
+  const std::shared_ptr<Object> prev = std::move(previous_);
+  (void)object_->takePrevious();
+  meta.body_length = static_cast<int64_t>(prev->bodySize());
+  const uint64_t charge = object_->adoptCharge(head, *prev) + object_->tagsCharge(tags) +
+                          tags.size() * Store::kTagEntryBytes;
+  store_->releasePrevious(*this);
+  AbandonReason reason = AbandonReason::kNone;
+  if (!store_->reserve(*this, charge, &reason)) return lost(reason);
+  if (!tags.empty() && !store_->indexTags(*this, std::move(tags))) return lost(object_->snapshot().reason);
+  object_->setHeadAdopting(std::move(head), meta, *prev);
+  object_->notify();
+  return complete();
+}
+
+bool FillHandle::restore() {
+  if (!active()) return false;
+  if (!previous_ || !store_->restoreFill(*this)) {
+    abandon();
+    return false;
+  }
+  end();
+  return true;
 }
 
 Status FillHandle::append(const char* data, size_t len) {
@@ -89,7 +133,7 @@ Status FillHandle::complete() {
   const int64_t declared = object_->meta().body_length;
   if (declared >= 0 && object_->appended_ != static_cast<uint64_t>(declared)) return fail(AbandonReason::kFiller);
   Status status = store_->completeFill(*this);
-  object_.reset();
+  end();
   return status;
 }
 

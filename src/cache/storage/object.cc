@@ -57,7 +57,7 @@ uint64_t Object::stringHeapBytes(const std::string& s) {
 uint64_t Object::baseCharge() const { return kControlBlockBytes + sizeof(Object) + stringHeapBytes(key_.str()); }
 
 uint64_t Object::chargedBytes() const {
-  uint64_t bytes = baseCharge() + stringHeapBytes(head_) + chunks_.capacity() * sizeof(ChunkRef) +
+  uint64_t bytes = baseCharge() + stringHeapBytes(head_) + tagsCharge(tags_) + chunks_.capacity() * sizeof(ChunkRef) +
                    starts_.capacity() * sizeof(uint64_t);
   for (const ChunkRef& c : chunks_) bytes += c->allocatedBytes();
   return bytes;
@@ -83,6 +83,51 @@ void Object::setHead(std::string head, const ObjectMeta& meta) {
     std::lock_guard<std::mutex> lock(mu_);
     chunks_.reserve(slots);
     starts_.reserve(slots);
+  }
+  has_head_.store(true, std::memory_order_release);
+}
+
+ObjectPtr Object::previous() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return previous_;
+}
+
+std::shared_ptr<Object> Object::takePrevious() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::move(previous_);
+}
+
+bool Object::claimRefresh(int64_t now, int64_t retry_after) const {
+  int64_t last = refresh_claimed_.load(std::memory_order_relaxed);
+  if (last != 0 && now - last < retry_after) return false;
+  return refresh_claimed_.compare_exchange_strong(last, now, std::memory_order_relaxed);
+}
+
+uint64_t Object::tagsCharge(const std::vector<std::string>& tags) const {
+  uint64_t bytes = tags.capacity() * sizeof(std::string);
+  for (const std::string& t : tags) bytes += stringHeapBytes(t);
+  return bytes;
+}
+
+uint64_t Object::adoptCharge(const std::string& head, const Object& prev) const {
+  uint64_t bytes = stringHeapBytes(head) + prev.chunks_.size() * kSlotBytes;
+  for (const ChunkRef& c : prev.chunks_) bytes += c->allocatedBytes();
+  return bytes;
+}
+
+// A 304 refresh: the new head over the previous object's chunks, shared by
+// reference (they never change once complete). Complete right after.
+void Object::setHeadAdopting(std::string head, const ObjectMeta& meta, const Object& prev) {
+  head_ = std::move(head);
+  meta_ = meta;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    chunks_.reserve(prev.chunks_.size());
+    starts_.reserve(prev.starts_.size());
+    chunks_ = prev.chunks_;
+    starts_ = prev.starts_;
+    appended_ = prev.bodySize();
+    committed_.store(appended_, std::memory_order_release);
   }
   has_head_.store(true, std::memory_order_release);
 }

@@ -1,6 +1,8 @@
 // Shard operations; every function here runs with the shard's mutex held.
 #include "cache/storage/shard.h"
 
+#include <xxhash.h>
+
 namespace weir::cache {
 
 void Released::finish() {
@@ -35,15 +37,27 @@ EntryId Shard::link(std::shared_ptr<Object> object, uint64_t charge) {
     entries.emplace_back();
   }
   index.emplace(object->key().hash(), id);
-  entries[id] = Entry{std::move(object), charge, true};
+  entries[id] = Entry{std::move(object), charge, 0, true};
   used += charge;
   filling_bytes += charge;
   ++filling;
   return id;
 }
 
+uint64_t tagHash(std::string_view tag) { return XXH3_64bits(tag.data(), tag.size()); }
+
+void Shard::indexTags(EntryId id) {
+  for (const std::string& tag : entries[id].object->tags()) tags[tagHash(tag)].insert(id);
+}
+
 std::shared_ptr<Object> Shard::unlink(EntryId id, bool policy_knows) {
   Entry& e = entries[id];
+  for (const std::string& tag : e.object->tags()) {
+    auto it = tags.find(tagHash(tag));
+    if (it == tags.end()) continue;
+    it->second.erase(id);
+    if (it->second.empty()) tags.erase(it);
+  }
   if (e.filling) {
     filling_bytes -= e.charge;
     --filling;

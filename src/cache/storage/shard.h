@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "weir/cache/eviction.h"
@@ -19,6 +20,9 @@ namespace weir::cache {
 struct Entry {
   std::shared_ptr<Object> object;  // null in a free slot
   uint64_t charge = 0;
+  // A fill that would replace a stale object keeps it (Object::previous())
+  // until the response decides; its charge stays in `charge` till then.
+  uint64_t previous_charge = 0;
   bool filling = false;
 };
 
@@ -53,9 +57,13 @@ struct Released {
   ~Released() { finish(); }
 };
 
+uint64_t tagHash(std::string_view tag);
+
 struct alignas(64) Shard {
   std::mutex mu;
   std::unordered_map<Hash128, EntryId, Hash128Hasher> index;
+  // Purge by tag: tag hash -> the entries whose object carries the tag.
+  std::unordered_map<uint64_t, std::unordered_set<EntryId>> tags;
   std::vector<Entry> entries;
   std::vector<EntryId> free_ids;
   std::unique_ptr<EvictionPolicy> policy;
@@ -76,6 +84,8 @@ struct alignas(64) Shard {
   bool current(EntryId id, const Object* object) const;
   // A new filling entry.
   EntryId link(std::shared_ptr<Object> object, uint64_t charge);
+  // Adds the entry's object's tags to the tag index.
+  void indexTags(EntryId id);
   // Removes an entry from the index and the budget. `policy_knows`: a
   // complete entry the policy still holds (not one evict() returned).
   std::shared_ptr<Object> unlink(EntryId id, bool policy_knows);

@@ -3,6 +3,8 @@
 #include "weir/cache/store.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "cache/storage/chunk_pool.h"
 #include "cache/storage/shard.h"
@@ -78,6 +80,8 @@ BeginFill Store::beginFill(const CacheKey& key, bool replace) {
   Shard& s = shards_[index];
   BeginFill out;
   Released released;
+  std::shared_ptr<Object> previous;
+  uint64_t previous_charge = 0;
   {
     std::lock_guard<std::mutex> lock(s.mu);
     const EntryId existing = s.findHash(key.hash());
@@ -94,14 +98,25 @@ BeginFill Store::beginFill(const CacheKey& key, bool replace) {
         out.refusal = Refusal::kCollision;
         return out;
       }
-      // A stale object refetched, or another key's object under the same hash.
-      released.dropped.push_back(s.unlink(existing, true));
+      // A stale object refetched (kept as the fill's previous one, its
+      // bytes still charged), or another key's object under the same hash.
+      if (same) {
+        previous_charge = e.charge - kIndexEntryBytes - s.policy->entryBytes();
+        previous = s.unlink(existing, true);
+        object->previous_ = previous;  // nobody else sees `object` yet
+      } else {
+        released.dropped.push_back(s.unlink(existing, true));
+      }
     }
     const uint64_t charge = object->baseCharge() + kIndexEntryBytes + s.policy->entryBytes();
     if (s.makeRoom(charge, released)) {
       out.kind = BeginFill::Kind::kFill;
-      out.fill = FillHandle(this, object, index, s.link(object, charge));
+      const EntryId id = s.link(object, charge + previous_charge);
+      s.entries[id].previous_charge = previous_charge;
+      out.fill = FillHandle(this, object, index, id, std::move(previous));
     } else {
+      object->previous_.reset();
+      if (previous) released.dropped.push_back(std::move(previous));
       bump(s.counters.refused[static_cast<size_t>(Refusal::kNoSpace)]);
       out.refusal = Refusal::kNoSpace;
     }
@@ -169,6 +184,126 @@ void Store::abandonFill(FillHandle& fill, AbandonReason reason) {
     s.publish();
   }
   released.finish();
+}
+
+// setHead: the response replaces the previous object; its bytes stop counting.
+void Store::releasePrevious(FillHandle& fill) {
+  Shard& s = shards_[fill.shard_];
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (!s.current(fill.id_, fill.object_.get())) return;
+  Entry& e = s.entries[fill.id_];
+  e.charge -= e.previous_charge;
+  s.used -= e.previous_charge;
+  s.filling_bytes -= e.previous_charge;
+  e.previous_charge = 0;
+  s.publish();
+}
+
+// Under the lock: unlink() reads an object's tags from any thread.
+bool Store::indexTags(FillHandle& fill, std::vector<std::string> tags) {
+  Shard& s = shards_[fill.shard_];
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (!s.current(fill.id_, fill.object_.get())) return false;
+  fill.object_->tags_ = std::move(tags);
+  s.indexTags(fill.id_);
+  return true;
+}
+
+bool Store::restoreFill(FillHandle& fill) {
+  Shard& s = shards_[fill.shard_];
+  Released released;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (!s.current(fill.id_, fill.object_.get())) return false;
+    Entry& e = s.entries[fill.id_];
+    if (e.previous_charge == 0 || fill.object_->hasHead()) return false;
+    const uint64_t charge = kIndexEntryBytes + s.policy->entryBytes() + e.previous_charge;
+    s.filling_bytes -= e.charge;
+    s.used -= e.charge - charge;
+    --s.filling;
+    ++s.objects;
+    if (fill.object_->markTerminal(FillState::kAbandoned, AbandonReason::kRestored)) {
+      released.abandoned.push_back(fill.object_);
+    }
+    e.object = fill.previous_;
+    e.charge = charge;
+    e.previous_charge = 0;
+    e.filling = false;
+    s.indexTags(fill.id_);
+    s.policy->admit(fill.id_, e.object->key().fingerprint(), charge);
+    s.publish();
+  }
+  released.finish();
+  return true;
+}
+
+bool Store::markStale(const CacheKey& key) {
+  Shard& s = shardFor(key);
+  std::lock_guard<std::mutex> lock(s.mu);
+  const EntryId id = s.find(key);
+  if (id == kNoEntry) return false;
+  s.entries[id].object->markStale();
+  return true;
+}
+
+size_t Store::markStaleIf(const std::function<bool(const CacheKey&)>& match) {
+  size_t count = 0;
+  for (size_t i = 0; i < shard_count_; ++i) {
+    Shard& s = shards_[i];
+    std::lock_guard<std::mutex> lock(s.mu);
+    for (const Entry& e : s.entries) {
+      if (!e.object || !match(e.object->key())) continue;
+      e.object->markStale();
+      ++count;
+    }
+  }
+  return count;
+}
+
+// Unlinking goes in batches of kTagBatch per lock hold, so that a tag on
+// 100,000 objects never holds a shard's hits up for long; marking stale is
+// one atomic store per object, done in one hold.
+size_t Store::purgeTag(std::string_view tag, bool soft) {
+  const uint64_t hash = tagHash(tag);
+  size_t count = 0;
+  auto tagged = [tag](const Object& o) { return std::find(o.tags().begin(), o.tags().end(), tag) != o.tags().end(); };
+  std::vector<EntryId> ids;
+  for (size_t i = 0; i < shard_count_; ++i) {
+    Shard& s = shards_[i];
+    for (bool more = true; more;) {
+      Released released;
+      std::lock_guard<std::mutex> lock(s.mu);
+      auto it = s.tags.find(hash);
+      if (it == s.tags.end()) break;
+      if (soft) {
+        for (const EntryId id : it->second) {
+          const Object& o = *s.entries[id].object;
+          if (tagged(o)) {
+            o.markStale();
+            ++count;
+          }
+        }
+        break;
+      }
+      ids.clear();
+      for (const EntryId id : it->second) {
+        if (tagged(*s.entries[id].object)) ids.push_back(id);
+        if (ids.size() == kTagBatch) break;
+      }
+      more = ids.size() == kTagBatch;
+      for (const EntryId id : ids) {
+        if (s.entries[id].filling) {
+          s.abandon(id, AbandonReason::kErased, released);
+        } else {
+          released.dropped.push_back(s.unlink(id, true));
+        }
+        bump(s.counters.erased);
+        ++count;
+      }
+      s.publish();
+    }
+  }
+  return count;
 }
 
 bool Store::erase(const CacheKey& key) {
