@@ -97,8 +97,9 @@ PurgeResult purge(std::string_view query, cache::Store* store) {
     return error(400, "not an absolute http:// or https:// URL (percent-encode it in the query)");
   }
   if (store == nullptr) return purged(0);
-  if (by_url) {  // one shard, no scan
-    return purged((soft ? store->markStale(key) : store->erase(key)) ? 1 : 0);
+  if (by_url) {  // the URL's object (one shard, no scan) and its other variants (the tag index)
+    const size_t one = (soft ? store->markStale(key) : store->erase(key)) ? 1 : 0;
+    return purged(one + store->purgeTag(cache::CacheKey::variantTag(key), soft));
   }
   const std::string& prefix = key.str();
   auto under = [&prefix](const cache::CacheKey& k) { return k.str().compare(0, prefix.size(), prefix) == 0; };

@@ -68,6 +68,15 @@ CacheKey CacheKey::forRequest(std::string_view method, std::string_view scheme, 
   return CacheKey(std::move(str), hash);
 }
 
+CacheKey CacheKey::variant(const CacheKey& base, std::string_view secondary) {
+  std::string str;
+  str.reserve(base.str().size() + 1 + secondary.size());
+  str.append(base.str()).push_back('\x01');
+  str.append(secondary);
+  const Hash128 hash = hashKeyString(str);
+  return CacheKey(std::move(str), hash);
+}
+
 CacheKey CacheKey::withHashForTesting(std::string key, Hash128 hash) { return CacheKey(std::move(key), hash); }
 
 const char* toString(FillState state) {

@@ -11,6 +11,7 @@
 #include "weir/cache/preconditions.h"
 #include "weir/cache/ranges.h"
 #include "weir/cache/stale.h"
+#include "weir/cache/vary.h"
 #include "weir/http/forward.h"
 #include "weir/http/parser.h"
 #include "weir/proxy/runtime.h"
@@ -126,6 +127,18 @@ void CacheFlow::reset(cache::Store* store, stats::Slot* slots) {
   stale_.reset();
   validators_.clear();
   refetch_ = false;
+  secondary_.clear();
+  variant_ = vary_retried_ = false;
+}
+
+bool CacheFlow::otherVariant(const http::RequestHead& req, const cache::Object& object, cache::CacheKey* key) {
+  if (!object.varies()) return false;
+  std::string secondary = cache::secondaryKey(req, cache::namesOfSecondaryKey(object.vary()));
+  if (secondary == object.vary()) return false;
+  *key = cache::CacheKey::variant(base_key_, secondary);
+  secondary_ = std::move(secondary);
+  variant_ = true;
+  return true;
 }
 
 bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
@@ -144,8 +157,12 @@ bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
     result_ = stats::CacheResult::kRequest;
     return false;
   }
-  const cache::CacheKey key = keyOf(req, req.path);
-  const cache::ObjectPtr object = store_->lookup(key);
+  cache::CacheKey key = keyOf(req, req.path);
+  base_key_ = key;
+  cache::ObjectPtr object = store_->lookup(key);
+  // The URL's first variant is stored under its own key and names the
+  // fields it varies on; any other variant is stored under a key of its own.
+  if (object && otherVariant(req, *object, &key)) object = store_->lookup(key);
   int64_t age = 0;
   if (object) age = ageOf(object->meta(), now);
   const cache::LookupDecision d =
@@ -192,6 +209,7 @@ bool CacheFlow::serveObject(Exchange& ex, const cache::ObjectPtr& object, int64_
   status_.ttl = lifetimeOf(*object, age) - age;
   std::string extra = "Age: " + std::to_string(cache::ageFieldValue(age)) + "\r\n";
   statusField(extra);
+  if (object->varies()) object->touchUsed(ex.nowMs());
   if (ex.background()) {  // weir's own revalidation: nobody reads the body
     ex.serveNotModified(*object, extra);
     return true;
@@ -239,6 +257,7 @@ bool CacheFlow::serveObject(Exchange& ex, const cache::ObjectPtr& object, int64_
 // A request with a body of its own (a GET with one) does not wait: what it
 // sent could not be forwarded later.
 bool CacheFlow::startFill(Exchange& ex, const cache::CacheKey& key, bool replace) {
+  variant_ = !(key == base_key_);  // otherVariant() chose it, and set secondary_
   cache::BeginFill begin = store_->beginFill(key, replace);
   switch (begin.kind) {
     case cache::BeginFill::Kind::kFill:
@@ -261,7 +280,9 @@ bool CacheFlow::startFill(Exchange& ex, const cache::CacheKey& key, bool replace
       }
       // A revalidation in progress: its stale object may go out at once
       // (stale-while-revalidate), or when the revalidation fails.
-      if (cache::ObjectPtr previous = begin.object->previous()) {
+      cache::ObjectPtr previous = begin.object->previous();
+      cache::CacheKey other;
+      if (previous && !otherVariant(ex.request(), *previous, &other)) {
         if (whileRevalidating(ex, previous, ex.nowSeconds(), false)) return true;
         stale_ = std::move(previous);
       }
@@ -270,6 +291,8 @@ bool CacheFlow::startFill(Exchange& ex, const cache::CacheKey& key, bool replace
     case cache::BeginFill::Kind::kHit: {  // stored since the lookup (a waiter's second try)
       const int64_t now = ex.nowSeconds();
       const int64_t age = ageOf(begin.object->meta(), now);
+      cache::CacheKey other;
+      if (otherVariant(ex.request(), *begin.object, &other)) return startFill(ex, other, false);
       if (!cache::isFresh(lifetimeOf(*begin.object, age), age)) return false;  // put back stale: fetch, do not store
       result_ = stats::CacheResult::kHit;
       return serveHit(ex, begin.object, now);
@@ -322,6 +345,15 @@ void CacheFlow::onFill() {
       return;
     }
     if (!ev.head_ready) return;  // still waiting for the head
+    cache::CacheKey other;
+    if (!vary_retried_ && otherVariant(ex_->request(), *waiting_, &other)) {
+      // Another variant than this request's: wait for (or fetch) its own.
+      vary_retried_ = true;
+      stopWaiting();
+      status_.collapsed.reset();
+      if (!startFill(*ex_, other, false)) ex_->fetch();
+      return;
+    }
     evtimer_del(lock_timer_);
     sending_ = true;
     result_ = stats::CacheResult::kCollapsed;
@@ -445,6 +477,7 @@ void CacheFlow::decideStore(Exchange& ex, const http::ResponseHead& resp, int64_
   const config::Config& config = *ex.runtime().config;
   cache::StorableOptions opts;
   opts.allow_set_cookie = ex.route().cache_store_set_cookie;
+  opts.allow_vary = true;
   const cache::CacheControl cc = cache::responseCacheControl(resp);
   const cache::StoreDecision decision = cache::storable(ex.request(), request_cc_, resp, cc, opts);
   if (!decision.ok()) {
@@ -478,13 +511,44 @@ void CacheFlow::decideStore(Exchange& ex, const http::ResponseHead& resp, int64_
   if (cc.stale_if_error.present) meta.stale_if_error = cc.stale_if_error.seconds;
   std::string head;
   http::writeStoredResponseHead(resp, ex.runtime().forward, head);
-  if (auto st = fill_.setHead(std::move(head), meta, cache::responseTags(resp, config.cache.tag_headers)); !st) {
+  cache::StoredExtras extras = extrasFor(ex.request(), resp, config);
+  if (variant_ && extras.vary != secondary_) {
+    // The URL's Vary changed: this variant's key no longer says what the
+    // response varies on. Its variants go; the next request starts over.
+    detail_ = "vary_changed";
+    fill_.abandon(cache::AbandonReason::kNotStorable);
+    store_->erase(base_key_);
+    store_->purgeTag(cache::CacheKey::variantTag(base_key_), false);
+    return;
+  }
+  // A new first variant that varies on other fields than the one it
+  // replaces (or not at all) leaves the other variants unreachable.
+  const cache::ObjectPtr replaced = fill_.previous();
+  const bool drop_variants =
+      !variant_ && replaced && replaced->varies() &&
+      (extras.vary.empty() || cache::namesOfSecondaryKey(extras.vary) != cache::namesOfSecondaryKey(replaced->vary()));
+  if (auto st = fill_.setHead(std::move(head), meta, std::move(extras)); !st) {
     detail_ = cache::toString(fill_.failure());
     countFillFailure(fill_.failure());
     return;
   }
   status_.stored = true;
   status_.ttl = life.seconds - meta.corrected_initial_age;
+  if (cache::ObjectPtr stored = fill_.object(); stored && stored->varies()) stored->touchUsed(ex.nowMs());
+  const std::string tag = cache::CacheKey::variantTag(base_key_);
+  if (drop_variants) store_->purgeTag(tag, false);
+  // The first variant is not tagged: the others are kept below the bound.
+  if (variant_) store_->trimTagged(tag, config.cache.max_variants > 1 ? config.cache.max_variants - 1 : 0);
+}
+
+cache::StoredExtras CacheFlow::extrasFor(const http::RequestHead& req, const http::ResponseHead& resp,
+                                         const config::Config& config) {
+  cache::StoredExtras extras;
+  extras.tags = cache::responseTags(resp, config.cache.tag_headers);
+  const std::vector<std::string> names = cache::varyNames(resp);
+  if (!names.empty()) extras.vary = cache::secondaryKey(req, names);
+  if (variant_) extras.tags.push_back(cache::CacheKey::variantTag(base_key_));
+  return extras;
 }
 
 void CacheFlow::responseBody(Exchange&, const char* data, size_t len) {
@@ -565,7 +629,11 @@ bool CacheFlow::refreshed(Exchange& ex, const http::ResponseHead& resp, int64_t 
     if (cc.proxy_revalidate || cc.s_maxage.present) meta.flags |= cache::ObjectMeta::kProxyRevalidate;
     meta.stale_while_revalidate = cc.stale_while_revalidate.present ? cc.stale_while_revalidate.seconds : -1;
     meta.stale_if_error = cc.stale_if_error.present ? cc.stale_if_error.seconds : -1;
-    if (!fill_.refresh(std::move(head), meta, cache::responseTags(merged, config.cache.tag_headers))) {
+    cache::StoredExtras extras;
+    extras.tags = cache::responseTags(merged, config.cache.tag_headers);
+    if (variant_) extras.tags.push_back(cache::CacheKey::variantTag(base_key_));
+    extras.vary = stale_->vary();
+    if (!fill_.refresh(std::move(head), meta, std::move(extras))) {
       object = stale_;  // no room for the new head: the validated body as it was
     }
   } else {
@@ -623,7 +691,11 @@ bool CacheFlow::serveStale(Exchange& ex, int fwd_status, std::string_view detail
 // RFC 9111 4.4: a non-error answer to an unsafe method invalidates the
 // target and the same-host Location and Content-Location.
 void CacheFlow::invalidate(const http::RequestHead& req, const http::ResponseHead& resp) {
-  for (const std::string& target : cache::invalidationTargets(req, resp)) store_->erase(keyOf(req, target));
+  for (const std::string& target : cache::invalidationTargets(req, resp)) {
+    const cache::CacheKey key = keyOf(req, target);
+    store_->erase(key);
+    store_->purgeTag(cache::CacheKey::variantTag(key), false);
+  }
 }
 
 void CacheFlow::statusField(std::string& extra) {

@@ -30,6 +30,7 @@
 #include "weir/cache/cache_status.h"
 #include "weir/cache/key.h"
 #include "weir/cache/store.h"
+#include "weir/config/config.h"
 #include "weir/core/worker.h"
 #include "weir/stats/types.h"
 #include "weir/proxy/exchange_hooks.h"
@@ -73,6 +74,11 @@ class CacheFlow final : public ExchangeHooks {
   bool serveStale(Exchange& ex, int fwd_status, std::string_view detail);
   bool refreshed(Exchange& ex, const http::ResponseHead& resp, int64_t now);
   void endFill(int status);
+  // The request's variant key when `object` varies and is another variant
+  // than the request's (then true); false when `object` answers it.
+  bool otherVariant(const http::RequestHead& req, const cache::Object& object, cache::CacheKey* key);
+  cache::StoredExtras extrasFor(const http::RequestHead& req, const http::ResponseHead& resp,
+                                const config::Config& config);
   // True when the exchange is handled (it waits for another fill).
   bool startFill(Exchange& ex, const cache::CacheKey& key, bool replace);
   bool wait(Exchange& ex, cache::ObjectPtr object);
@@ -103,6 +109,12 @@ class CacheFlow final : public ExchangeHooks {
   cache::ObjectPtr stale_;
   std::string validators_;   // the conditional fields sent to revalidate stale_ ("" for none)
   bool refetch_ = false;     // the upstream request refetches stale_ (see upstreamRequest)
+  // Variants (Vary): the URL's key, and when the request is for a variant
+  // stored under a key of its own, that variant's secondary key.
+  cache::CacheKey base_key_;
+  std::string secondary_;
+  bool variant_ = false;
+  bool vary_retried_ = false;  // a waiter went on to its own variant once
 
   // Coalescing (see above); loop thread only, except WaitLink::pending.
   struct WaitLink {

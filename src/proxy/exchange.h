@@ -94,6 +94,7 @@ class Exchange final : private http::BodySink {
   const config::RouteConfig& route() const;
   // The loop's cached clock, in seconds since the epoch.
   int64_t nowSeconds() const;
+  int64_t nowMs() const;
   // Answers from a stored object: its head, its Content-Length, `extra`
   // (Age, Cache-Status), the request ID and Connection, then (unless HEAD)
   // its body by reference, no byte copied. Ends the exchange.

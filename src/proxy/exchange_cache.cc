@@ -48,6 +48,12 @@ void Exchange::dropUpstream() {
   upstream_.release(reusable);
 }
 
+int64_t Exchange::nowMs() const {
+  timeval now;
+  event_base_gettimeofday_cached(worker_.base(), &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_usec / 1000;
+}
+
 bool Exchange::clientBacklogged() const { return client_.stream().outputLength() > kHighWater; }
 
 // The stored head, then the framing for a body of `length` bytes (-1:

@@ -30,12 +30,16 @@ bool has(const std::string& text, const std::string& part) { return text.find(pa
 // whose If-Modified-Since equals `last_modified`, gets a 304 with `fields`
 // (no body); any other a 200 (or `status`) with `fields` and `body`.
 struct Resource {
+  Resource() = default;
+  Resource(std::string b, std::string e, std::string lm, std::string f, int s = 200, Ms d = Ms(0))
+      : body(std::move(b)), etag(std::move(e)), last_modified(std::move(lm)), fields(std::move(f)), status(s), delay(d) {}
   std::string body;
   std::string etag;           // with its quotes; "" for none
   std::string last_modified;  // an HTTP date; "" for none
   std::string fields;         // "Name: value\r\n" lines, on 200 and 304 alike
   int status = 200;           // e.g. 500 for a failing origin
   Ms delay{0};                // before the head
+  std::string echo;           // a request field whose value is appended to the body (variants)
 };
 
 class ValidatingOrigin {
@@ -91,6 +95,7 @@ class ValidatingOrigin {
       std::string validators;
       if (!r.etag.empty()) validators += "ETag: " + r.etag + "\r\n";
       if (!r.last_modified.empty()) validators += "Last-Modified: " + r.last_modified + "\r\n";
+      if (!r.echo.empty()) r.body += field(*head, r.echo);
       std::string out;
       if (match) {
         std::lock_guard<std::mutex> lock(mu_);
@@ -343,6 +348,91 @@ TEST_F(CacheRevalidation, SoftPurgeRevalidatesAndCanStillServeStale) {
   EXPECT_EQ(down.status, 200) << down.describe();
   EXPECT_EQ(down.body, "soft");
   EXPECT_TRUE(has(status(down), "fwd=stale")) << status(down);
+}
+
+// Vary (RFC 9111 4.1): one variant per value of the named request field,
+// each answered from the cache; Accept-Encoding normalised for order and
+// case; Vary: * never served from the cache.
+TEST_F(CacheRevalidation, VariantsAreStoredAndServedPerVaryValue) {
+  start("true", 2);
+  Resource dev{"dev:", "", "", "Cache-Control: max-age=600\r\nVary: X-Device\r\n"};
+  dev.echo = "X-Device";
+  origin_->set("/dev", dev);
+  CurlResult a = get("/dev", {"-H", "X-Device: phone"});
+  EXPECT_EQ(a.body, "dev:phone");
+  EXPECT_TRUE(has(status(a), "stored")) << status(a);
+  CurlResult b = get("/dev", {"-H", "X-Device: desk"});
+  EXPECT_EQ(b.body, "dev:desk");
+  EXPECT_TRUE(has(status(b), "stored")) << status(b);
+  CurlResult none = get("/dev");
+  EXPECT_EQ(none.body, "dev:");
+  for (int i = 0; i < 2; ++i) {  // both workers
+    EXPECT_EQ(get("/dev", {"-H", "X-Device: phone"}).body, "dev:phone");
+    CurlResult hit = get("/dev", {"-H", "X-Device: desk"});
+    EXPECT_EQ(hit.body, "dev:desk");
+    EXPECT_TRUE(has(status(hit), "hit")) << status(hit);
+    EXPECT_EQ(get("/dev").body, "dev:");
+  }
+  EXPECT_EQ(origin_->requests("/dev"), 3);
+
+  Resource enc{"enc:", "", "", "Cache-Control: max-age=600\r\nVary: Accept-Encoding\r\n"};
+  enc.echo = "Accept-Encoding";
+  origin_->set("/enc", enc);
+  EXPECT_EQ(get("/enc", {"-H", "Accept-Encoding: gzip, br"}).body, "enc:gzip, br");
+  CurlResult same = get("/enc", {"-H", "Accept-Encoding: BR,gzip"});
+  EXPECT_EQ(same.body, "enc:gzip, br") << "the same variant";
+  EXPECT_TRUE(has(status(same), "hit")) << status(same);
+  EXPECT_EQ(get("/enc", {"-H", "Accept-Encoding: gzip"}).body, "enc:gzip");
+  EXPECT_EQ(origin_->requests("/enc"), 2);
+
+  origin_->set("/star", {"star", "", "", "Cache-Control: max-age=600\r\nVary: *\r\n"});
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(has(status(get("/star")), "hit"));
+  EXPECT_EQ(origin_->requests("/star"), 3);
+}
+
+// A bound on variants per URL (the least used goes); purging the URL
+// removes all of its variants; a new response that no longer varies
+// replaces the variants it makes unreachable.
+TEST_F(CacheRevalidation, VariantsAreBoundedPurgedTogetherAndReplaced) {
+  admin_ = freePort();
+  const std::string yaml = "admin:\n  address: 127.0.0.1:" + std::to_string(admin_) +
+                           "\ncache:\n  max_size: 16MiB\n  max_variants: 3\npools:\n  app:\n    servers:\n      - address: " +
+                           origin_->address() + "\nroutes:\n  - pool: app\n    cache: true\n";
+  weir_ = std::make_unique<Weir>(yaml);
+  ASSERT_TRUE(weir_->ok()) << weir_->error();
+  Resource lang{"lang:", "\"l1\"", "", "Cache-Control: max-age=0\r\nVary: Accept-Language\r\n"};
+  lang.echo = "Accept-Language";
+  origin_->set("/lang", lang);
+  auto as = [&](const std::string& l) { return get("/lang", {"-H", "Accept-Language: " + l}); };
+  for (const char* l : {"en", "fr", "de"}) EXPECT_TRUE(has(status(as(l)), "stored")) << l;
+  lang.fields = "Cache-Control: max-age=600\r\nVary: Accept-Language\r\n";
+  origin_->set("/lang", lang);
+  // Revalidated (304), so each is fresh now; "fr" is then used last.
+  for (const char* l : {"en", "de", "fr"}) EXPECT_TRUE(has(status(as(l)), "fwd-status=304")) << l;
+  EXPECT_TRUE(has(status(as("es")), "stored")) << "a fourth variant: over the bound of 3";
+  int hits = 0;
+  for (const char* l : {"es", "en", "fr"}) hits += has(status(as(l)), "hit") ? 1 : 0;
+  EXPECT_EQ(hits, 3);
+  EXPECT_TRUE(has(status(as("de")), "stored")) << "the least used variant was dropped for the fourth";
+
+  CurlResult p = purge("url=" + percentEncode(self() + "/lang"));
+  EXPECT_EQ(p.body, "{\"purged\": 3}\n") << "all of the URL's variants";
+
+  // Three variants again, stale at once; then the URL stops varying: the
+  // response that replaces the first variant makes the others unreachable,
+  // and they go with it.
+  lang.fields = "Cache-Control: max-age=0\r\nVary: Accept-Language\r\n";
+  origin_->set("/lang", lang);
+  for (const char* l : {"en", "fr", "de"}) {
+    CurlResult r = as(l);
+    EXPECT_TRUE(has(status(r), "stored")) << l << " " << status(r);
+  }
+  origin_->set("/lang", {"one for all", "\"l2\"", "", "Cache-Control: max-age=600\r\n"});
+  EXPECT_EQ(as("en").body, "one for all");
+  CurlResult fr = as("fr");
+  EXPECT_EQ(fr.body, "one for all");
+  EXPECT_TRUE(has(status(fr), "hit")) << status(fr);
+  EXPECT_EQ(purge("url=" + percentEncode(self() + "/lang")).body, "{\"purged\": 1}\n") << "the variants went";
 }
 
 // Purge by tag: Surrogate-Key and Cache-Tag, indexed when stored.

@@ -29,7 +29,7 @@ ObjectMeta metaFor(size_t body) {
 Status fillTagged(Store& st, const CacheKey& key, const std::string& body, std::vector<std::string> tags) {
   BeginFill b = st.beginFill(key, true);
   if (b.kind != BeginFill::Kind::kFill) return Error{"no fill"};
-  Status s = b.fill.setHead("HTTP/1.1 200 OK\r\nX-V: 1\r\n", metaFor(body.size()), std::move(tags));
+  Status s = b.fill.setHead("HTTP/1.1 200 OK\r\nX-V: 1\r\n", metaFor(body.size()), {std::move(tags), ""});
   if (!s) return s;
   s = b.fill.append(body.data(), body.size());
   if (!s) return s;

@@ -33,6 +33,13 @@ class CacheKey {
 
   static CacheKey forRequest(std::string_view method, std::string_view scheme, std::string_view host,
                              std::string_view target);
+  // A variant of the URL `base` names (vary.h): "<base>\x01<secondary>".
+  // No request target holds a control character, so a variant's key is
+  // never a URL's.
+  static CacheKey variant(const CacheKey& base, std::string_view secondary);
+  // The internal tag every variant of `base` carries (stored under its own
+  // key), so that purging or replacing the URL finds them all.
+  static std::string variantTag(const CacheKey& base) { return "\x01" + base.str(); }
   // A key with a chosen hash, for tests of the collision path. Never in
   // production code: the store trusts that equal hashes are rare.
   static CacheKey withHashForTesting(std::string key, Hash128 hash);

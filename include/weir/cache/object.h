@@ -167,6 +167,12 @@ struct ObjectMeta {
   bool has(Flag f) const { return (flags & f) != 0; }
 };
 
+// What a stored response carries besides its head and metadata.
+struct StoredExtras {
+  std::vector<std::string> tags;  // purge by tag
+  std::string vary;               // the variant's secondary key (vary.h); "" without Vary
+};
+
 // A snapshot of a fill's progress.
 struct FillEvent {
   FillState state = FillState::kFilling;
@@ -226,6 +232,17 @@ class Object {
   // that ended without replacing this object lets the next one start).
   bool claimRefresh(int64_t now, int64_t retry_after) const;
 
+  // The variant's secondary key (vary.h), "" when the response has no
+  // Vary. Precondition: hasHead().
+  const std::string& vary() const { return vary_; }
+  bool varies() const { return !vary_.empty(); }
+  // When the object was stored or last answered a request (the caller's
+  // clock; the least used of a URL's variants goes first). Any thread.
+  int64_t lastUsed() const { return last_used_.load(std::memory_order_relaxed); }
+  void touchUsed(int64_t now) const {
+    if (last_used_.load(std::memory_order_relaxed) != now) last_used_.store(now, std::memory_order_relaxed);
+  }
+
   // Tags (purge by tag): set with the head under the shard lock, immutable
   // after; read them under the shard lock (the store) or once complete.
   const std::vector<std::string>& tags() const { return tags_; }
@@ -272,6 +289,8 @@ class Object {
   const CacheKey key_;
   std::string head_;
   std::vector<std::string> tags_;
+  std::string vary_;
+  mutable std::atomic<int64_t> last_used_{0};
   std::shared_ptr<Object> previous_;  // guarded by mu_
   mutable std::atomic<bool> marked_stale_{false};
   mutable std::atomic<int64_t> refresh_claimed_{0};

@@ -100,12 +100,12 @@ class FillHandle {
   // (kNoSpace). The head is sent as is on every hit; Age and Cache-Status are
   // the integrator's to add. `tags` index the object for purge by tag. The
   // previous object, if any, is let go: this response replaces it.
-  Status setHead(std::string head, const ObjectMeta& meta, std::vector<std::string> tags = {});
+  Status setHead(std::string head, const ObjectMeta& meta, StoredExtras extras = {});
   // A 304 revalidated the previous object: the fill becomes a complete
   // object with `head` and `meta` (meta.body_length is taken from the
   // previous object) over the previous object's body, shared without a
   // copy. Fails (abandoning) when there is no previous object or no room.
-  Status refresh(std::string head, ObjectMeta meta, std::vector<std::string> tags = {});
+  Status refresh(std::string head, ObjectMeta meta, StoredExtras extras = {});
   // The fetch failed: the previous object goes back under the key, as it
   // was, and the fill ends (waiters hear kRestored). False, and a plain
   // abandon, when there is no previous object or the entry was erased.
@@ -186,6 +186,12 @@ class Store {
   // abandoned with kErased and its waiters told). False when nothing was
   // stored under the key.
   bool erase(const CacheKey& key);
+  // Variants: how many objects carry `tag` (all shards), and the least
+  // recently used of them erased until at most `keep` are left. Returns
+  // how many were erased.
+  size_t countTagged(std::string_view tag);
+  size_t trimTagged(std::string_view tag, size_t keep);
+
   // Soft purge of one key: marks its object (complete or filling) stale, so
   // the next request revalidates it; it may still be served stale. False
   // when nothing is stored under the key.

@@ -214,6 +214,8 @@ struct CacheConfig {
   // at most heuristic_max.
   double heuristic_fraction = 0.1;
   Duration heuristic_max{std::chrono::hours(24)};
+  // Variants stored per URL (Vary); past it the least used goes.
+  unsigned max_variants = 16;
   // Response fields whose values tag an object for purge by tag.
   std::vector<std::string> tag_headers{"Surrogate-Key", "Cache-Tag"};
 };

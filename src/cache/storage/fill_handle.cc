@@ -57,7 +57,7 @@ Status FillHandle::fail(AbandonReason reason) {
   return lost(reason);
 }
 
-Status FillHandle::setHead(std::string head, const ObjectMeta& meta, std::vector<std::string> tags) {
+Status FillHandle::setHead(std::string head, const ObjectMeta& meta, StoredExtras extras) {
   if (!active()) return Error{"cache: fill not active"};
   if (object_->hasHead()) return Error{"cache: head already set"};
   if (previous_) {  // this response replaces it
@@ -68,28 +68,34 @@ Status FillHandle::setHead(std::string head, const ObjectMeta& meta, std::vector
   if (meta.body_length >= 0 && static_cast<uint64_t>(meta.body_length) > store_->maxObjectSize()) {
     return fail(AbandonReason::kTooLarge);
   }
-  const uint64_t charge = object_->headCharge(head, meta.body_length) + object_->tagsCharge(tags) +
-                          tags.size() * Store::kTagEntryBytes;
+  const uint64_t charge = object_->headCharge(head, meta.body_length) + object_->tagsCharge(extras.tags) +
+                          extras.tags.size() * Store::kTagEntryBytes + Object::stringHeapBytes(extras.vary);
   AbandonReason reason = AbandonReason::kNone;
   if (!store_->reserve(*this, charge, &reason)) return lost(reason);
-  if (!tags.empty() && !store_->indexTags(*this, std::move(tags))) return lost(object_->snapshot().reason);
+  if (!extras.tags.empty() && !store_->indexTags(*this, std::move(extras.tags))) {
+    return lost(object_->snapshot().reason);
+  }
+  object_->vary_ = std::move(extras.vary);
   object_->setHead(std::move(head), meta);
   object_->notify();
   return Ok{};
 }
 
-Status FillHandle::refresh(std::string head, ObjectMeta meta, std::vector<std::string> tags) {
+Status FillHandle::refresh(std::string head, ObjectMeta meta, StoredExtras extras) {
   if (!active()) return Error{"cache: fill not active"};
   if (object_->hasHead() || !previous_) return fail(AbandonReason::kFiller);
   const std::shared_ptr<Object> prev = std::move(previous_);
   (void)object_->takePrevious();
   meta.body_length = static_cast<int64_t>(prev->bodySize());
-  const uint64_t charge = object_->adoptCharge(head, *prev) + object_->tagsCharge(tags) +
-                          tags.size() * Store::kTagEntryBytes;
+  const uint64_t charge = object_->adoptCharge(head, *prev) + object_->tagsCharge(extras.tags) +
+                          extras.tags.size() * Store::kTagEntryBytes + Object::stringHeapBytes(extras.vary);
   store_->releasePrevious(*this);
   AbandonReason reason = AbandonReason::kNone;
   if (!store_->reserve(*this, charge, &reason)) return lost(reason);
-  if (!tags.empty() && !store_->indexTags(*this, std::move(tags))) return lost(object_->snapshot().reason);
+  if (!extras.tags.empty() && !store_->indexTags(*this, std::move(extras.tags))) {
+    return lost(object_->snapshot().reason);
+  }
+  object_->vary_ = std::move(extras.vary);
   object_->setHeadAdopting(std::move(head), meta, *prev);
   object_->notify();
   return complete();

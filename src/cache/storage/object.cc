@@ -57,7 +57,7 @@ uint64_t Object::stringHeapBytes(const std::string& s) {
 uint64_t Object::baseCharge() const { return kControlBlockBytes + sizeof(Object) + stringHeapBytes(key_.str()); }
 
 uint64_t Object::chargedBytes() const {
-  uint64_t bytes = baseCharge() + stringHeapBytes(head_) + tagsCharge(tags_) + chunks_.capacity() * sizeof(ChunkRef) +
+  uint64_t bytes = baseCharge() + stringHeapBytes(head_) + stringHeapBytes(vary_) + tagsCharge(tags_) + chunks_.capacity() * sizeof(ChunkRef) +
                    starts_.capacity() * sizeof(uint64_t);
   for (const ChunkRef& c : chunks_) bytes += c->allocatedBytes();
   return bytes;

@@ -3,6 +3,7 @@
 #include "weir/cache/store.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -235,6 +236,46 @@ bool Store::restoreFill(FillHandle& fill) {
   }
   released.finish();
   return true;
+}
+
+size_t Store::countTagged(std::string_view tag) {
+  const uint64_t hash = tagHash(tag);
+  size_t count = 0;
+  for (size_t i = 0; i < shard_count_; ++i) {
+    Shard& s = shards_[i];
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.tags.find(hash);
+    if (it != s.tags.end()) count += it->second.size();
+  }
+  return count;
+}
+
+// Few objects (a URL's variants): each round finds the least recently used
+// across the shards, then erases it under its own shard's lock.
+size_t Store::trimTagged(std::string_view tag, size_t keep) {
+  const uint64_t hash = tagHash(tag);
+  size_t erased = 0;
+  while (countTagged(tag) > keep) {
+    CacheKey victim;
+    int64_t oldest = INT64_MAX;
+    bool found = false;
+    for (size_t i = 0; i < shard_count_; ++i) {
+      Shard& s = shards_[i];
+      std::lock_guard<std::mutex> lock(s.mu);
+      auto it = s.tags.find(hash);
+      if (it == s.tags.end()) continue;
+      for (const EntryId id : it->second) {
+        const Entry& e = s.entries[id];
+        if (e.filling || e.object->lastUsed() >= oldest) continue;
+        oldest = e.object->lastUsed();
+        victim = e.object->key();
+        found = true;
+      }
+    }
+    if (!found || !erase(victim)) break;
+    ++erased;
+  }
+  return erased;
 }
 
 bool Store::markStale(const CacheKey& key) {
