@@ -18,6 +18,7 @@
 #include "admin/purge.h"
 #include "admin/status.h"
 #include "admin/status_page.h"
+#include "weir/cache/key_options.h"
 #include "weir/core/acceptor.h"
 #include "weir/core/deadline.h"
 #include "weir/core/loop_thread.h"
@@ -191,8 +192,18 @@ Response AdminServer::Impl::handle(std::string_view method, std::string_view tar
       return r;
     }
     const proxy::RuntimePtr rt = opts.runtime ? opts.runtime() : nullptr;
+    KeyTarget key_target;
+    if (rt) {
+      key_target = [&rt](std::string_view host, std::string_view t) {
+        const int route = rt->router.match(host, t.substr(0, t.find('?')));
+        if (route < 0) return std::string(t);
+        const config::CacheKeyConfig& kc = rt->config->routes[static_cast<size_t>(route)].cache_key;
+        if (!kc.changesTarget()) return std::string(t);
+        return cache::keyTarget(t, kc.ignore_query, kc.ignore_all_query, kc.sort_query);
+      };
+    }
     PurgeResult p = purge(q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
-                          rt ? rt->cache : nullptr);
+                          rt ? rt->cache : nullptr, key_target);
     return {p.status, "application/json", std::move(p.body)};
   }
   const bool known = path == "/metrics" || path == "/status" || path == "/status.json" || path == "/healthz" ||

@@ -27,7 +27,7 @@ PurgeResult purged(size_t n) { return {200, "{\"purged\": " + std::to_string(n) 
 
 // The key string of what a request for `url` is stored under (as the
 // proxy builds it: the path in normal form, the query as sent).
-bool keyOfUrl(std::string_view url, cache::CacheKey& key) {
+bool keyOfUrl(std::string_view url, cache::CacheKey& key, const KeyTarget& key_target) {
   http::SplitTarget split;
   if (!http::splitTarget(url, false, split) || split.form != http::TargetForm::kAbsolute) return false;
   std::string path;
@@ -38,7 +38,7 @@ bool keyOfUrl(std::string_view url, cache::CacheKey& key) {
   if (url.size() >= 8 && http::equalsIgnoreCase(url.substr(0, 8), "https://") && authority.ends_with(":443")) {
     authority.remove_suffix(4);
   }
-  key = cache::CacheKey::forRequest("GET", "http", authority, path);
+  key = cache::CacheKey::forRequest("GET", "http", authority, key_target ? key_target(authority, path) : path);
   return true;
 }
 
@@ -71,7 +71,7 @@ bool queryParam(std::string_view query, std::string_view name, std::string& valu
   return false;
 }
 
-PurgeResult purge(std::string_view query, cache::Store* store) {
+PurgeResult purge(std::string_view query, cache::Store* store, const KeyTarget& key_target) {
   std::string value;
   bool soft = false;
   if (queryParam(query, "soft", value)) {
@@ -93,7 +93,7 @@ PurgeResult purge(std::string_view query, cache::Store* store) {
   const bool by_prefix = !by_url && queryParam(query, "prefix", prefix_url);
   if (!by_url && !by_prefix) return error(400, "say what to purge: ?url=URL, ?prefix=URL, ?tag=TAG or ?all=1");
   cache::CacheKey key;
-  if (!keyOfUrl(by_url ? value : prefix_url, key)) {
+  if (!keyOfUrl(by_url ? value : prefix_url, key, by_url ? key_target : KeyTarget())) {
     return error(400, "not an absolute http:// or https:// URL (percent-encode it in the query)");
   }
   if (store == nullptr) return purged(0);

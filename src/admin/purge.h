@@ -15,6 +15,7 @@
 // answers: the objects are unlinked from (or marked in) the shared store.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -29,7 +30,11 @@ struct PurgeResult {
 
 // `query` is the request target's query (after '?'); `store` null when no
 // route caches (nothing to purge).
-PurgeResult purge(std::string_view query, cache::Store* store);
+// `key_target`, when set, gives the target as the route for that host
+// keys it (its ignore_query and sort_query), so that a URL finds the
+// object its requests are stored under.
+using KeyTarget = std::function<std::string(std::string_view host, std::string_view target)>;
+PurgeResult purge(std::string_view query, cache::Store* store, const KeyTarget& key_target = {});
 
 // The value of `name` in a query string, percent-decoded ('+' is a space);
 // false when absent or badly escaped.

@@ -35,6 +35,39 @@ std::vector<std::string> readFieldNames(const Item& item) {
   return out;
 }
 
+// Names of query parameters or cookies: non-empty, without '&', '=', ';',
+// spaces or control characters.
+std::vector<std::string> readNames(const Item& item, std::string_view what) {
+  if (!item.node.IsSequence()) item.fail("expected a list of " + std::string(what));
+  std::vector<std::string> out;
+  for (const Item& entry : listItems(item)) {
+    std::string name = entry.node.IsScalar() ? readString(entry) : std::string();
+    const bool bad = name.empty() || std::any_of(name.begin(), name.end(), [](unsigned char c) {
+      return c <= ' ' || c == 0x7f || c == '&' || c == '=' || c == ';' || c == ',';
+    });
+    if (bad) entry.fail("expected one of the " + std::string(what) + " (no spaces, '&', '=', ';' or ',')");
+    out.push_back(std::move(name));
+  }
+  return out;
+}
+
+CacheKeyConfig readCacheKey(const Item& item) {
+  if (!item.node.IsMap()) item.fail("expected a map with ignore_query, sort_query, headers, cookies");
+  MapReader map(item, {"ignore_query", "sort_query", "headers", "cookies"});
+  CacheKeyConfig out;
+  if (auto v = map.get("ignore_query")) {
+    if (v->node.IsScalar()) {
+      out.ignore_all_query = readBool(*v);
+    } else {
+      out.ignore_query = readNames(*v, "query parameter names (a trailing * matches a prefix)");
+    }
+  }
+  if (auto v = map.get("sort_query")) out.sort_query = readBool(*v);
+  if (auto v = map.get("headers")) out.headers = readFieldNames(*v);
+  if (auto v = map.get("cookies")) out.cookies = readNames(*v, "cookie names");
+  return out;
+}
+
 }  // namespace
 
 CacheConfig parseCache(const Item& item) {
@@ -75,12 +108,13 @@ void parseRouteCache(const Item& item, RouteConfig& route) {
   if (!item.node.IsMap()) {
     item.fail("expected true, false, or a map with enabled, store_set_cookie, stale_if_error, stale_while_revalidate");
   }
-  MapReader map(item, {"enabled", "store_set_cookie", "stale_if_error", "stale_while_revalidate"});
+  MapReader map(item, {"enabled", "store_set_cookie", "stale_if_error", "stale_while_revalidate", "key"});
   route.cache = true;
   if (auto v = map.get("enabled")) route.cache = readBool(*v);
   if (auto v = map.get("store_set_cookie")) route.cache_store_set_cookie = readBool(*v);
   if (auto v = map.get("stale_if_error")) route.cache_stale_if_error = readDuration(*v);
   if (auto v = map.get("stale_while_revalidate")) route.cache_stale_while_revalidate = readDuration(*v);
+  if (auto v = map.get("key")) route.cache_key = readCacheKey(*v);
 }
 
 }  // namespace weir::config::detail

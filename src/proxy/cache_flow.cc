@@ -11,6 +11,7 @@
 #include "weir/cache/preconditions.h"
 #include "weir/cache/ranges.h"
 #include "weir/cache/stale.h"
+#include "weir/cache/key_options.h"
 #include "weir/cache/vary.h"
 #include "weir/http/forward.h"
 #include "weir/http/parser.h"
@@ -157,7 +158,11 @@ bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
     result_ = stats::CacheResult::kRequest;
     return false;
   }
-  cache::CacheKey key = keyOf(req, req.path);
+  const config::CacheKeyConfig& kc = ex.route().cache_key;
+  cache::CacheKey key = keyOf(
+      req, kc.changesTarget() ? cache::keyTarget(req.path, kc.ignore_query, kc.ignore_all_query, kc.sort_query) : req.path);
+  url_key_ = key;
+  if (kc.addsParts()) key = cache::CacheKey::variant(key, "\x02" + cache::keyParts(req, kc.headers, kc.cookies));
   base_key_ = key;
   cache::ObjectPtr object = store_->lookup(key);
   // The URL's first variant is stored under its own key and names the
@@ -468,7 +473,7 @@ void CacheFlow::stopWaiting() {
 }
 
 void CacheFlow::responseHead(Exchange& ex, const http::ResponseHead& resp, std::string& extra) {
-  invalidate(ex.request(), resp);
+  invalidate(ex, ex.request(), resp);
   if (fill_.active()) decideStore(ex, resp, ex.nowSeconds());
   statusField(extra);
 }
@@ -547,8 +552,15 @@ cache::StoredExtras CacheFlow::extrasFor(const http::RequestHead& req, const htt
   extras.tags = cache::responseTags(resp, config.cache.tag_headers);
   const std::vector<std::string> names = cache::varyNames(resp);
   if (!names.empty()) extras.vary = cache::secondaryKey(req, names);
-  if (variant_) extras.tags.push_back(cache::CacheKey::variantTag(base_key_));
+  addInternalTags(extras.tags);
   return extras;
+}
+
+// Objects not stored under the URL's own key carry the tags that find
+// them: the URL's (a purge of it) and, for a variant, its base key's.
+void CacheFlow::addInternalTags(std::vector<std::string>& tags) const {
+  if (variant_) tags.push_back(cache::CacheKey::variantTag(base_key_));
+  if (!(base_key_ == url_key_)) tags.push_back(cache::CacheKey::variantTag(url_key_));
 }
 
 void CacheFlow::responseBody(Exchange&, const char* data, size_t len) {
@@ -631,7 +643,7 @@ bool CacheFlow::refreshed(Exchange& ex, const http::ResponseHead& resp, int64_t 
     meta.stale_if_error = cc.stale_if_error.present ? cc.stale_if_error.seconds : -1;
     cache::StoredExtras extras;
     extras.tags = cache::responseTags(merged, config.cache.tag_headers);
-    if (variant_) extras.tags.push_back(cache::CacheKey::variantTag(base_key_));
+    addInternalTags(extras.tags);
     extras.vary = stale_->vary();
     if (!fill_.refresh(std::move(head), meta, std::move(extras))) {
       object = stale_;  // no room for the new head: the validated body as it was
@@ -690,9 +702,11 @@ bool CacheFlow::serveStale(Exchange& ex, int fwd_status, std::string_view detail
 
 // RFC 9111 4.4: a non-error answer to an unsafe method invalidates the
 // target and the same-host Location and Content-Location.
-void CacheFlow::invalidate(const http::RequestHead& req, const http::ResponseHead& resp) {
+void CacheFlow::invalidate(Exchange& ex, const http::RequestHead& req, const http::ResponseHead& resp) {
+  const config::CacheKeyConfig& kc = ex.route().cache_key;
   for (const std::string& target : cache::invalidationTargets(req, resp)) {
-    const cache::CacheKey key = keyOf(req, target);
+    const cache::CacheKey key = keyOf(
+        req, kc.changesTarget() ? cache::keyTarget(target, kc.ignore_query, kc.ignore_all_query, kc.sort_query) : target);
     store_->erase(key);
     store_->purgeTag(cache::CacheKey::variantTag(key), false);
   }

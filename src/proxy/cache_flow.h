@@ -77,6 +77,7 @@ class CacheFlow final : public ExchangeHooks {
   // The request's variant key when `object` varies and is another variant
   // than the request's (then true); false when `object` answers it.
   bool otherVariant(const http::RequestHead& req, const cache::Object& object, cache::CacheKey* key);
+  void addInternalTags(std::vector<std::string>& tags) const;
   cache::StoredExtras extrasFor(const http::RequestHead& req, const http::ResponseHead& resp,
                                 const config::Config& config);
   // True when the exchange is handled (it waits for another fill).
@@ -88,7 +89,7 @@ class CacheFlow final : public ExchangeHooks {
   void stopWaiting();
   static void onLockTimeout(evutil_socket_t, short, void* arg);
   void decideStore(Exchange& ex, const http::ResponseHead& resp, int64_t now);
-  void invalidate(const http::RequestHead& req, const http::ResponseHead& resp);
+  void invalidate(Exchange& ex, const http::RequestHead& req, const http::ResponseHead& resp);
   void statusField(std::string& extra);
   void countRefusal(size_t reason);
   void countFillFailure(cache::AbandonReason reason);
@@ -111,7 +112,8 @@ class CacheFlow final : public ExchangeHooks {
   bool refetch_ = false;     // the upstream request refetches stale_ (see upstreamRequest)
   // Variants (Vary): the URL's key, and when the request is for a variant
   // stored under a key of its own, that variant's secondary key.
-  cache::CacheKey base_key_;
+  cache::CacheKey url_key_;   // what a purge of the URL names (the route's query options applied)
+  cache::CacheKey base_key_;  // url_key_, or with the route's key headers and cookies
   std::string secondary_;
   bool variant_ = false;
   bool vary_retried_ = false;  // a waiter went on to its own variant once

@@ -435,6 +435,29 @@ TEST_F(CacheRevalidation, VariantsAreBoundedPurgedTogetherAndReplaced) {
   EXPECT_EQ(purge("url=" + percentEncode(self() + "/lang")).body, "{\"purged\": 1}\n") << "the variants went";
 }
 
+// Key options on the route: tracking parameters ignored, the query
+// sorted, a request field and a cookie added; a purge of the URL finds
+// every object stored for it.
+TEST_F(CacheRevalidation, KeyOptionsShapeTheKey) {
+  start("{ enabled: true, key: { ignore_query: [utm_*, fbclid], sort_query: true, headers: [X-Tenant], cookies: [ab] } }");
+  Resource r{"k:", "", "", "Cache-Control: max-age=600\r\n"};
+  r.echo = "X-Tenant";
+  origin_->set("/k?a=1&b=2&utm_source=mail", r);
+  EXPECT_TRUE(has(status(get("/k?a=1&b=2&utm_source=mail", {"-H", "X-Tenant: t1"})), "stored"));
+  CurlResult same = get("/k?fbclid=9&b=2&a=1", {"-H", "X-Tenant: t1"});
+  EXPECT_TRUE(has(status(same), "hit")) << "parameters ignored and sorted: " << status(same);
+  EXPECT_EQ(same.body, "k:t1");
+  CurlResult other_tenant = get("/k?a=1&b=2", {"-H", "X-Tenant: t2"});
+  EXPECT_FALSE(has(status(other_tenant), "hit")) << "another tenant, another object";
+  CurlResult cookie = get("/k?a=1&b=2", {"-H", "X-Tenant: t1", "-H", "Cookie: ab=green; other=1"});
+  EXPECT_FALSE(has(status(cookie), "hit")) << "another ab cookie, another object";
+  EXPECT_TRUE(has(status(get("/k?a=1&b=2", {"-H", "X-Tenant: t1", "-H", "Cookie: other=2"})), "hit"))
+      << "other cookies do not count";
+  EXPECT_EQ(origin_->requests("/k?a=1&b=2&utm_source=mail"), 1);
+  CurlResult p = purge("url=" + percentEncode(self() + "/k?b=2&a=1&utm_campaign=x"));
+  EXPECT_EQ(p.body, "{\"purged\": 3}\n") << "the tenants' and the cookie's objects of that URL";
+}
+
 // Purge by tag: Surrogate-Key and Cache-Tag, indexed when stored.
 TEST_F(CacheRevalidation, PurgeByTagRemovesTheTaggedObjects) {
   start("true", 2);

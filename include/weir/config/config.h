@@ -108,6 +108,18 @@ struct PoolConfig {
   RetryBudgetConfig retry_budget;
 };
 
+// routes[].cache.key: what of a request the cache key holds besides its
+// host and path.
+struct CacheKeyConfig {
+  std::vector<std::string> ignore_query;  // parameter names, or prefixes ending in '*'
+  bool ignore_all_query = false;          // ignore_query: true
+  bool sort_query = false;
+  std::vector<std::string> headers;       // request fields added to the key
+  std::vector<std::string> cookies;       // cookie names added to the key
+  bool changesTarget() const { return ignore_all_query || sort_query || !ignore_query.empty(); }
+  bool addsParts() const { return !headers.empty() || !cookies.empty(); }
+};
+
 struct RouteConfig {
   // Its label in metrics and the status page; "" means a description of the
   // match (stats::routeLabel).
@@ -131,6 +143,7 @@ struct RouteConfig {
   // response says so).
   Duration cache_stale_if_error{0};
   Duration cache_stale_while_revalidate{0};
+  CacheKeyConfig cache_key;
 };
 
 struct Timeouts {
