@@ -1,5 +1,6 @@
 #include "admin/purge.h"
 
+#include <ctime>
 #include <string>
 
 #include "weir/cache/key.h"
@@ -72,6 +73,7 @@ bool queryParam(std::string_view query, std::string_view name, std::string& valu
 }
 
 PurgeResult purge(std::string_view query, cache::Store* store, const KeyTarget& key_target) {
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
   std::string value;
   bool soft = false;
   if (queryParam(query, "soft", value)) {
@@ -80,13 +82,13 @@ PurgeResult purge(std::string_view query, cache::Store* store, const KeyTarget& 
   }
   if (queryParam(query, "tag", value)) {
     if (value.empty()) return error(400, "tag needs a value");
-    return purged(store ? store->purgeTag(value, soft) : 0);
+    return purged(store ? store->purgeTag(value, soft, now) : 0);
   }
   if (queryParam(query, "all", value)) {
     if (value != "1") return error(400, "all takes the value 1");
     if (store == nullptr) return purged(0);
     auto any = [](const cache::CacheKey&) { return true; };
-    return purged(soft ? store->markStaleIf(any) : store->eraseIf(any));
+    return purged(soft ? store->markStaleIf(any, now) : store->eraseIf(any));
   }
   const bool by_url = queryParam(query, "url", value);
   std::string prefix_url;
@@ -98,12 +100,12 @@ PurgeResult purge(std::string_view query, cache::Store* store, const KeyTarget& 
   }
   if (store == nullptr) return purged(0);
   if (by_url) {  // the URL's object (one shard, no scan) and its other variants (the tag index)
-    const size_t one = (soft ? store->markStale(key) : store->erase(key)) ? 1 : 0;
-    return purged(one + store->purgeTag(cache::CacheKey::variantTag(key), soft));
+    const size_t one = (soft ? store->markStale(key, now) : store->erase(key)) ? 1 : 0;
+    return purged(one + store->purgeTag(cache::CacheKey::variantTag(key), soft, now));
   }
   const std::string& prefix = key.str();
   auto under = [&prefix](const cache::CacheKey& k) { return k.str().compare(0, prefix.size(), prefix) == 0; };
-  return purged(soft ? store->markStaleIf(under) : store->eraseIf(under));
+  return purged(soft ? store->markStaleIf(under, now) : store->eraseIf(under));
 }
 
 }  // namespace weir::admin

@@ -35,10 +35,13 @@ int64_t ageOf(const cache::ObjectMeta& m, int64_t now) {
   return cache::currentAge(m.corrected_initial_age, m.response_time, now);
 }
 
-// A soft purge makes an object stale from then on (staleness counts from 0).
-int64_t lifetimeOf(const cache::Object& o, int64_t age) {
-  const int64_t life = o.meta().freshness_lifetime;
-  return o.markedStale() ? std::min(life, age) : life;
+// A soft purge makes an object stale from then on: its lifetime ends at
+// the age it had then (so staleness counts from the purge).
+int64_t lifetimeOf(const cache::Object& o) {
+  const cache::ObjectMeta& m = o.meta();
+  if (!o.markedStale()) return m.freshness_lifetime;
+  const int64_t age_then = cache::currentAge(m.corrected_initial_age, m.response_time, o.markedStaleAt());
+  return std::clamp<int64_t>(age_then, 0, m.freshness_lifetime);
 }
 
 int64_t secondsOf(config::Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
@@ -115,7 +118,7 @@ CacheFlow::~CacheFlow() {
 
 void CacheFlow::reset(cache::Store* store, stats::Slot* slots) {
   stopWaiting();
-  fill_ = cache::FillHandle();  // the old handle, if still active, abandons its fill
+  endFill(0);  // a fill still held ends: a stale object it would replace goes back
   store_ = store;
   slots_ = slots;
   result_ = stats::CacheResult::kMiss;
@@ -171,7 +174,7 @@ bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
   int64_t age = 0;
   if (object) age = ageOf(object->meta(), now);
   const cache::LookupDecision d =
-      object ? cache::decideLookup(request_cc_, false, age, lifetimeOf(*object, age), limitsOf(object->meta()))
+      object ? cache::decideLookup(request_cc_, false, age, lifetimeOf(*object), limitsOf(object->meta()))
              : cache::decideMiss(request_cc_);
   status_.fwd = cache::fwdFor(d);
   switch (d) {
@@ -211,7 +214,7 @@ bool CacheFlow::serveHit(Exchange& ex, const cache::ObjectPtr& object, int64_t n
 
 bool CacheFlow::serveObject(Exchange& ex, const cache::ObjectPtr& object, int64_t now) {
   const int64_t age = ageOf(object->meta(), now);
-  status_.ttl = lifetimeOf(*object, age) - age;
+  status_.ttl = lifetimeOf(*object) - age;
   std::string extra = "Age: " + std::to_string(cache::ageFieldValue(age)) + "\r\n";
   statusField(extra);
   if (object->varies()) object->touchUsed(ex.nowMs());
@@ -298,7 +301,7 @@ bool CacheFlow::startFill(Exchange& ex, const cache::CacheKey& key, bool replace
       const int64_t age = ageOf(begin.object->meta(), now);
       cache::CacheKey other;
       if (otherVariant(ex.request(), *begin.object, &other)) return startFill(ex, other, false);
-      if (!cache::isFresh(lifetimeOf(*begin.object, age), age)) return false;  // put back stale: fetch, do not store
+      if (!cache::isFresh(lifetimeOf(*begin.object), age)) return false;  // put back stale: fetch, do not store
       result_ = stats::CacheResult::kHit;
       return serveHit(ex, begin.object, now);
     }
@@ -429,6 +432,12 @@ void CacheFlow::release(cache::AbandonReason reason) {
     }
     status_.collapsed = false;
     countWait(stats::CacheWait::kReleased);
+    // One of the waiters revalidates it again (its fetch's client may
+    // just have left); the others wait for that one, once.
+    if (!raced_) {
+      raced_ = true;
+      if (startFill(*ex_, key_, true)) return;
+    }
     ex_->fetch();
     return;
   }
@@ -574,7 +583,7 @@ void CacheFlow::responseEnd(Exchange&, bool complete) {
   if (complete) {
     (void)fill_.complete();
   } else {
-    fill_.abandon();
+    endFill(0);  // before the head, a stale object it would replace goes back
   }
 }
 
@@ -623,7 +632,25 @@ bool CacheFlow::refreshed(Exchange& ex, const http::ResponseHead& resp, int64_t 
   std::string head = cache::updateStoredHead(stale_->head(), update);
   http::Parser parser(http::Parser::Kind::kResponse, ex.runtime().response_limits);
   cache::ObjectPtr object = fill_.object();
-  if (parseStoredHead(head, parser)) {
+  // RFC 9111 4.3.4: a 304 with a strong ETag other than the stored one
+  // is not about this object; the stored one is dropped and the client
+  // told (weir has no body to send).
+  const cache::StoredValidators stored = cache::validatorsOf(stale_->head(), stale_->meta().response_time);
+  const int etag_at = resp.fields.find(http::Token::kETag);
+  const bool other_etag = etag_at >= 0 && !stored.etag.empty() &&
+                          !cache::weakMatch(resp.fields.value(static_cast<size_t>(etag_at)), stored.etag);
+  if (other_etag) {
+    fill_.abandon();
+    ex.dropUpstream();
+    detail_ = "304_for_another_representation";
+    ex.respondError(502, "the origin's 304 names another representation than the stored one");
+    return true;
+  }
+  const cache::CacheControl update_cc = cache::responseCacheControl(resp);
+  if (update_cc.no_store || update_cc.private_) {  // no longer storable: the validated object once, not kept
+    fill_.abandon(cache::AbandonReason::kNotStorable);
+    object = stale_;
+  } else if (parseStoredHead(head, parser)) {
     const http::ResponseHead& merged = parser.response();
     const cache::CacheControl cc = cache::responseCacheControl(merged);
     cache::FreshnessOptions fresh;
@@ -665,21 +692,26 @@ bool CacheFlow::ifErrorAllowed(Exchange& ex, int64_t now) const {
   const cache::ObjectMeta& m = stale_->meta();
   const int64_t age = ageOf(m, now);
   const int64_t request_window = request_cc_.stale_if_error.present ? request_cc_.stale_if_error.seconds : -1;
-  return cache::mayServeIfError(age - lifetimeOf(*stale_, age), m.stale_if_error, request_window,
+  return cache::mayServeIfError(age - lifetimeOf(*stale_), m.stale_if_error, request_window,
                                 secondsOf(ex.route().cache_stale_if_error), limitsOf(m));
+}
+
+bool CacheFlow::requestAcceptsStale() const {
+  return !request_cc_.no_cache && !request_cc_.max_age.present && !request_cc_.min_fresh.present;
 }
 
 // stale-while-revalidate: `object` goes out now. With `start_background`,
 // this request also starts the revalidation (once per object, see
 // Object::claimRefresh); false when it could not, so the request
 // revalidates in the foreground instead.
+
 bool CacheFlow::whileRevalidating(Exchange& ex, const cache::ObjectPtr& object, int64_t now, bool start_background) {
-  if (!object) return false;
+  if (!object || !requestAcceptsStale()) return false;
   const cache::ObjectMeta& m = object->meta();
   const int64_t age = ageOf(m, now);
   const int64_t window =
       m.stale_while_revalidate >= 0 ? m.stale_while_revalidate : secondsOf(ex.route().cache_stale_while_revalidate);
-  if (!cache::mayServeWhileRevalidating(age - lifetimeOf(*object, age), window, limitsOf(m))) return false;
+  if (!cache::mayServeWhileRevalidating(age - lifetimeOf(*object), window, limitsOf(m))) return false;
   if (start_background && object->claimRefresh(now, kRefreshRetrySeconds) &&
       !ex.startBackground(backgroundRequest(ex.request(), ex.runtime().forward.request_id_header))) {
     return false;

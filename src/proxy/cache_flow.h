@@ -71,6 +71,9 @@ class CacheFlow final : public ExchangeHooks {
   // place of a failed fetch.
   bool whileRevalidating(Exchange& ex, const cache::ObjectPtr& object, int64_t now, bool start_background);
   bool ifErrorAllowed(Exchange& ex, int64_t now) const;
+  // The request's own directives let a stale object go out at once (no
+  // no-cache, max-age or min-fresh).
+  bool requestAcceptsStale() const;
   bool serveStale(Exchange& ex, int fwd_status, std::string_view detail);
   bool refreshed(Exchange& ex, const http::ResponseHead& resp, int64_t now);
   void endFill(int status);

@@ -39,12 +39,16 @@ const std::string& Exchange::clientAddress() const { return client_.address(); }
 
 uint64_t Exchange::listener() const { return client_.listener(); }
 
+// Always released: a server picked but never reached still counts as a
+// request in flight until then.
 void Exchange::dropUpstream() {
-  if (!upstream_.active()) return;
-  const http::ResponseHead& resp = response_parser_.response();
-  core::Stream& us = upstream_.stream();
-  const bool reusable = resp.no_body && resp.keep_alive && request_done_ && !us.eof() && us.errorCode() == 0 &&
-                        evbuffer_get_length(us.input()) == 0 && evbuffer_get_length(us.output()) == 0;
+  bool reusable = false;
+  if (upstream_.active()) {
+    const http::ResponseHead& resp = response_parser_.response();
+    core::Stream& us = upstream_.stream();
+    reusable = resp.no_body && resp.keep_alive && request_done_ && !us.eof() && us.errorCode() == 0 &&
+               evbuffer_get_length(us.input()) == 0 && evbuffer_get_length(us.output()) == 0;
+  }
   upstream_.release(reusable);
 }
 

@@ -111,6 +111,7 @@ bool Exchange::retryOnStatus(int status) {
   if (next < 0) return false;
   logUpstreamError("answered " + std::to_string(status) + "; trying another server", 0);
   if (retryElsewhere(true, next)) return true;
+  if (hooks_ != nullptr && hooks_->upstreamFailed(*this, status)) return true;
   error_ = "upstream_error";
   countError(*rt_, worker_, pool_, upstreamStatusCause(status));
   respondError(status, "upstream answered " + std::to_string(status) + " and no other server could be reached");

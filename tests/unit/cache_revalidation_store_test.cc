@@ -134,6 +134,45 @@ TEST(CacheRevalidationStore, AnEraseDuringTheRevalidationWins) {
   EXPECT_EQ(st->stats().bytes, 0u);
 }
 
+// A purge while a revalidation runs finds the object it would put back:
+// the fill is abandoned (hard) or the kept object marked (soft), so a
+// failed fetch cannot bring a purged object back.
+TEST(CacheRevalidationStore, APurgeDuringARevalidationIsNotUndoneByARestore) {
+  auto st = makeStore(4 << 20);
+  const CacheKey key = keyFor("/p");
+  ASSERT_TRUE(fillTagged(*st, key, "tagged", {"prod-1"}).ok());
+  BeginFill soft = st->beginFill(key, true);
+  ASSERT_EQ(soft.kind, BeginFill::Kind::kFill);
+  EXPECT_EQ(st->purgeTag("prod-1", true, 1000), 1u);
+  EXPECT_TRUE(soft.fill.restore());
+  EXPECT_TRUE(st->lookup(key)->markedStale()) << "restored, still marked";
+  BeginFill hard = st->beginFill(key, true);
+  ASSERT_EQ(hard.kind, BeginFill::Kind::kFill);
+  EXPECT_EQ(st->purgeTag("prod-1", false), 1u);
+  EXPECT_FALSE(hard.fill.restore());
+  EXPECT_EQ(st->lookup(key), nullptr);
+  EXPECT_EQ(st->stats().bytes, 0u);
+}
+
+// Revalidations of a full store never take it past its budget.
+TEST(CacheRevalidationStore, RevalidationsOfAFullStoreStayUnderTheCap) {
+  auto st = makeStore(200000, "lru", 1);
+  std::vector<CacheKey> keys;
+  for (int i = 0; st->stats().evictions == 0 && i < 1000; ++i) {
+    keys.push_back(keyFor("/full/" + std::to_string(i)));
+    ASSERT_TRUE(cachetest::store(*st, keys.back(), patternBody(900, i)).ok());
+  }
+  std::vector<FillHandle> fills;
+  for (const CacheKey& k : keys) {
+    BeginFill b = st->beginFill(k, true);
+    if (b.kind == BeginFill::Kind::kFill) fills.push_back(std::move(b.fill));
+    EXPECT_LE(st->stats().bytes, 200000u);
+  }
+  EXPECT_FALSE(fills.empty());
+  for (FillHandle& f : fills) f.restore();
+  EXPECT_LE(st->stats().bytes, 200000u);
+}
+
 TEST(CacheRevalidationStore, PurgeByTagFindsTaggedObjectsOnly) {
   auto st = makeStore(8 << 20, "s3fifo", 4);
   for (int i = 0; i < 40; ++i) {
@@ -146,7 +185,7 @@ TEST(CacheRevalidationStore, PurgeByTagFindsTaggedObjectsOnly) {
   EXPECT_EQ(st->lookup(keyFor("/t/7")), nullptr);
   EXPECT_EQ(st->purgeTag("seven", false), 0u);
   EXPECT_EQ(st->purgeTag("eve", false), 0u) << "whole tags only";
-  EXPECT_EQ(st->purgeTag("even", true), 20u) << "soft: marked, kept";
+  EXPECT_EQ(st->purgeTag("even", true, 1000), 20u) << "soft: marked, kept";
   EXPECT_TRUE(st->lookup(keyFor("/t/4"))->markedStale());
   EXPECT_FALSE(st->lookup(keyFor("/t/5"))->markedStale());
   EXPECT_EQ(st->purgeTag("even", false), 20u);
@@ -173,10 +212,13 @@ TEST(CacheRevalidationStore, SoftPurgeByKeyMarksWithoutRemoving) {
   ASSERT_TRUE(cachetest::store(*st, keyFor("/s/a"), "a").ok());
   ASSERT_TRUE(cachetest::store(*st, keyFor("/s/b"), "b").ok());
   ASSERT_TRUE(cachetest::store(*st, keyFor("/o/c"), "c").ok());
-  EXPECT_TRUE(st->markStale(keyFor("/s/a")));
-  EXPECT_FALSE(st->markStale(keyFor("/none")));
+  EXPECT_TRUE(st->markStale(keyFor("/s/a"), 1000));
+  EXPECT_EQ(st->lookup(keyFor("/s/a"))->markedStaleAt(), 1000);
+  EXPECT_TRUE(st->markStale(keyFor("/s/a"), 2000));
+  EXPECT_EQ(st->lookup(keyFor("/s/a"))->markedStaleAt(), 1000) << "the first mark stays";
+  EXPECT_FALSE(st->markStale(keyFor("/none"), 1000));
   const std::string prefix = keyFor("/s/").str();
-  EXPECT_EQ(st->markStaleIf([&](const CacheKey& k) { return k.str().rfind(prefix, 0) == 0; }), 2u);
+  EXPECT_EQ(st->markStaleIf([&](const CacheKey& k) { return k.str().rfind(prefix, 0) == 0; }, 1000), 2u);
   EXPECT_TRUE(st->lookup(keyFor("/s/b"))->markedStale());
   EXPECT_FALSE(st->lookup(keyFor("/o/c"))->markedStale());
   EXPECT_EQ(st->stats().objects, 3u);

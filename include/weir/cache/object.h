@@ -225,8 +225,14 @@ class Object {
 
   // Soft purge: from now on the object counts as stale whatever its
   // freshness, so the next request revalidates it. Any thread, any state.
-  void markStale() const { marked_stale_.store(true, std::memory_order_relaxed); }
-  bool markedStale() const { return marked_stale_.load(std::memory_order_relaxed); }
+  // `now` in seconds since the epoch: staleness counts from then. The
+  // first mark stays.
+  void markStale(int64_t now) const {
+    int64_t none = 0;
+    marked_stale_.compare_exchange_strong(none, now > 0 ? now : 1, std::memory_order_relaxed);
+  }
+  bool markedStale() const { return marked_stale_.load(std::memory_order_relaxed) != 0; }
+  int64_t markedStaleAt() const { return marked_stale_.load(std::memory_order_relaxed); }
   // A background revalidation is wanted: true for one caller, and again
   // once `retry_after` seconds passed since the last claim (a revalidation
   // that ended without replacing this object lets the next one start).
@@ -292,7 +298,7 @@ class Object {
   std::string vary_;
   mutable std::atomic<int64_t> last_used_{0};
   std::shared_ptr<Object> previous_;  // guarded by mu_
-  mutable std::atomic<bool> marked_stale_{false};
+  mutable std::atomic<int64_t> marked_stale_{0};
   mutable std::atomic<int64_t> refresh_claimed_{0};
   ObjectMeta meta_;
   std::atomic<bool> has_head_{false};

@@ -192,16 +192,17 @@ class Store {
   size_t countTagged(std::string_view tag);
   size_t trimTagged(std::string_view tag, size_t keep);
 
-  // Soft purge of one key: marks its object (complete or filling) stale, so
-  // the next request revalidates it; it may still be served stale. False
-  // when nothing is stored under the key.
-  bool markStale(const CacheKey& key);
+  // Soft purge of one key: marks its object (complete or filling, and the
+  // stale object a fill may put back) stale as of `now` (seconds since the
+  // epoch), so the next request revalidates it; it may still be served
+  // stale. False when nothing is stored under the key.
+  bool markStale(const CacheKey& key, int64_t now);
   // Soft purge by key: markStale for every object whose key `match` accepts.
-  size_t markStaleIf(const std::function<bool(const CacheKey&)>& match);
+  size_t markStaleIf(const std::function<bool(const CacheKey&)>& match, int64_t now);
   // Purge by tag: every object (complete or filling) the tag was given to,
   // found through the shards' tag index, not a scan; unlinked, or with
   // `soft` marked stale. The shard lock is let go every kTagBatch objects.
-  size_t purgeTag(std::string_view tag, bool soft);
+  size_t purgeTag(std::string_view tag, bool soft, int64_t now = 0);
   static constexpr size_t kTagBatch = 1024;
   // The index's cost per tag of an object (hash node and set slot).
   static constexpr uint64_t kTagEntryBytes = 64;

@@ -37,7 +37,7 @@ EntryId Shard::link(std::shared_ptr<Object> object, uint64_t charge) {
     entries.emplace_back();
   }
   index.emplace(object->key().hash(), id);
-  entries[id] = Entry{std::move(object), charge, 0, true};
+  entries[id] = Entry{std::move(object), charge, nullptr, 0, true};
   used += charge;
   filling_bytes += charge;
   ++filling;
@@ -46,18 +46,23 @@ EntryId Shard::link(std::shared_ptr<Object> object, uint64_t charge) {
 
 uint64_t tagHash(std::string_view tag) { return XXH3_64bits(tag.data(), tag.size()); }
 
-void Shard::indexTags(EntryId id) {
-  for (const std::string& tag : entries[id].object->tags()) tags[tagHash(tag)].insert(id);
+void Shard::indexTags(EntryId id, const Object& object) {
+  for (const std::string& tag : object.tags()) tags[tagHash(tag)].insert(id);
 }
 
-std::shared_ptr<Object> Shard::unlink(EntryId id, bool policy_knows) {
-  Entry& e = entries[id];
-  for (const std::string& tag : e.object->tags()) {
+void Shard::unindexTags(EntryId id, const Object& object) {
+  for (const std::string& tag : object.tags()) {
     auto it = tags.find(tagHash(tag));
     if (it == tags.end()) continue;
     it->second.erase(id);
     if (it->second.empty()) tags.erase(it);
   }
+}
+
+std::shared_ptr<Object> Shard::unlink(EntryId id, bool policy_knows) {
+  Entry& e = entries[id];
+  unindexTags(id, *e.object);
+  if (e.previous) unindexTags(id, *e.previous);
   if (e.filling) {
     filling_bytes -= e.charge;
     --filling;

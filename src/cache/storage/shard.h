@@ -21,7 +21,11 @@ struct Entry {
   std::shared_ptr<Object> object;  // null in a free slot
   uint64_t charge = 0;
   // A fill that would replace a stale object keeps it (Object::previous())
-  // until the response decides; its charge stays in `charge` till then.
+  // until the response decides; its charge stays in `charge`, and its tags
+  // in the tag index under this entry, till then (a purge finds it, and a
+  // restore cannot bring back what was purged). Never the last reference
+  // (the FillHandle holds one), so it may be dropped under the lock.
+  std::shared_ptr<Object> previous;
   uint64_t previous_charge = 0;
   bool filling = false;
 };
@@ -84,8 +88,9 @@ struct alignas(64) Shard {
   bool current(EntryId id, const Object* object) const;
   // A new filling entry.
   EntryId link(std::shared_ptr<Object> object, uint64_t charge);
-  // Adds the entry's object's tags to the tag index.
-  void indexTags(EntryId id);
+  // Adds `object`'s tags to the tag index under entry `id`, or takes them out.
+  void indexTags(EntryId id, const Object& object);
+  void unindexTags(EntryId id, const Object& object);
   // Removes an entry from the index and the budget. `policy_knows`: a
   // complete entry the policy still holds (not one evict() returned).
   std::shared_ptr<Object> unlink(EntryId id, bool policy_knows);

@@ -110,10 +110,14 @@ BeginFill Store::beginFill(const CacheKey& key, bool replace) {
       }
     }
     const uint64_t charge = object->baseCharge() + kIndexEntryBytes + s.policy->entryBytes();
-    if (s.makeRoom(charge, released)) {
+    if (s.makeRoom(charge + previous_charge, released)) {
       out.kind = BeginFill::Kind::kFill;
       const EntryId id = s.link(object, charge + previous_charge);
       s.entries[id].previous_charge = previous_charge;
+      if (previous) {
+        s.entries[id].previous = previous;
+        s.indexTags(id, *previous);
+      }
       out.fill = FillHandle(this, object, index, id, std::move(previous));
     } else {
       object->previous_.reset();
@@ -193,6 +197,8 @@ void Store::releasePrevious(FillHandle& fill) {
   std::lock_guard<std::mutex> lock(s.mu);
   if (!s.current(fill.id_, fill.object_.get())) return;
   Entry& e = s.entries[fill.id_];
+  if (e.previous) s.unindexTags(fill.id_, *e.previous);
+  e.previous.reset();  // the fill's handle still holds it
   e.charge -= e.previous_charge;
   s.used -= e.previous_charge;
   s.filling_bytes -= e.previous_charge;
@@ -206,7 +212,7 @@ bool Store::indexTags(FillHandle& fill, std::vector<std::string> tags) {
   std::lock_guard<std::mutex> lock(s.mu);
   if (!s.current(fill.id_, fill.object_.get())) return false;
   fill.object_->tags_ = std::move(tags);
-  s.indexTags(fill.id_);
+  s.indexTags(fill.id_, *fill.object_);
   return true;
 }
 
@@ -226,11 +232,11 @@ bool Store::restoreFill(FillHandle& fill) {
     if (fill.object_->markTerminal(FillState::kAbandoned, AbandonReason::kRestored)) {
       released.abandoned.push_back(fill.object_);
     }
-    e.object = fill.previous_;
+    e.object = fill.previous_;  // its tags are indexed under this entry already
+    e.previous.reset();
     e.charge = charge;
     e.previous_charge = 0;
     e.filling = false;
-    s.indexTags(fill.id_);
     s.policy->admit(fill.id_, e.object->key().fingerprint(), charge);
     s.publish();
   }
@@ -278,23 +284,29 @@ size_t Store::trimTagged(std::string_view tag, size_t keep) {
   return erased;
 }
 
-bool Store::markStale(const CacheKey& key) {
+// A fill's previous object is marked too: it may be restored.
+static void markEntryStale(const Entry& e, int64_t now) {
+  e.object->markStale(now);
+  if (e.previous) e.previous->markStale(now);
+}
+
+bool Store::markStale(const CacheKey& key, int64_t now) {
   Shard& s = shardFor(key);
   std::lock_guard<std::mutex> lock(s.mu);
   const EntryId id = s.find(key);
   if (id == kNoEntry) return false;
-  s.entries[id].object->markStale();
+  markEntryStale(s.entries[id], now);
   return true;
 }
 
-size_t Store::markStaleIf(const std::function<bool(const CacheKey&)>& match) {
+size_t Store::markStaleIf(const std::function<bool(const CacheKey&)>& match, int64_t now) {
   size_t count = 0;
   for (size_t i = 0; i < shard_count_; ++i) {
     Shard& s = shards_[i];
     std::lock_guard<std::mutex> lock(s.mu);
     for (const Entry& e : s.entries) {
       if (!e.object || !match(e.object->key())) continue;
-      e.object->markStale();
+      markEntryStale(e, now);
       ++count;
     }
   }
@@ -304,10 +316,13 @@ size_t Store::markStaleIf(const std::function<bool(const CacheKey&)>& match) {
 // Unlinking goes in batches of kTagBatch per lock hold, so that a tag on
 // 100,000 objects never holds a shard's hits up for long; marking stale is
 // one atomic store per object, done in one hold.
-size_t Store::purgeTag(std::string_view tag, bool soft) {
+size_t Store::purgeTag(std::string_view tag, bool soft, int64_t now) {
   const uint64_t hash = tagHash(tag);
   size_t count = 0;
-  auto tagged = [tag](const Object& o) { return std::find(o.tags().begin(), o.tags().end(), tag) != o.tags().end(); };
+  auto tagged = [tag](const Entry& e) {
+    auto in = [tag](const Object& o) { return std::find(o.tags().begin(), o.tags().end(), tag) != o.tags().end(); };
+    return in(*e.object) || (e.previous && in(*e.previous));
+  };
   std::vector<EntryId> ids;
   for (size_t i = 0; i < shard_count_; ++i) {
     Shard& s = shards_[i];
@@ -318,9 +333,8 @@ size_t Store::purgeTag(std::string_view tag, bool soft) {
       if (it == s.tags.end()) break;
       if (soft) {
         for (const EntryId id : it->second) {
-          const Object& o = *s.entries[id].object;
-          if (tagged(o)) {
-            o.markStale();
+          if (tagged(s.entries[id])) {
+            markEntryStale(s.entries[id], now);
             ++count;
           }
         }
@@ -328,7 +342,7 @@ size_t Store::purgeTag(std::string_view tag, bool soft) {
       }
       ids.clear();
       for (const EntryId id : it->second) {
-        if (tagged(*s.entries[id].object)) ids.push_back(id);
+        if (tagged(s.entries[id])) ids.push_back(id);
         if (ids.size() == kTagBatch) break;
       }
       more = ids.size() == kTagBatch;
