@@ -72,7 +72,7 @@ CacheKeyConfig readCacheKey(const Item& item) {
 
 CacheConfig parseCache(const Item& item) {
   MapReader map(item, {"max_size", "max_object_size", "eviction", "shards", "lock_timeout", "heuristic_fraction",
-                       "heuristic_max", "tag_headers", "max_variants"});
+                       "heuristic_max", "tag_headers", "max_variants", "purge_method_allow"});
   CacheConfig out;
   out.configured = true;
   std::optional<Item> max_size = map.get("max_size");
@@ -96,6 +96,7 @@ CacheConfig parseCache(const Item& item) {
   if (auto v = map.get("heuristic_fraction")) out.heuristic_fraction = readNumber(*v, 0.0, 1.0);
   if (auto v = map.get("heuristic_max")) out.heuristic_max = readDuration(*v);
   if (auto v = map.get("tag_headers")) out.tag_headers = readFieldNames(*v);
+  if (auto v = map.get("purge_method_allow")) out.purge_method_allow = readNetworks(*v);
   if (auto v = map.get("max_variants")) out.max_variants = static_cast<unsigned>(readInteger(*v, 1, 1024));
   return out;
 }

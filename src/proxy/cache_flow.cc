@@ -148,6 +148,8 @@ bool CacheFlow::otherVariant(const http::RequestHead& req, const cache::Object& 
 bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
   const int64_t now = ex.nowSeconds();
   request_time_ = now;
+  const std::vector<Cidr>& purge_allow = ex.runtime().config->cache.purge_method_allow;
+  if (!purge_allow.empty() && req.method_name == "PURGE") return purgeRequest(ex, req, purge_allow);
   if (req.method != HTTP_GET && req.method != HTTP_HEAD) {
     status_.fwd = cache::Fwd::kMethod;
     result_ = stats::CacheResult::kBypass;
@@ -165,7 +167,11 @@ bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
   cache::CacheKey key = keyOf(
       req, kc.changesTarget() ? cache::keyTarget(req.path, kc.ignore_query, kc.ignore_all_query, kc.sort_query) : req.path);
   url_key_ = key;
-  if (kc.addsParts()) key = cache::CacheKey::variant(key, "\x02" + cache::keyParts(req, kc.headers, kc.cookies));
+  if (kc.addsParts()) {
+    std::string parts(1, '\x02');  // never the first byte of a Vary secondary key
+    parts += cache::keyParts(req, kc.headers, kc.cookies);
+    key = cache::CacheKey::variant(key, parts);
+  }
   base_key_ = key;
   cache::ObjectPtr object = store_->lookup(key);
   // The URL's first variant is stored under its own key and names the
@@ -205,6 +211,23 @@ bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
       return false;
   }
   return false;
+}
+
+// PURGE URL from an allowed network: what is stored for the URL (all its
+// variants and key parts) goes, and weir answers {"purged": N}.
+bool CacheFlow::purgeRequest(Exchange& ex, const http::RequestHead& req, const std::vector<Cidr>& allow) {
+  status_.fwd = cache::Fwd::kMethod;
+  result_ = stats::CacheResult::kBypass;
+  if (!ex.clientIn(allow)) {
+    ex.respondError(403, "PURGE from a network cache.purge_method_allow does not list");
+    return true;
+  }
+  const config::CacheKeyConfig& kc = ex.route().cache_key;
+  const cache::CacheKey key = keyOf(
+      req, kc.changesTarget() ? cache::keyTarget(req.path, kc.ignore_query, kc.ignore_all_query, kc.sort_query) : req.path);
+  const size_t n = (store_->erase(key) ? 1 : 0) + store_->purgeTag(cache::CacheKey::variantTag(key), false);
+  ex.respondJson(200, "{\"purged\": " + std::to_string(n) + "}\n");
+  return true;
 }
 
 bool CacheFlow::serveHit(Exchange& ex, const cache::ObjectPtr& object, int64_t now) {

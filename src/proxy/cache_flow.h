@@ -67,6 +67,7 @@ class CacheFlow final : public ExchangeHooks {
   // Cache-Status as status_ says, the client's preconditions and Range.
   bool serveObject(Exchange& ex, const cache::ObjectPtr& object, int64_t now);
   bool serveHit(Exchange& ex, const cache::ObjectPtr& object, int64_t now);
+  bool purgeRequest(Exchange& ex, const http::RequestHead& req, const std::vector<Cidr>& allow);
   // Stale objects (RFC 5861): at once while a revalidation runs, and in
   // place of a failed fetch.
   bool whileRevalidating(Exchange& ex, const cache::ObjectPtr& object, int64_t now, bool start_background);

@@ -54,6 +54,7 @@ class Downstream final : public core::Deferred, private core::StreamHandler {
   const std::string& address() const { return client_addr_; }
   bool trustedClient() const { return trusted_; }
   bool background() const { return background_; }
+  const sockaddr* peer() const { return reinterpret_cast<const sockaddr*>(&peer_); }
   const http::RequestHead& request() const { return parser_.request(); }
   bool requestDone() const { return request_done_; }
   // The request line had a version (its head was parsed whole, or a

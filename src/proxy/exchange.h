@@ -123,6 +123,11 @@ class Exchange final : private http::BodySink {
   // The upstream's response is not relayed (the cache answers instead):
   // its connection is kept when nothing of a bodiless response is left.
   void dropUpstream();
+  // The client's address is in one of `nets`.
+  bool clientIn(const std::vector<Cidr>& nets) const;
+  // Weir answers with a small JSON body of its own (a PURGE). Ends the
+  // exchange.
+  void respondJson(int status, std::string_view body);
   // The exchange is weir's own background revalidation (no real client).
   bool background() const;
   // Starts one (ProxyWorker::startBackground) for this exchange's client.

@@ -31,6 +31,26 @@ int64_t Exchange::nowSeconds() const {
 
 bool Exchange::background() const { return client_.background(); }
 
+bool Exchange::clientIn(const std::vector<Cidr>& nets) const {
+  return !client_.background() && anyContains(nets, client_.peer());
+}
+
+void Exchange::respondJson(int status, std::string_view body) {
+  const http::RequestHead& req = client_.request();
+  plan_ = {};
+  plan_.close = wantClose() || !req.keep_alive;
+  plan_.body = http::BodyMode::kAsIs;
+  scratch_.assign("HTTP/1.1 ").append(std::to_string(status)).append(" ").append(http::reasonPhrase(status));
+  scratch_.append("\r\nServer: weir\r\nContent-Type: application/json\r\nContent-Length: ");
+  scratch_.append(std::to_string(body.size())).append("\r\n");
+  endStoredHead({}, status);
+  evbuffer_add(client_.stream().output(), body.data(), body.size());
+  body_bytes_ = body.size();
+  logAccess();
+  active_ = false;
+  client_.exchangeFinished(plan_.close, !request_done_);
+}
+
 bool Exchange::startBackground(std::string_view request) {
   return worker_.startBackground(request, client_.listener(), client_.address());
 }

@@ -133,10 +133,10 @@ std::string percentEncode(const std::string& s) {
 class CacheRevalidation : public ::testing::Test {
  protected:
   // `route_cache`: the cached route's cache value (true, or a map).
-  void start(const std::string& route_cache = "true", int workers = 1) {
+  void start(const std::string& route_cache = "true", int workers = 1, const std::string& cache_extra = "") {
     admin_ = freePort();
     std::string yaml = "workers: " + std::to_string(workers) + "\nadmin:\n  address: 127.0.0.1:" +
-                       std::to_string(admin_) + "\ncache:\n  max_size: 16MiB\n  lock_timeout: 5s\n" +
+                       std::to_string(admin_) + "\ncache:\n  max_size: 16MiB\n  lock_timeout: 5s\n" + cache_extra +
                        "pools:\n  app:\n    servers:\n      - address: " + origin_->address() +
                        "\n    timeouts: { upstream_connect: 1s, upstream_response: 3s }\n" +
                        "routes:\n  - match: { path_prefix: /plain/ }\n    pool: app\n  - pool: app\n    cache: " +
@@ -456,6 +456,22 @@ TEST_F(CacheRevalidation, KeyOptionsShapeTheKey) {
   EXPECT_EQ(origin_->requests("/k?a=1&b=2&utm_source=mail"), 1);
   CurlResult p = purge("url=" + percentEncode(self() + "/k?b=2&a=1&utm_campaign=x"));
   EXPECT_EQ(p.body, "{\"purged\": 3}\n") << "the tenants' and the cookie's objects of that URL";
+}
+
+// The PURGE method on the data listener, from allowed networks only.
+TEST_F(CacheRevalidation, ThePurgeMethodFromAllowedNetworks) {
+  start("true", 1, "  purge_method_allow: [127.0.0.0/8]\n");
+  origin_->set("/pm", {"pm", "", "", "Cache-Control: max-age=600\r\n"});
+  ASSERT_TRUE(has(status(get("/pm")), "stored"));
+  CurlResult p = get("/pm", {"-X", "PURGE"});
+  EXPECT_EQ(p.status, 200) << p.describe();
+  EXPECT_EQ(p.body, "{\"purged\": 1}\n");
+  EXPECT_EQ(origin_->requests("/pm"), 1) << "a PURGE is not forwarded";
+  EXPECT_TRUE(has(status(get("/pm")), "fwd=uri-miss"));
+  start("true", 1, "  purge_method_allow: [10.0.0.0/8]\n");
+  ASSERT_TRUE(has(status(get("/pm")), "stored"));
+  EXPECT_EQ(get("/pm", {"-X", "PURGE"}).status, 403);
+  EXPECT_TRUE(has(status(get("/pm")), "hit"));
 }
 
 // Purge by tag: Surrogate-Key and Cache-Tag, indexed when stored.

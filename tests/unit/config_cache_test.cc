@@ -83,6 +83,50 @@ TEST(ConfigCacheTest, RefusedValuesSayWhereAndWhy) {
   EXPECT_NE(errorOf(base + "cache:\n  heuristic_fraction: 2\n").find("t.yaml:10:23"), std::string::npos);
 }
 
+// Issue 9's keys: stale windows and key options on the route; variants,
+// tag fields and the PURGE method's networks in the section.
+TEST(ConfigCacheTest, RevalidationStaleAndKeyOptions) {
+  ConfigPtr c = mustLoad(std::string("listeners: [{ address: 127.0.0.1:8080 }]\n") +
+                         "pools: { app: { servers: [{ address: 127.0.0.1:9001 }] } }\n"
+                         "cache:\n  max_variants: 4\n  tag_headers: [X-Tags]\n  purge_method_allow: [10.0.0.0/8]\n"
+                         "routes:\n"
+                         "  - { match: { path_prefix: /a/ }, pool: app, cache: { stale_if_error: 1m, "
+                         "stale_while_revalidate: 10s, key: { ignore_query: [utm_*, fbclid], sort_query: true, "
+                         "headers: [X-Tenant], cookies: [ab] } } }\n"
+                         "  - { pool: app, cache: { key: { ignore_query: true } } }\n");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->cache.max_variants, 4u);
+  EXPECT_EQ(c->cache.tag_headers, (std::vector<std::string>{"X-Tags"}));
+  EXPECT_EQ(c->cache.purge_method_allow.size(), 1u);
+  const RouteConfig& a = c->routes[0];
+  EXPECT_EQ(a.cache_stale_if_error, std::chrono::minutes(1));
+  EXPECT_EQ(a.cache_stale_while_revalidate, std::chrono::seconds(10));
+  EXPECT_EQ(a.cache_key.ignore_query, (std::vector<std::string>{"utm_*", "fbclid"}));
+  EXPECT_TRUE(a.cache_key.sort_query);
+  EXPECT_EQ(a.cache_key.headers, (std::vector<std::string>{"X-Tenant"}));
+  EXPECT_EQ(a.cache_key.cookies, (std::vector<std::string>{"ab"}));
+  EXPECT_TRUE(c->routes[1].cache_key.ignore_all_query);
+  ConfigPtr d = mustLoad(std::string(kBase));
+  EXPECT_EQ(d->cache.tag_headers, (std::vector<std::string>{"Surrogate-Key", "Cache-Tag"}));
+  EXPECT_TRUE(d->cache.purge_method_allow.empty()) << "PURGE off by default";
+  EXPECT_EQ(d->routes[0].cache_stale_if_error, std::chrono::seconds(0)) << "stale-if-error off by default";
+}
+
+TEST(ConfigCacheTest, RefusedIssue9Values) {
+  const std::string base = kBase;
+  EXPECT_NE(errorOf(base + "cache:\n  max_variants: 0\n").find("t.yaml:10:17"), std::string::npos);
+  EXPECT_NE(errorOf(base + "cache:\n  tag_headers: [\"bad name\"]\n").find("expected a header name"), std::string::npos);
+  const std::string pools = "listeners: [{ address: 127.0.0.1:8080 }]\npools: { app: { servers: [{ address: 127.0.0.1:9001 }] } }\n";
+  EXPECT_NE(errorOf(pools + "routes:\n  - pool: app\n    cache: { key: { ignore_query: [\"a=b\"] } }\n")
+                .find("query parameter names"),
+            std::string::npos);
+  EXPECT_NE(errorOf(pools + "routes:\n  - pool: app\n    cache: { key: { query: true } }\n").find("t.yaml:5:21"),
+            std::string::npos)
+      << errorOf(pools + "routes:\n  - pool: app\n    cache: { key: { query: true } }\n");
+  EXPECT_NE(errorOf(pools + "routes:\n  - pool: app\n    cache: { stale_if_error: soon }\n").find("stale_if_error"),
+            std::string::npos);
+}
+
 TEST(ConfigCacheTest, RouteCacheRefusesOtherValues) {
   const std::string pools = "listeners: [{ address: 127.0.0.1:8080 }]\npools: { app: { servers: [{ address: 127.0.0.1:9001 }] } }\n";
   EXPECT_NE(errorOf(pools + "routes:\n  - pool: app\n    cache: maybe\n").find("t.yaml:5:12: routes[0].cache: expected"),

@@ -227,6 +227,10 @@ struct CacheConfig {
   // at most heuristic_max.
   double heuristic_fraction = 0.1;
   Duration heuristic_max{std::chrono::hours(24)};
+  // PURGE requests on data listeners (Varnish's habit) from these networks
+  // remove what is stored for their URL; empty: off (PURGE is forwarded
+  // like any other method).
+  std::vector<Cidr> purge_method_allow;
   // Variants stored per URL (Vary); past it the least used goes.
   unsigned max_variants = 16;
   // Response fields whose values tag an object for purge by tag.
