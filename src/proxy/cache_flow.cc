@@ -49,6 +49,11 @@ int64_t secondsOf(config::Duration d) { return std::chrono::duration_cast<std::c
 // How long a background revalidation may run before another may start
 // for the same object (one that failed leaves the object as it was).
 constexpr int64_t kRefreshRetrySeconds = 10;
+// After a failed fetch of a stale object, the next requests get it stale
+// (when stale-if-error allows) without trying the origin, for this long:
+// an origin that is down sees one attempt per object per second, not one
+// per request.
+constexpr int64_t kStaleRetryMs = 1000;
 
 // The conditional fields that revalidate `o` (RFC 9111 4.3.1): its ETag as
 // If-None-Match and its Last-Modified as If-Modified-Since; "" without
@@ -206,6 +211,10 @@ bool CacheFlow::lookup(Exchange& ex, const http::RequestHead& req) {
         return true;
       }
       if (object) stale_ = object;  // served in place of a failed fetch, when allowed
+      if (stale_ && d == cache::LookupDecision::kOriginStale && !ex.background() &&
+          stale_->fetchFailedWithin(ex.nowMs(), kStaleRetryMs) && ifErrorAllowed(ex, now)) {
+        return serveStale(ex, 0, "stale-if-error");
+      }
       // A HEAD has no body to store; its GET fills the entry.
       if (req.method == HTTP_GET) return startFill(ex, key, d != cache::LookupDecision::kOriginMiss);
       return false;
@@ -614,6 +623,7 @@ void CacheFlow::responseEnd(Exchange&, bool complete) {
 // up): the stale object, when there is one and it may go out stale.
 bool CacheFlow::upstreamFailed(Exchange& ex, int) {
   endFill(0);
+  if (stale_) stale_->markFetchFailed(ex.nowMs());
   if (!ifErrorAllowed(ex, ex.nowSeconds())) return false;
   return serveStale(ex, 0, "stale-if-error");
 }
@@ -640,6 +650,7 @@ bool CacheFlow::answerInstead(Exchange& ex, const http::ResponseHead& resp) {
   const int64_t now = ex.nowSeconds();
   if (resp.status == 304 && fill_.active() && !validators_.empty()) return refreshed(ex, resp, now);
   if (cache::isStaleIfErrorStatus(resp.status) && ifErrorAllowed(ex, now)) {
+    stale_->markFetchFailed(ex.nowMs());
     endFill(resp.status);
     return serveStale(ex, resp.status, "stale-if-error");
   }

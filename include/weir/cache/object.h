@@ -249,6 +249,15 @@ class Object {
     if (last_used_.load(std::memory_order_relaxed) != now) last_used_.store(now, std::memory_order_relaxed);
   }
 
+  // The last fetch that would have replaced this object failed at `now`
+  // (the caller's clock, ms): for a while after, requests that may have it
+  // stale get it at once instead of trying the origin again each. Any thread.
+  void markFetchFailed(int64_t now_ms) const { fetch_failed_ms_.store(now_ms, std::memory_order_relaxed); }
+  bool fetchFailedWithin(int64_t now_ms, int64_t window_ms) const {
+    const int64_t at = fetch_failed_ms_.load(std::memory_order_relaxed);
+    return at != 0 && now_ms - at < window_ms;
+  }
+
   // Tags (purge by tag): set with the head under the shard lock, immutable
   // after; read them under the shard lock (the store) or once complete.
   const std::vector<std::string>& tags() const { return tags_; }
@@ -297,6 +306,7 @@ class Object {
   std::vector<std::string> tags_;
   std::string vary_;
   mutable std::atomic<int64_t> last_used_{0};
+  mutable std::atomic<int64_t> fetch_failed_ms_{0};
   std::shared_ptr<Object> previous_;  // guarded by mu_
   mutable std::atomic<int64_t> marked_stale_{0};
   mutable std::atomic<int64_t> refresh_claimed_{0};
