@@ -109,4 +109,34 @@ BENCHMARK_CAPTURE(BM_InsertWithEviction, s3fifo, "s3fifo");
 BENCHMARK_CAPTURE(BM_InsertWithEviction, lru, "lru");
 BENCHMARK(BM_KeyBuild);
 
+// Purge by tag of 100,000 objects out of 100,000 (all tagged "all") in a
+// 16-shard store: the tag index finds them, batches of Store::kTagBatch
+// per lock hold unlink them. The fill is not timed.
+void BM_PurgeTag100k(benchmark::State& state) {
+  constexpr int kObjects = 100000;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto store = makeStore("s3fifo", uint64_t{1} << 30);
+    for (int i = 0; i < kObjects; ++i) {
+      BeginFill b = store->beginFill(keyOf(i), true);
+      ObjectMeta meta;
+      meta.status = 200;
+      meta.body_length = 16;
+      weir::cache::StoredExtras extras;
+      extras.tags = {"all", "t" + std::to_string(i % 100)};
+      if (!b.fill.setHead(kHead, meta, std::move(extras)).ok() || !b.fill.append(kBody.data(), 16).ok() ||
+          !b.fill.complete().ok()) {
+        state.SkipWithError("fill failed");
+        return;
+      }
+    }
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(store->purgeTag("all", false));
+    state.PauseTiming();
+    store.reset();
+    state.ResumeTiming();
+  }
+}
+BENCHMARK(BM_PurgeTag100k)->Unit(benchmark::kMillisecond)->Iterations(3);
+
 }  // namespace
