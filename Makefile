@@ -7,12 +7,14 @@
 #   make bench        - install wrk, nginx-light and haproxy; bench/compare.sh (throughput)
 #   make bench-fault  - the same installs; bench/fault.sh (one of two backends killed and restarted)
 #   make bench-reload - the same installs; bench/reload.sh (reloads and binary upgrades under load)
+#   make bench-stale  - the same installs; bench/stale.sh (the origin killed behind each cache: stale content)
+#   make bench-purge  - bench/purge.sh (hits while 100,000 tagged objects are purged)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 MAKEFLAGS += --no-print-directory
 export BUILD JOBS
 
-.PHONY: deps build run test test-release test-asan test-tsan test-fuzz bench bench-fault bench-reload clean
+.PHONY: deps build run test test-release test-asan test-tsan test-fuzz bench bench-fault bench-reload bench-stale bench-purge clean
 deps:
 	@scripts/deps.sh
 
@@ -42,6 +44,14 @@ bench-fault: build
 bench-reload: build
 	@WEIR_BENCH_DEPS=1 scripts/deps.sh
 	@bench/reload.sh $(BUILD)
+
+bench-stale: build
+	@WEIR_BENCH_DEPS=1 scripts/deps.sh
+	@bench/stale.sh $(BUILD)
+
+bench-purge: build
+	@WEIR_BENCH_DEPS=1 scripts/deps.sh
+	@bench/purge.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz

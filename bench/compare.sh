@@ -9,7 +9,9 @@
 #                                        itself, measured once per workload;
 #                                        "weir_base" is a second weir binary,
 #                                        WEIR_BASE_BIN (e.g. the last release),
-#                                        to compare a change with in one run;
+#                                        to compare a change with in one run
+#                                        ("weir_base_cache": that binary with
+#                                        weir_cache's config);
 #                                        "weir_lr" is weir with least_request;
 #                                        "weir_admin" is weir with the admin
 #                                        listener (metrics on), /metrics
@@ -155,6 +157,8 @@ start_weir_admin() {
 start_weir_cache() { run_weir weir_cache "$WEIR_BIN" weir-cache.yaml.in round_robin "$1"; }
 # Another weir binary (WEIR_BASE_BIN), same pool: new against old in one run.
 start_weir_base() { run_weir weir_base "${WEIR_BASE_BIN:-}" weir-base.yaml.in round_robin "$1"; }
+# The same with the cache as weir_cache has it: the hit path, new against old.
+start_weir_base_cache() { run_weir weir_base_cache "${WEIR_BASE_BIN:-}" weir-cache.yaml.in round_robin "$1"; }
 
 # run_nginx NAME TEMPLATE PORT: nginx in the foreground, its files named NAME.
 run_nginx() {
@@ -239,16 +243,17 @@ warm_up() {  # warm_up WORKLOAD TARGET
 start_origin
 PORT[direct]=$ORIGIN_PORT
 
-read -r -a ports <<<"$(free_ports 11)"
+read -r -a ports <<<"$(free_ports 12)"
 declare -A PROXY_PORT=([weir]=${ports[0]} [nginx]=${ports[1]} [haproxy]=${ports[2]} [weir_base]=${ports[3]} [weir_lr]=${ports[4]}
                        [weir_admin]=${ports[5]} [weir_admin_metrics]=${ports[6]} [nginx_cache]=${ports[7]}
-                       [haproxy_cache]=${ports[8]} [varnish]=${ports[9]} [weir_cache]=${ports[10]})
+                       [haproxy_cache]=${ports[8]} [varnish]=${ports[9]} [weir_cache]=${ports[10]}
+                       [weir_base_cache]=${ports[11]})
 measure_direct=0
 proxies=()
 for target in $TARGETS; do
   case "$target" in
     direct) measure_direct=1 ;;
-    weir | nginx | haproxy | weir_base | weir_lr | weir_admin | weir_cache | nginx_cache | haproxy_cache | varnish)
+    weir | nginx | haproxy | weir_base | weir_lr | weir_admin | weir_cache | weir_base_cache | nginx_cache | haproxy_cache | varnish)
       if "start_$target" "${PROXY_PORT[$target]}"; then
         PORT[$target]=${PROXY_PORT[$target]}
         proxies+=("$target")
@@ -257,7 +262,7 @@ for target in $TARGETS; do
         log "skipping $target"
       fi
       ;;
-    *) die "unknown target '$target' (use direct, weir, nginx, haproxy, weir_base, weir_lr, weir_admin, weir_cache, nginx_cache, haproxy_cache, varnish)" ;;
+    *) die "unknown target '$target' (use direct, weir, nginx, haproxy, weir_base, weir_lr, weir_admin, weir_cache, weir_base_cache, nginx_cache, haproxy_cache, varnish)" ;;
   esac
 done
 

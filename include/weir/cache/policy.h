@@ -31,7 +31,7 @@ namespace weir::cache {
 enum class StoreRefusal : uint8_t {
   kNone = 0,
   kMethod,          // "method": only GET is stored (HEAD is answered from a stored GET)
-  kStatus,          // "status": not final (1xx), or 304 (revalidation is part 2)
+  kStatus,          // "status": not final (1xx), or 304 (a 304 only updates a stored object: CacheFlow)
   kPartial,         // "partial": 206, or a Content-Range field (ranges are not stored yet)
   kRequestNoStore,  // "request_no_store": the request said no-store (5.2.1.5)
   kMustUnderstand,  // "must_understand": must-understand with a status weir does not know (5.2.2.3)
@@ -41,7 +41,7 @@ enum class StoreRefusal : uint8_t {
                     //   none of must-revalidate, public, s-maxage (3.5)
   kSetCookie,       // "set_cookie": Set-Cookie, unless StorableOptions::allow_set_cookie
   kVaryStar,        // "vary_star": Vary: * never matches a later request (4.1)
-  kVary,            // "vary": any other Vary, unless StorableOptions::allow_vary (part 2)
+  kVary,            // "vary": any other Vary, unless StorableOptions::allow_vary (the proxy sets it)
   kNoFreshness,     // "no_freshness": no explicit expiry, not public, and a status that
                     //   allows no heuristic freshness (4.2.2)
 };
@@ -59,9 +59,9 @@ struct StorableOptions {
   // usually meant for one client, and a shared cache would hand it to all.
   // A route that knows better sets this (the cookie is then stored too).
   bool allow_set_cookie = false;
-  // The part 1 cache key ignores Vary, so a response that varies would be
-  // served to clients it was not chosen for; part 2 sets this once the key
-  // honours Vary. Vary: * is refused either way.
+  // A caller whose keys ignore Vary would serve a response that varies to
+  // clients it was not chosen for; the proxy stores variants (vary.h) and
+  // sets this. Vary: * is refused either way.
   bool allow_vary = false;
 };
 
