@@ -10,7 +10,9 @@
 # (max-age=1: stale a second after they are fetched) requested once each to
 # fill the cache, then wrk -tT -cC for DURATION s spreading requests over
 # those URLs (bench/stale/stale.lua); at KILL_AT s the origin gets SIGKILL
-# (by its PID) and is not started again. Reported per proxy: requests/s and
+# (by its PID) and is not started again (FAULT=stop: SIGSTOP instead, an
+# origin that hangs: connections are accepted by the kernel and never
+# answered, so every fetch ends in a timeout). Reported per proxy: requests/s and
 # the share of responses that were 200 before the kill and while the origin
 # is down, and wrk's socket errors; then weir's share of 200s with the
 # origin down against each peer's.
@@ -18,6 +20,7 @@
 # Environment (all optional):
 #   TARGETS="weir nginx varnish"   proxies to run, in this order
 #   DURATION=20 KILL_AT=6          seconds
+#   FAULT=kill                     kill (SIGKILL) or stop (SIGSTOP)
 #   PATHS=200 BYTES=1000           cached URLs and their body size
 #   WRK_THREADS=2 WRK_CONNECTIONS=32
 #   RESULTS_DIR=BUILD_DIR/bench-results/stale-DATE   raw outputs and the table
@@ -35,6 +38,8 @@ TEMPLATES=$HERE/stale
 TARGETS=${TARGETS:-"weir nginx varnish"}
 DURATION=${DURATION:-20}
 KILL_AT=${KILL_AT:-6}
+FAULT=${FAULT:-kill}
+case "$FAULT" in kill | stop) ;; *) die "FAULT must be kill or stop" ;; esac
 PATHS=${PATHS:-200}
 BYTES=${BYTES:-1000}
 WRK_THREADS=${WRK_THREADS:-2}
@@ -65,6 +70,7 @@ ORIGIN_PORT=""
 PROXY_PID=""
 stop_run() {
   [ -n "$PROXY_PID" ] && stop_pid "$PROXY_PID"
+  [ -n "$ORIGIN_PID" ] && kill -CONT "$ORIGIN_PID" 2>/dev/null
   [ -n "$ORIGIN_PID" ] && stop_pid "$ORIGIN_PID"
   PROXY_PID=""
   ORIGIN_PID=""
@@ -156,8 +162,13 @@ run_target() {
     >"$RESULTS_DIR/$target.wrk" 2>&1 &
   WRK_PID=$!
   sleep_until $((base + KILL_AT * 1000))
-  { kill -KILL "$ORIGIN_PID"; kill_ms=$(($(now_ms) - base)); wait "$ORIGIN_PID"; } 2>/dev/null || true
-  ORIGIN_PID=""
+  if [ "$FAULT" = kill ]; then
+    { kill -KILL "$ORIGIN_PID"; kill_ms=$(($(now_ms) - base)); wait "$ORIGIN_PID"; } 2>/dev/null || true
+    ORIGIN_PID=""
+  else
+    kill -STOP "$ORIGIN_PID"
+    kill_ms=$(($(now_ms) - base))
+  fi
   wait "$WRK_PID" || log "wrk exited with status $? for $target"
   WRK_PID=""
   echo "kill_ms=$kill_ms" >"$RESULTS_DIR/$target.events"
@@ -168,7 +179,7 @@ run_target() {
 {
   echo "date: $(date -Is)"
   echo "host: $(uname -srm), $(nproc) CPUs"
-  echo "wrk: -t$WRK_THREADS -c$WRK_CONNECTIONS -d${DURATION}s over $PATHS URLs of $BYTES bytes (max-age=1); origin killed at ${KILL_AT}s"
+  echo "wrk: -t$WRK_THREADS -c$WRK_CONNECTIONS -d${DURATION}s over $PATHS URLs of $BYTES bytes (max-age=1); origin ${FAULT}ped at ${KILL_AT}s"
   echo "wrk: $(wrk -v 2>&1 | head -n 1)"
   command -v nginx >/dev/null && echo "nginx: $(nginx -v 2>&1)"
   command -v varnishd >/dev/null && echo "varnish: $(varnishd -V 2>&1 | head -n 1)"

@@ -736,8 +736,7 @@ bool CacheFlow::requestAcceptsStale() const {
 
 // stale-while-revalidate: `object` goes out now. With `start_background`,
 // this request also starts the revalidation (once per object, see
-// Object::claimRefresh); false when it could not, so the request
-// revalidates in the foreground instead.
+// Object::claimRefresh).
 
 bool CacheFlow::whileRevalidating(Exchange& ex, const cache::ObjectPtr& object, int64_t now, bool start_background) {
   if (!object || !requestAcceptsStale()) return false;
@@ -748,7 +747,10 @@ bool CacheFlow::whileRevalidating(Exchange& ex, const cache::ObjectPtr& object, 
   if (!cache::mayServeWhileRevalidating(age - lifetimeOf(*object), window, limitsOf(m))) return false;
   if (start_background && object->claimRefresh(now, kRefreshRetrySeconds) &&
       !ex.startBackground(backgroundRequest(ex.request(), ex.runtime().forward.request_id_header))) {
-    return false;
+    // As many background fetches as the worker allows are running (a slow
+    // or hung origin): this request still gets the stale object at once,
+    // and a later one may start the revalidation.
+    object->releaseRefresh();
   }
   stale_ = object;
   return serveStale(ex, 0, "stale-while-revalidate");

@@ -15,7 +15,11 @@
 // - a Cache-Status value has a byte outside printable ASCII;
 // - an invalidation target is not an origin-form path, or a safe method
 //   invalidates anything;
-// - an HTTP-date written by appendHttpDate does not parse back to itself.
+// - an HTTP-date written by appendHttpDate does not parse back to itself;
+// - Vary: a secondary key's names differ from the response's Vary names,
+//   or a name is not lower-case; a key target keeps an ignored parameter;
+//   a 304's update of the stored head loses the status line or keeps a
+//   field the 304 replaced; a response tag is empty, too long or repeated.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -23,12 +27,16 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "weir/cache/cache_status.h"
 #include "weir/cache/http_date.h"
 #include "weir/cache/policy.h"
 #include "weir/cache/preconditions.h"
+#include "weir/cache/key_options.h"
 #include "weir/cache/ranges.h"
+#include "weir/cache/stale.h"
+#include "weir/cache/vary.h"
 #include "weir/http/parser.h"
 #include "fuzz_check.h"
 
@@ -143,6 +151,40 @@ void checkPreconditions(const weir::http::RequestHead& req, const weir::http::Re
   }
 }
 
+// Variants, key options, a 304's header update and tags.
+void checkPart2(const weir::http::RequestHead& req, const weir::http::ResponseHead& res) {
+  using namespace weir::cache;
+  const std::vector<std::string> names = varyNames(res);
+  if (!(names.size() == 1 && names[0] == "*")) {
+    const std::string key = secondaryKey(req, names);
+    check(namesOfSecondaryKey(key) == names, "a secondary key's names are not the response's");
+    for (const std::string& n : names) {
+      for (char c : n) check(!(c >= 'A' && c <= 'Z'), "a Vary name not lower-cased");
+    }
+  }
+  const std::string target = keyTarget(req.path, {"utm_*", "id"}, false, true);
+  check(target.find("?utm_") == std::string::npos && target.find("&utm_") == std::string::npos,
+        "an ignored parameter kept");
+  check(target.find("?id=") == std::string::npos && target.find("&id=") == std::string::npos &&
+            !target.ends_with("?id") && !target.ends_with("&id"),
+        "an ignored parameter kept");
+  check(keyTarget(req.path, {}, true, false).find('?') == std::string::npos, "a query kept by ignore_query: true");
+  std::string stored = "HTTP/1.1 200 OK\r\nX-Kept: 1\r\n";
+  std::string update = "HTTP/1.1 304 Not Modified\r\n";
+  for (size_t i = 0; i < res.fields.size(); ++i) {
+    update.append(res.fields.name(i)).append(": ").append(res.fields.value(i)).append("\r\n");
+  }
+  const std::string merged = updateStoredHead(stored, update);
+  check(merged.starts_with("HTTP/1.1 200 OK\r\n"), "the stored status line lost");
+  check(merged.size() >= 17 && merged.ends_with("\r\n"), "a merged head not ending a line");
+  const std::vector<std::string> tags = responseTags(res, {"Surrogate-Key", "Cache-Tag"});
+  check(tags.size() <= kMaxTags, "too many tags");
+  for (size_t i = 0; i < tags.size(); ++i) {
+    check(!tags[i].empty() && tags[i].size() <= kMaxTagBytes, "an empty or long tag");
+    for (size_t j = 0; j < i; ++j) check(tags[i] != tags[j], "a repeated tag");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -157,5 +199,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Parser res(Parser::Kind::kResponse, {});
   if (!parseHead(res, stream)) return 0;
   checkPolicy(req.request(), res.response(), now);
+  checkPart2(req.request(), res.response());
   return 0;
 }

@@ -39,7 +39,11 @@ class CacheKey {
   static CacheKey variant(const CacheKey& base, std::string_view secondary);
   // The internal tag every variant of `base` carries (stored under its own
   // key), so that purging or replacing the URL finds them all.
-  static std::string variantTag(const CacheKey& base) { return "\x01" + base.str(); }
+  static std::string variantTag(const CacheKey& base) {
+    std::string tag(1, '\x01');
+    tag += base.str();
+    return tag;
+  }
   // A key with a chosen hash, for tests of the collision path. Never in
   // production code: the store trusts that equal hashes are rare.
   static CacheKey withHashForTesting(std::string key, Hash128 hash);

@@ -237,6 +237,8 @@ class Object {
   // once `retry_after` seconds passed since the last claim (a revalidation
   // that ended without replacing this object lets the next one start).
   bool claimRefresh(int64_t now, int64_t retry_after) const;
+  // The claimed revalidation could not start: the next caller may claim.
+  void releaseRefresh() const { refresh_claimed_.store(0, std::memory_order_relaxed); }
 
   // The variant's secondary key (vary.h), "" when the response has no
   // Vary. Precondition: hasHead().
