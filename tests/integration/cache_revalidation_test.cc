@@ -116,19 +116,6 @@ class ValidatingOrigin {
   ScriptedUpstream up_;
 };
 
-std::string percentEncode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
 
 class CacheRevalidation : public ::testing::Test {
  protected:

@@ -663,19 +663,6 @@ TEST_F(Cache, ClientPreconditionsAreAnsweredFromTheCache) {
   EXPECT_EQ(origin_.count("GET /cond"), 2) << "every answer but the If-Match one came from the cache";
 }
 
-std::string percentEncode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
 
 // Purge on the admin listener (issue 9): by URL, by prefix and all, each
 // answering {"purged": N}; the next request after it is a miss on every

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -669,6 +670,20 @@ std::string CurlResult::describe() const {
      << "\nheaders:\n"
      << rawHeaders << "body(" << body.size() << "): " << body.substr(0, 300);
   return ss.str();
+}
+
+std::string percentEncode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
 }
 
 CurlResult curl(const std::string& url, const std::vector<std::string>& args, double maxTime) {

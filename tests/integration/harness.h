@@ -225,6 +225,9 @@ struct CurlResult {
 // Runs `curl -sS --max-time maxTime -o BODY -D HEADERS -w '...' args... url`.
 CurlResult curl(const std::string& url, const std::vector<std::string>& args = {}, double maxTime = 10);
 
+// `s` percent-encoded for a query value (RFC 3986 unreserved characters kept).
+std::string percentEncode(const std::string& s);
+
 // --- weir-origin --------------------------------------------------------------------
 
 struct OriginStats {

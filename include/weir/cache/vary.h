@@ -31,6 +31,10 @@ std::string secondaryKey(const http::RequestHead& req, const std::vector<std::st
 // The names a secondary key was made from.
 std::vector<std::string> namesOfSecondaryKey(std::string_view secondary);
 
+// The request's fields named `name` (case-insensitive) joined with ", ";
+// false when there is none.
+bool joinedRequestField(const http::RequestHead& req, std::string_view name, std::string* out);
+
 // The normalised value of one request field (exposed for tests).
 std::string normalizeVaryValue(std::string_view name, std::string_view value);
 

@@ -43,17 +43,10 @@ std::string keyParts(const http::RequestHead& req, const std::vector<std::string
                      const std::vector<std::string>& cookies) {
   std::string out;
   const http::HeaderBlock& f = req.fields;
+  std::string joined;
   for (const std::string& name : headers) {
-    std::string joined;
-    bool present = false;
-    for (size_t i = 0; i < f.size(); ++i) {
-      if (!http::equalsIgnoreCase(f.name(i), name)) continue;
-      if (present) joined += ", ";
-      joined.append(f.value(i));
-      present = true;
-    }
     out.append("h:").append(name);
-    if (present) out.append("=").append(normalizeVaryValue(name, joined));
+    if (joinedRequestField(req, name, &joined)) out.append("=").append(normalizeVaryValue(name, joined));
     out += '\n';
   }
   for (const std::string& name : cookies) {

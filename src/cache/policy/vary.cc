@@ -79,20 +79,25 @@ std::string normalizeVaryValue(std::string_view name, std::string_view value) {
   return out;
 }
 
+bool joinedRequestField(const http::RequestHead& req, std::string_view name, std::string* out) {
+  const http::HeaderBlock& f = req.fields;
+  bool present = false;
+  out->clear();
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (!http::equalsIgnoreCase(f.name(i), name)) continue;
+    if (present) *out += ", ";
+    out->append(f.value(i));
+    present = true;
+  }
+  return present;
+}
+
 std::string secondaryKey(const http::RequestHead& req, const std::vector<std::string>& names) {
   std::string out;
-  const http::HeaderBlock& f = req.fields;
+  std::string joined;
   for (const std::string& name : names) {
-    std::string joined;
-    bool present = false;
-    for (size_t i = 0; i < f.size(); ++i) {
-      if (!http::equalsIgnoreCase(f.name(i), name)) continue;
-      if (present) joined += ", ";
-      joined.append(f.value(i));
-      present = true;
-    }
     out += name;
-    if (present) out.append(":").append(normalizeVaryValue(name, joined));
+    if (joinedRequestField(req, name, &joined)) out.append(":").append(normalizeVaryValue(name, joined));
     out += '\n';
   }
   return out;

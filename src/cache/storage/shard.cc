@@ -87,6 +87,15 @@ void Shard::abandon(EntryId id, AbandonReason reason, Released& out) {
   out.dropped.push_back(std::move(object));
 }
 
+void Shard::erase(EntryId id, Released& out) {
+  if (entries[id].filling) {
+    abandon(id, AbandonReason::kErased, out);
+  } else {
+    out.dropped.push_back(unlink(id, true));
+  }
+  bump(counters.erased);
+}
+
 bool Shard::makeRoom(uint64_t need, Released& out) {
   // Fills are never victims: if they alone leave no room, evicting the
   // complete objects would only empty the shard for nothing.

@@ -94,6 +94,9 @@ struct alignas(64) Shard {
   // Removes an entry from the index and the budget. `policy_knows`: a
   // complete entry the policy still holds (not one evict() returned).
   std::shared_ptr<Object> unlink(EntryId id, bool policy_knows);
+  // An invalidation or a purge: a fill abandoned (kErased, its waiters
+  // told), a complete object unlinked; counted as erased.
+  void erase(EntryId id, Released& out);
   // Marks a filling entry abandoned and unlinks it; counts it.
   void abandon(EntryId id, AbandonReason reason, Released& out);
   // Evicts complete objects (and ghost entries) until `need` more bytes fit.

@@ -346,15 +346,8 @@ size_t Store::purgeTag(std::string_view tag, bool soft, int64_t now) {
         if (ids.size() == kTagBatch) break;
       }
       more = ids.size() == kTagBatch;
-      for (const EntryId id : ids) {
-        if (s.entries[id].filling) {
-          s.abandon(id, AbandonReason::kErased, released);
-        } else {
-          released.dropped.push_back(s.unlink(id, true));
-        }
-        bump(s.counters.erased);
-        ++count;
-      }
+      for (const EntryId id : ids) s.erase(id, released);
+      count += ids.size();
       s.publish();
     }
   }
@@ -368,12 +361,7 @@ bool Store::erase(const CacheKey& key) {
     std::lock_guard<std::mutex> lock(s.mu);
     const EntryId id = s.find(key);
     if (id == kNoEntry) return false;
-    if (s.entries[id].filling) {
-      s.abandon(id, AbandonReason::kErased, released);
-    } else {
-      released.dropped.push_back(s.unlink(id, true));
-    }
-    bump(s.counters.erased);
+    s.erase(id, released);
     s.publish();
   }
   released.finish();
@@ -390,12 +378,7 @@ size_t Store::eraseIf(const std::function<bool(const CacheKey&)>& match) {
       for (EntryId id = 0; id < s.entries.size(); ++id) {
         const Entry& e = s.entries[id];
         if (!e.object || !match(e.object->key())) continue;
-        if (e.filling) {
-          s.abandon(id, AbandonReason::kErased, released);
-        } else {
-          released.dropped.push_back(s.unlink(id, true));
-        }
-        bump(s.counters.erased);
+        s.erase(id, released);
         ++count;
       }
       s.publish();
