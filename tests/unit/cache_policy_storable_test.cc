@@ -124,13 +124,15 @@ TEST(CachePolicyStorable, SetCookieIsNotStoredUnlessAllowed) {
   EXPECT_EQ(refusal(200, "Set-Cookie: s=1\r\nCache-Control: max-age=60\r\n", allow), StoreRefusal::kNone);
 }
 
-// RFC 9111 4.1: Vary: * never matches; other Vary waits for part 2's key.
+// RFC 9111 4.1: Vary: * never matches; other Vary is stored as variants (allow_vary).
 TEST(CachePolicyStorable, VaryStarIsNeverStored) {
   StorableOptions vary_ok;
   vary_ok.allow_vary = true;
   EXPECT_EQ(refusal(200, "Vary: *\r\nCache-Control: max-age=60\r\n", vary_ok), StoreRefusal::kVaryStar);
   EXPECT_EQ(refusal(200, "Vary: Accept, *\r\nCache-Control: max-age=60\r\n", vary_ok), StoreRefusal::kVaryStar);
   EXPECT_EQ(refusal(200, "Vary: Accept\r\nVary: *\r\nCache-Control: max-age=60\r\n"), StoreRefusal::kVaryStar);
+  EXPECT_EQ(refusal(200, "Vary: Accept, x y:z\r\nCache-Control: max-age=60\r\n", vary_ok), StoreRefusal::kVaryStar)
+      << "a member that is not a field name can never match";
   EXPECT_EQ(refusal(200, "Vary: Accept-Encoding\r\nCache-Control: max-age=60\r\n"), StoreRefusal::kVary);
   EXPECT_EQ(refusal(200, "Vary: Accept-Encoding\r\nCache-Control: max-age=60\r\n", vary_ok), StoreRefusal::kNone);
   EXPECT_EQ(refusal(200, "Vary:\r\nCache-Control: max-age=60\r\n"), StoreRefusal::kNone);  // an empty list

@@ -39,6 +39,11 @@ TEST(CachePolicyVary, StarIsNeverMatched) {
   EXPECT_EQ(varyNames(response(p, "Vary: Accept, *\r\n")), (std::vector<std::string>{"*"}));
 }
 
+TEST(CachePolicyVary, AMemberThatIsNotAFieldNameIsLikeStar) {
+  Parsed p;
+  EXPECT_EQ(varyNames(response(p, "Vary: Accept, x y:z\r\n")), (std::vector<std::string>{"*"}));
+}
+
 TEST(CachePolicyVary, NoVaryNoNames) {
   Parsed p;
   EXPECT_TRUE(varyNames(response(p, "X: y\r\n")).empty());

@@ -22,7 +22,8 @@
 namespace weir::cache {
 
 // The field names a response varies on, as above; {"*"} for Vary: *
-// (never matched, RFC 9111 4.1); empty without Vary.
+// (never matched, RFC 9111 4.1), and for a member that is not a field
+// name (it could not be matched either); empty without Vary.
 std::vector<std::string> varyNames(const http::ResponseHead& res);
 
 // The secondary key of `req` for `names` (as varyNames returns them).

@@ -1,4 +1,5 @@
 // What a shared cache may store (RFC 9111 3, 3.5, 5.2).
+#include <algorithm>
 #include <string_view>
 
 #include "weir/cache/policy.h"
@@ -21,7 +22,8 @@ VaryMembers varyMembers(const http::HeaderBlock& fields) {
     if (fields.field(i).token != http::Token::kVary) continue;
     http::forEachListElement(fields.value(i), [&](std::string_view member) {
       v.any = true;
-      v.star |= member == "*";
+      // A member that is not a field name can never be matched either.
+      v.star |= member == "*" || !std::all_of(member.begin(), member.end(), http::isTokenChar);
     });
   }
   return v;

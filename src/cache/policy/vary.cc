@@ -38,7 +38,8 @@ std::vector<std::string> varyNames(const http::ResponseHead& res) {
   for (size_t i = 0; i < f.size(); ++i) {
     if (f.field(i).token != http::Token::kVary) continue;
     for (std::string_view m : members(f.value(i))) {
-      if (m == "*") return {"*"};
+      // A member that is not a field name cannot be matched: as Vary: *.
+      if (m == "*" || !std::all_of(m.begin(), m.end(), http::isTokenChar)) return {"*"};
       names.push_back(lowered(m));
     }
   }
