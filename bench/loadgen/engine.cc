@@ -1,13 +1,15 @@
 #include "engine.h"
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "weir/http/parser.h"
@@ -15,7 +17,7 @@
 namespace weir::loadgen {
 namespace {
 
-constexpr int64_t kTickNs = 5'000'000;            // timeouts, reconnects, the end
+constexpr int64_t kTickNs = 5'000'000;            // timeouts, reconnects, the end, publishing
 constexpr int64_t kConnectBackoffNs = 10'000'000;  // after a refused or failed connect
 
 timeval toTimeval(int64_t ns) {
@@ -31,14 +33,21 @@ int64_t monotonicNs() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// One connection: a non-blocking socket written with send() directly (a
+// request rarely does not fit; the rest waits for EV_WRITE) and read into
+// the engine's buffer, fed to the parser without copying.
 struct Engine::Conn {
   explicit Conn(Engine* e) : engine(e), parser(http::Parser::Kind::kResponse, http::ParserLimits{}) {}
   Engine* engine;
-  bufferevent* bev = nullptr;
+  int fd = -1;
+  event* ev = nullptr;  // EV_READ (and EV_WRITE while connecting or while `out` is not empty)
+  bool connecting = false;
   bool connected = false;
   bool in_idle = false;
   bool close_after = false;  // the last response (or the options) ends the connection
+  bool want_write = false;
   int64_t retry_at_ns = 0;
+  std::string out;  // bytes send() did not take
   std::deque<Pending> inflight;
   http::Parser parser;
 };
@@ -54,12 +63,27 @@ Engine::Engine(const Options& options, const EnginePlan& plan) : o_(options), pl
   if (plan_.rate > 0) pacer_.emplace(plan_.rate, plan_.start_ns);
   if (o_.zipf_n > 0) zipf_.emplace(o_.zipf_n, o_.zipf_alpha, 0x5eed + plan_.index);
   path_index_ = plan_.index;  // threads start at different targets
+  buildRequest(o_.path, request_);
+  for (const std::string& p : o_.paths) {
+    path_requests_.emplace_back();
+    buildRequest(p, path_requests_.back());
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(o_.host.c_str(), std::to_string(o_.port).c_str(), &hints, &res) == 0 && res != nullptr) {
+    std::memcpy(&addr_, res->ai_addr, res->ai_addrlen);
+    addr_len_ = static_cast<socklen_t>(res->ai_addrlen);
+    resolved_ = true;
+    freeaddrinfo(res);
+  }
   for (unsigned i = 0; i < plan_.connections; ++i) conns_.push_back(std::make_unique<Conn>(this));
 }
 
 Engine::~Engine() {
   for (auto& c : conns_) {
-    if (c->bev != nullptr) bufferevent_free(c->bev);
+    if (c->ev != nullptr) event_free(c->ev);
+    if (c->fd >= 0) ::close(c->fd);
   }
   if (tick_ != nullptr) event_free(tick_);
   if (due_ != nullptr) event_free(due_);
@@ -73,20 +97,47 @@ void Engine::run() {
   const timeval now{0, 0};
   event_add(tick_, &now);
   event_base_dispatch(base_);
+  publish();
 }
 
 void Engine::open(Conn& c) {
-  c.connected = false;
+  const int64_t now = monotonicNs();
+  c.connected = c.connecting = false;
   c.close_after = !o_.keepalive;
+  c.out.clear();
   c.parser.reset();
-  c.bev = bufferevent_socket_new(base_, -1, BEV_OPT_CLOSE_ON_FREE);
-  bufferevent_setcb(c.bev, &Engine::onReadCb, nullptr, &Engine::onEventCb, &c);
-  bufferevent_enable(c.bev, EV_READ | EV_WRITE);
-  if (bufferevent_socket_connect_hostname(c.bev, nullptr, AF_UNSPEC, o_.host.c_str(), o_.port) != 0) {
-    countError(kConnect, monotonicNs());
-    closeConn(c, std::nullopt);
-    c.retry_at_ns = monotonicNs() + kConnectBackoffNs;
+  c.fd = resolved_ ? ::socket(addr_.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) : -1;
+  if (c.fd < 0) {
+    countError(kConnect, now);
+    c.retry_at_ns = now + kConnectBackoffNs;
+    return;
   }
+  const int one = 1;
+  setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  c.ev = event_new(base_, c.fd, EV_READ | EV_WRITE | EV_PERSIST, &Engine::onSocket, &c);
+  if (::connect(c.fd, reinterpret_cast<const sockaddr*>(&addr_), addr_len_) == 0) {
+    connected(c);
+    return;
+  }
+  if (errno != EINPROGRESS) {
+    countError(kConnect, now);
+    closeConn(c, std::nullopt);
+    c.retry_at_ns = now + kConnectBackoffNs;
+    return;
+  }
+  c.connecting = true;
+  event_add(c.ev, nullptr);
+}
+
+void Engine::connected(Conn& c) {
+  c.connecting = false;
+  c.connected = true;
+  c.want_write = false;
+  event_del(c.ev);
+  event_assign(c.ev, base_, c.fd, EV_READ | EV_PERSIST, &Engine::onSocket, &c);
+  event_add(c.ev, nullptr);
+  markIdle(c);
+  dispatch();
 }
 
 // Ends a connection; its requests in flight count as `in_flight_error`.
@@ -96,9 +147,11 @@ void Engine::closeConn(Conn& c, std::optional<ErrorClass> in_flight_error) {
     ++done_;
   }
   c.inflight.clear();
-  if (c.bev != nullptr) bufferevent_free(c.bev);
-  c.bev = nullptr;
-  c.connected = false;
+  if (c.ev != nullptr) event_free(c.ev);
+  c.ev = nullptr;
+  if (c.fd >= 0) ::close(c.fd);
+  c.fd = -1;
+  c.connected = c.connecting = false;
   c.retry_at_ns = 0;
 }
 
@@ -108,14 +161,15 @@ bool Engine::finished() const {
   return monotonicNs() >= plan_.end_ns;
 }
 
-std::string Engine::nextTarget() {
+const std::string& Engine::nextRequest() {
   if (zipf_) {
     std::string base = o_.path;
     if (base.empty() || base.back() != '/') base.push_back('/');
-    return base + std::to_string(zipf_->next() - 1);
+    buildRequest(base + std::to_string(zipf_->next() - 1), scratch_);
+    return scratch_;
   }
-  if (!o_.paths.empty()) return o_.paths[path_index_++ % o_.paths.size()];
-  return o_.path;
+  if (!path_requests_.empty()) return path_requests_[path_index_++ % path_requests_.size()];
+  return request_;
 }
 
 void Engine::buildRequest(const std::string& target, std::string& out) const {
@@ -133,11 +187,44 @@ void Engine::buildRequest(const std::string& target, std::string& out) const {
 }
 
 bool Engine::sendOne(Conn& c, int64_t intended, int64_t now) {
-  buildRequest(nextTarget(), scratch_);
-  if (bufferevent_write(c.bev, scratch_.data(), scratch_.size()) != 0) return false;
+  const std::string& req = nextRequest();
   c.inflight.push_back({intended, now});
   ++sent_;
+  if (!c.out.empty()) {  // still writing the previous one (pipelining)
+    c.out.append(req);
+    return true;
+  }
+  const ssize_t n = ::send(c.fd, req.data(), req.size(), MSG_NOSIGNAL);
+  if (n == static_cast<ssize_t>(req.size())) return true;
+  if (n < 0 && errno != EAGAIN && errno != EINTR) return false;
+  c.out.assign(req, n > 0 ? static_cast<size_t>(n) : 0);
+  if (!c.want_write) {
+    c.want_write = true;
+    event_del(c.ev);
+    event_assign(c.ev, base_, c.fd, EV_READ | EV_WRITE | EV_PERSIST, &Engine::onSocket, &c);
+    event_add(c.ev, nullptr);
+  }
   return true;
+}
+
+bool Engine::flush(Conn& c) {
+  while (!c.out.empty()) {
+    const ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+    if (n < 0) return errno == EAGAIN || errno == EINTR;
+    c.out.erase(0, static_cast<size_t>(n));
+  }
+  c.want_write = false;
+  event_del(c.ev);
+  event_assign(c.ev, base_, c.fd, EV_READ | EV_PERSIST, &Engine::onSocket, &c);
+  event_add(c.ev, nullptr);
+  return true;
+}
+
+void Engine::markIdle(Conn& c) {
+  if (c.in_idle || !c.connected || c.inflight.size() >= o_.pipeline) return;
+  if (c.close_after && !c.inflight.empty()) return;
+  idle_.push_back(&c);
+  c.in_idle = true;
 }
 
 void Engine::dispatch() {
@@ -157,26 +244,26 @@ void Engine::dispatch() {
       if (intended < 0) break;
     }
     if (!sendOne(*c, intended, now)) {
+      idle_.pop_back();
+      c->in_idle = false;
       closeConn(*c, kReset);
-      continue;
+      open(*c);
     }
   }
   armTimers(now);
 }
 
-// The open-loop timer at the next request's due time, and the tick.
+// The open-loop timer, moved to the next request's due time.
 void Engine::armTimers(int64_t now) {
   if (!pacer_ || idle_.empty() || stopping_) return;
   const int64_t due = pacer_->nextDue();
   if (due >= plan_.end_ns) return;
   const timeval tv = toTimeval(due - now);
-  event_add(due_, &tv);  // one timer, moved to the next due time
+  event_add(due_, &tv);
 }
 
 void Engine::countError(ErrorClass e, int64_t intended_ns) {
-  if (intended_ns < plan_.warmup_end_ns) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  ++result_.errors[e];
+  if (intended_ns >= plan_.warmup_end_ns) ++result_.errors[e];
 }
 
 void Engine::completed(Conn& c, int status, int64_t now) {
@@ -184,7 +271,6 @@ void Engine::completed(Conn& c, int status, int64_t now) {
   c.inflight.pop_front();
   ++done_;
   if (p.intended_ns < plan_.warmup_end_ns) return;
-  std::lock_guard<std::mutex> lock(mu_);
   result_.latency.record(static_cast<uint64_t>(std::max<int64_t>(0, now - p.intended_ns) / 1000));
   result_.service.record(static_cast<uint64_t>(std::max<int64_t>(0, now - p.sent_ns) / 1000));
   ++result_.requests;
@@ -196,19 +282,17 @@ void Engine::completed(Conn& c, int status, int64_t now) {
   result_.last_response_ns = now;
 }
 
-// Every whole response in the input; false when the connection had to end.
-bool Engine::parse(Conn& c, int64_t now) {
-  evbuffer* in = bufferevent_get_input(c.bev);
-  for (;;) {
-    evbuffer_iovec seg;
-    if (evbuffer_peek(in, -1, nullptr, &seg, 1) < 1 || seg.iov_len == 0) return true;
+// Parses `len` bytes read; false when the connection had to end.
+bool Engine::feed(Conn& c, const char* data, size_t len, int64_t now) {
+  result_.bytes += len;
+  while (len > 0) {
     if (c.inflight.empty()) {  // bytes nobody asked for
       countError(kMalformed, now);
       closeConn(c, std::nullopt);
       return false;
     }
     c.parser.setNoBodyExpected(o_.method == "HEAD");
-    const http::Parser::Step step = c.parser.execute(static_cast<const char*>(seg.iov_base), seg.iov_len);
+    const http::Parser::Step step = c.parser.execute(data, len);
     if (step.flags & http::Parser::kError) {
       countError(kMalformed, c.inflight.front().intended_ns);
       c.inflight.pop_front();
@@ -216,11 +300,8 @@ bool Engine::parse(Conn& c, int64_t now) {
       closeConn(c, kReset);
       return false;
     }
-    evbuffer_drain(in, step.consumed);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      result_.bytes += step.consumed;
-    }
+    data += step.consumed;
+    len -= step.consumed;
     if (step.flags & http::Parser::kMessageComplete) {
       const http::ResponseHead& r = c.parser.response();
       const bool interim = r.status >= 100 && r.status < 200;
@@ -237,15 +318,42 @@ bool Engine::parse(Conn& c, int64_t now) {
       return true;
     }
   }
+  return true;
 }
 
-void Engine::onRead(Conn& c) {
+// The peer closed (or reset): a body delimited by the close ends here;
+// anything else in flight was cut.
+void Engine::ended(Conn& c, bool reset) {
   const int64_t now = monotonicNs();
-  if (!parse(c, now)) {
-    if (!finished()) open(c);
-  } else if (c.inflight.size() < o_.pipeline && !c.in_idle && !(c.close_after && !c.inflight.empty())) {
-    idle_.push_back(&c);
-    c.in_idle = true;
+  if (!reset && !c.inflight.empty() && c.parser.started() &&
+      (c.parser.finish().flags & http::Parser::kMessageComplete)) {
+    completed(c, c.parser.response().status, now);
+  }
+  closeConn(c, kReset);
+}
+
+void Engine::onReadable(Conn& c) {
+  static thread_local char buf[65536];
+  const int64_t now = monotonicNs();
+  for (;;) {
+    const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      if (!feed(c, buf, static_cast<size_t>(n), now)) break;
+      if (static_cast<size_t>(n) < sizeof buf) break;
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+    ended(c, n < 0);
+    break;
+  }
+  if (c.fd < 0) {
+    if (finished()) {
+      event_base_loopbreak(base_);
+      return;
+    }
+    open(c);
+  } else {
+    markIdle(c);
   }
   if (finished()) {
     event_base_loopbreak(base_);
@@ -254,39 +362,39 @@ void Engine::onRead(Conn& c) {
   dispatch();
 }
 
-void Engine::onEvent(Conn& c, short what) {
-  const int64_t now = monotonicNs();
-  if (what & BEV_EVENT_CONNECTED) {
-    c.connected = true;
-    const int fd = bufferevent_getfd(c.bev);
-    const int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (!c.in_idle) {
-      idle_.push_back(&c);
-      c.in_idle = true;
+void Engine::onWritable(Conn& c) {
+  if (c.connecting) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      countError(kConnect, monotonicNs());
+      closeConn(c, std::nullopt);
+      c.retry_at_ns = monotonicNs() + kConnectBackoffNs;
+      return;
     }
-    dispatch();
+    connected(c);
     return;
   }
-  if (!c.connected) {  // the connect failed
-    countError(kConnect, now);
-    closeConn(c, std::nullopt);
-    c.retry_at_ns = now + kConnectBackoffNs;
-    return;
+  if (!flush(c)) {
+    closeConn(c, kReset);
+    if (!finished()) open(c);
   }
-  // EOF or an error: a body delimited by the close ends here; anything
-  // else in flight was cut.
-  if ((what & BEV_EVENT_EOF) && !c.inflight.empty() && c.parser.started()) {
-    if (parse(c, now) && (c.parser.finish().flags & http::Parser::kMessageComplete)) {
-      completed(c, c.parser.response().status, now);
-    }
+}
+
+void Engine::onSocket(evutil_socket_t, short what, void* arg) {
+  auto* c = static_cast<Conn*>(arg);
+  Engine* self = c->engine;
+  if (what & EV_WRITE) {
+    self->onWritable(*c);
+    if (c->fd < 0 || c->connecting) return;
   }
-  if (c.bev != nullptr) closeConn(c, kReset);
-  if (finished()) {
-    event_base_loopbreak(base_);
-    return;
-  }
-  open(c);
+  if (what & EV_READ) self->onReadable(*c);
+}
+
+void Engine::publish() {
+  std::lock_guard<std::mutex> lock(mu_);
+  shared_ = result_;
 }
 
 void Engine::onTick(evutil_socket_t, short, void* arg) {
@@ -299,7 +407,7 @@ void Engine::onTick(evutil_socket_t, short, void* arg) {
   }
   const auto timeout_ns = static_cast<int64_t>(self->o_.timeout_s * 1e9);
   for (auto& c : self->conns_) {
-    if (c->bev == nullptr) {
+    if (c->fd < 0) {
       if (c->retry_at_ns <= now) self->open(*c);
       continue;
     }
@@ -308,24 +416,17 @@ void Engine::onTick(evutil_socket_t, short, void* arg) {
       self->open(*c);
     }
   }
+  // A snapshot for the progress line, about five times a second.
+  static thread_local int ticks = 0;
+  if (++ticks % 40 == 0) self->publish();
   self->dispatch();
   const timeval tv = toTimeval(kTickNs);
   event_add(self->tick_, &tv);
 }
 
-void Engine::onReadCb(bufferevent*, void* arg) {
-  auto* c = static_cast<Conn*>(arg);
-  c->engine->onRead(*c);
-}
-
-void Engine::onEventCb(bufferevent*, short what, void* arg) {
-  auto* c = static_cast<Conn*>(arg);
-  c->engine->onEvent(*c, what);
-}
-
 void Engine::snapshot(EngineResult& into) {
   std::lock_guard<std::mutex> lock(mu_);
-  into = result_;
+  into = shared_;
 }
 
 }  // namespace weir::loadgen

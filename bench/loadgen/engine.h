@@ -6,6 +6,7 @@
 #pragma once
 
 #include <event2/event.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <atomic>
@@ -21,8 +22,6 @@
 #include "options.h"
 #include "pacer.h"
 #include "zipf.h"
-
-struct bufferevent;
 
 namespace weir::loadgen {
 
@@ -76,21 +75,25 @@ class Engine {
   };
 
   void open(Conn& c);
+  void connected(Conn& c);
   void closeConn(Conn& c, std::optional<ErrorClass> in_flight_error);
   void dispatch();
   bool sendOne(Conn& c, int64_t intended, int64_t now);
-  void onRead(Conn& c);
-  void onEvent(Conn& c, short what);
-  bool parse(Conn& c, int64_t now);
+  bool flush(Conn& c);
+  void onReadable(Conn& c);
+  void onWritable(Conn& c);
+  bool feed(Conn& c, const char* data, size_t len, int64_t now);
+  void ended(Conn& c, bool reset);
   void completed(Conn& c, int status, int64_t now);
   void countError(ErrorClass e, int64_t intended_ns);
+  void markIdle(Conn& c);
   void armTimers(int64_t now);
+  void publish();
   bool finished() const;
-  std::string nextTarget();
+  const std::string& nextRequest();
   void buildRequest(const std::string& target, std::string& out) const;
 
-  static void onReadCb(::bufferevent* bev, void* arg);
-  static void onEventCb(::bufferevent* bev, short what, void* arg);
+  static void onSocket(evutil_socket_t fd, short what, void* arg);
   static void onTick(evutil_socket_t, short, void* arg);
 
   const Options& o_;
@@ -108,8 +111,14 @@ class Engine {
   bool stopping_ = false;
   std::atomic<bool> stop_requested_{false};
   std::string scratch_;
-  std::mutex mu_;  // result_ while running (snapshot() reads it)
-  EngineResult result_;
+  std::string request_;                     // the one target's request, built once
+  std::vector<std::string> path_requests_;  // --paths: one per target
+  sockaddr_storage addr_{};
+  socklen_t addr_len_ = 0;
+  bool resolved_ = false;
+  EngineResult result_;  // the engine's thread only
+  std::mutex mu_;        // shared_, a copy published every tick and at the end
+  EngineResult shared_;
 };
 
 }  // namespace weir::loadgen

@@ -41,11 +41,8 @@ void merge(std::vector<std::unique_ptr<Engine>>& engines, Total& t, bool live) {
   t.r = EngineResult{};
   EngineResult one;
   for (auto& e : engines) {
-    if (live) {
-      e->snapshot(one);
-    } else {
-      one = e->result();
-    }
+    e->snapshot(one);  // published by the engine (at the end too)
+    (void)live;
     t.r.latency.merge(one.latency);
     t.r.service.merge(one.service);
     t.r.requests += one.requests;
