@@ -24,14 +24,20 @@
 #                                        (-s malloc,256m, 2 thread pools) are
 #                                        the caching peers, for the hit_*
 #                                        workloads
-#   DURATION=10   seconds per wrk run          ROUNDS=3   rounds per proxy
+#   LOADGEN=auto  weir-bench (BUILD_DIR/weir-bench, when built) or wrk
+#   DURATION=10   seconds per run              ROUNDS=3   rounds per proxy
 #   WARMUP=2      seconds of discarded warm-up per proxy and workload
 #   WRK_THREADS=2 WRK_CONNECTIONS=64           wrk -t / -c
 #   RESULTS_DIR=BUILD_DIR/bench-results/DATE   where raw outputs and the table go
 #   KEEP_TMP=1    keep the generated configs and logs in the temp dir
 #   WORKLOADS="small large"  which workloads to run (small: /bytes/100, large: /bytes/65536;
 #                 hit_small, hit_large: the same with Cache-Control: max-age=3600,
-#                 so a caching proxy answers from its cache after the warm-up)
+#                 so a caching proxy answers from its cache after the warm-up;
+#                 latency: /bytes/100 open loop (weir-bench -R) at LATENCY_RATE
+#                 req/s, by default LATENCY_FRACTION=0.5 of the slowest
+#                 target's median of the small workload run before it (or
+#                 10000 without one): latency counted from when each request
+#                 was due, so a stall shows; the table's p99 is that one)
 #
 # At the end, the peak RSS (VmHWM) of each proxy's processes is printed.
 #
@@ -55,12 +61,21 @@ TARGETS=${TARGETS:-"direct weir nginx haproxy"}
 RESULTS_DIR=${RESULTS_DIR:-$BUILD_DIR/bench-results/$(date +%Y%m%d-%H%M%S)}
 read -r -a WORKLOADS <<< "${WORKLOADS:-small large}"
 declare -A WORKLOAD_PATH=([small]=/bytes/100 [large]=/bytes/65536 [hit_small]="/bytes/100?cache=3600"
-                          [hit_large]="/bytes/65536?cache=3600")
+                          [hit_large]="/bytes/65536?cache=3600" [latency]=/bytes/100)
+LOADGEN=${LOADGEN:-auto}
+BENCH_BIN=$BUILD_DIR/weir-bench
+if [ "$LOADGEN" = auto ]; then
+  LOADGEN=wrk
+  [ -x "$BENCH_BIN" ] && LOADGEN=weir-bench
+fi
+case "$LOADGEN" in wrk | weir-bench) ;; *) echo "compare: LOADGEN must be wrk or weir-bench" >&2; exit 2 ;; esac
+LATENCY_FRACTION=${LATENCY_FRACTION:-0.5}
+LATENCY_RATE=${LATENCY_RATE:-auto}
 
 ORIGIN_BIN=$BUILD_DIR/weir-origin
 WEIR_BIN=$BUILD_DIR/weir
 
-for tool in wrk curl python3 timeout; do
+for tool in $([ "$LOADGEN" = wrk ] && echo wrk) curl python3 timeout; do
   command -v "$tool" >/dev/null || die "missing '$tool' (make bench installs wrk, nginx-light, haproxy, varnish)"
 done
 [ -x "$ORIGIN_BIN" ] || die "$ORIGIN_BIN not built (cmake --build $BUILD_DIR --target weir-origin)"
@@ -216,27 +231,55 @@ peak_rss_kib() {
 # ---------------------------------------------------------------- wrk runs
 declare -A PORT
 
-# run_wrk WORKLOAD TARGET LABEL SECONDS OUTFILE
-run_wrk() {
+# The open-loop rate of the latency workload: LATENCY_RATE, or a fraction
+# of the slowest target's median req/s in the small workload.
+latency_rate() {
+  if [ "$LATENCY_RATE" != auto ]; then echo "$LATENCY_RATE"; return; fi
+  python3 - "$RESULTS_DIR" "$LATENCY_FRACTION" <<'PY'
+import json, pathlib, statistics, sys
+d, frac = pathlib.Path(sys.argv[1]), float(sys.argv[2])
+by = {}
+for p in d.glob("small__*__r*.txt.json"):
+    by.setdefault(p.name.split("__")[1], []).append(json.loads(p.read_text())["rps"])
+medians = [statistics.median(v) for k, v in by.items() if k != "direct"]
+print(int(frac * min(medians)) if medians else 10000)
+PY
+}
+
+# run_load WORKLOAD TARGET LABEL SECONDS OUTFILE: wrk (its text) or
+# weir-bench (its summary, and OUTFILE.json, which summarize.py reads).
+run_load() {
   local url="http://127.0.0.1:${PORT[$2]}${WORKLOAD_PATH[$1]}"
-  timeout -k 5 $(($4 + 30)) wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$4"s --latency "$url" \
-    >"$5" 2>&1 &
+  if [ "$LOADGEN" = weir-bench ]; then
+    local rate=()
+    [ "$1" = latency ] && rate=(-R "$RATE")
+    timeout -k 5 $(($4 + 30)) "$BENCH_BIN" -q -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$4"s "${rate[@]}" \
+      --json "$5.json" "$url" >"$5" 2>&1 &
+  elif [ "$1" = latency ]; then
+    die "the latency workload needs weir-bench (LOADGEN=weir-bench)"
+  else
+    timeout -k 5 $(($4 + 30)) wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$4"s --latency "$url" >"$5" 2>&1 &
+  fi
   WRK_PID=$!
-  wait "$WRK_PID" || log "wrk exited with status $? for $2 ($1, $3)"
+  wait "$WRK_PID" || log "$LOADGEN exited with status $? for $2 ($1, $3)"
   WRK_PID=""
 }
 
 measure() {  # measure WORKLOAD TARGET ROUND
   local out="$RESULTS_DIR/$1__$2__r$3.txt" rps p99
-  run_wrk "$1" "$2" "round $3" "$DURATION" "$out"
-  rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
-  p99=$(awk '$1 == "99%" || $1 == "99.000%" {print $2; exit}' "$out")
+  run_load "$1" "$2" "round $3" "$DURATION" "$out"
+  if [ -f "$out.json" ]; then
+    read -r rps p99 <<<"$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(round(j["rps"]), str(j["latency_ms"]["p99"]) + "ms")' "$out.json")"
+  else
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+    p99=$(awk '$1 == "99%" || $1 == "99.000%" {print $2; exit}' "$out")
+  fi
   printf '  %-6s round %d  %-8s %12s req/s   p99 %s\n' "$1" "$3" "$2" "${rps:-?}" "${p99:-?}" >&2
 }
 
 warm_up() {  # warm_up WORKLOAD TARGET
   [ "$WARMUP" -gt 0 ] || return 0
-  run_wrk "$1" "$2" warm-up "$WARMUP" "$WORK/warmup.txt"
+  run_load "$1" "$2" warm-up "$WARMUP" "$WORK/warmup.txt"
 }
 
 # ---------------------------------------------------------------- main
@@ -269,14 +312,21 @@ done
 {
   echo "date: $(date -Is)"
   echo "host: $(uname -srm), $(nproc) CPUs"
-  echo "wrk: -t$WRK_THREADS -c$WRK_CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds, ${WARMUP}s warm-up"
+  echo "load: $LOADGEN -t$WRK_THREADS -c$WRK_CONNECTIONS -d${DURATION}s, $ROUNDS rounds, ${WARMUP}s warm-up"
   echo "origin: weir-origin --threads 2; proxies: 2 workers/threads each"
   command -v nginx >/dev/null && echo "nginx: $(nginx -v 2>&1)"
   command -v haproxy >/dev/null && echo "haproxy: $(haproxy -v | head -n 1)"
   echo "targets: $([ "$measure_direct" = 1 ] && echo "direct ")${proxies[*]}"
 } >"$RESULTS_DIR/meta.txt"
 
+RATE=0
 for workload in "${WORKLOADS[@]}"; do
+  [ -n "${WORKLOAD_PATH[$workload]:-}" ] || die "unknown workload '$workload' (small large hit_small hit_large latency)"
+  if [ "$workload" = latency ]; then
+    RATE=$(latency_rate)
+    log "workload latency: open loop at $RATE req/s"
+    echo "latency workload: open loop at $RATE req/s" >>"$RESULTS_DIR/meta.txt"
+  fi
   log "workload $workload (${WORKLOAD_PATH[$workload]})"
   if [ "$measure_direct" = 1 ]; then
     warm_up "$workload" direct

@@ -11,6 +11,7 @@ listener on, scraped every second, against off, and weir_lr/weir: least_request 
 round_robin), and for the caching proxies the best of nginx_cache,
 haproxy_cache and varnish, against weir_cache and the origin (direct).
 """
+import json
 import pathlib
 import re
 import statistics
@@ -40,10 +41,17 @@ def parse_wrk(text):
     return float(rps.group(1)), p99_ms, errors
 
 
+def parse_bench(path):
+    """(req_per_sec, p99_ms, errors, p99.9_ms) from weir-bench's JSON."""
+    j = json.loads(path.read_text())
+    return j["rps"], j["latency_ms"]["p99"], j["errors"]["total"], j["latency_ms"]["p99.9"]
+
+
 def collect(results, workload, target):
     runs = []
     for path in sorted(results.glob(f"{workload}__{target}__r*.txt")):
-        parsed = parse_wrk(path.read_text(errors="replace"))
+        bench = path.with_name(path.name + ".json")
+        parsed = parse_bench(bench) if bench.exists() else parse_wrk(path.read_text(errors="replace"))
         if parsed:
             runs.append(parsed)
     return runs
@@ -71,8 +79,11 @@ def main():
             medians[target] = statistics.median(rps)
             p99 = statistics.median(r[1] for r in runs)
             errors = sum(r[2] for r in runs)
-            lines.append(f"{workload:<10} {target:<13} {len(runs):>4} {medians[target]:>15.0f} "
-                         f"{min(rps):>10.0f} {max(rps):>10.0f} {p99:>16.2f} {errors:>7}")
+            line = (f"{workload:<10} {target:<13} {len(runs):>4} {medians[target]:>15.0f} "
+                    f"{min(rps):>10.0f} {max(rps):>10.0f} {p99:>16.2f} {errors:>7}")
+            if all(len(r) > 3 for r in runs):  # weir-bench: p99.9 too
+                line += f"   p99.9 {statistics.median(r[3] for r in runs):.2f} ms"
+            lines.append(line)
         weir = medians.get("weir")
         line = (f"{workload:<10} ratios        weir/nginx = {ratio(weir, medians.get('nginx'))}"
                 f"   weir/haproxy = {ratio(weir, medians.get('haproxy'))}")
