@@ -347,6 +347,13 @@ summary_targets="${proxies[*]}"
 [ "$measure_direct" = 1 ] && summary_targets="direct $summary_targets"
 echo
 python3 "$TEMPLATES/summarize.py" "$RESULTS_DIR" "${WORKLOADS[*]}" "$summary_targets" | tee "$RESULTS_DIR/table.txt"
+# A latency plot per workload measured with weir-bench (latency first).
+if [ "$LOADGEN" = weir-bench ]; then
+  for workload in "${WORKLOADS[@]}"; do
+    python3 "$TEMPLATES/plot.py" "$RESULTS_DIR" "$workload" "$summary_targets" "$RESULTS_DIR/latency-$workload.svg" ||
+      log "no plot for $workload"
+  done
+fi
 echo
 for target in "${proxies[@]}"; do
   [ -n "${TARGET_PID[$target]:-}" ] || continue

@@ -63,14 +63,22 @@ void printPercentiles(const char* label, const Histogram& h) {
               ms(h.percentile(90)), ms(h.percentile(99)), ms(h.percentile(99.9)), ms(h.percentile(99.99)), ms(h.max()));
 }
 
+// The named percentiles scripts read, then "curve": [[percentile, ms], ...]
+// for plots (bench/compare/plot.py).
 void jsonPercentiles(std::string& out, const char* name, const Histogram& h) {
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "\"%s\": {\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"p99.9\": %.3f, \"p99.99\": %.3f, \"max\": %.3f, "
-                "\"mean\": %.3f}",
+                "\"mean\": %.3f, \"curve\": [",
                 name, ms(h.percentile(50)), ms(h.percentile(90)), ms(h.percentile(99)), ms(h.percentile(99.9)),
                 ms(h.percentile(99.99)), ms(h.max()), h.mean() / 1000.0);
   out += buf;
+  const double points[] = {0, 10, 25, 50, 75, 90, 95, 97.5, 99, 99.5, 99.75, 99.9, 99.95, 99.99, 99.995, 99.999, 100};
+  for (size_t i = 0; i < sizeof points / sizeof points[0]; ++i) {
+    std::snprintf(buf, sizeof buf, "%s[%g, %.3f]", i ? ", " : "", points[i], ms(h.percentile(points[i])));
+    out += buf;
+  }
+  out += "]}";
 }
 
 std::string toJson(const Options& o, const Total& t) {

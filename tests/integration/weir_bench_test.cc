@@ -126,6 +126,35 @@ TEST(WeirBench, ConnectFailuresAreCountedAndTheRunEnds) {
   EXPECT_EQ(j.number("requests"), 0);
 }
 
+// bench/compare.sh on weir-bench, on a short run with the peers that need
+// nothing installed (the origin itself and weir): its table, with the
+// open-loop latency workload, and the latency plot.
+TEST(WeirBench, CompareProducesItsTableAndPlot) {
+  const std::string bin = WEIR_BIN;
+  const std::string build = bin.substr(0, bin.rfind('/'));
+  const std::string script = std::string(WEIR_TOOLS_DIR) + "/../../bench/compare.sh";
+  const std::string results = testDir() + "/compare";
+  RunResult r = run({"/usr/bin/env", "TARGETS=direct weir", "WORKLOADS=small latency", "DURATION=1", "ROUNDS=1",
+                     "WARMUP=0", "LOADGEN=weir-bench", "RESULTS_DIR=" + results, script, build},
+                    Ms(90000), "compare");
+  ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
+  std::ifstream table(results + "/table.txt");
+  std::stringstream t;
+  t << table.rdbuf();
+  EXPECT_NE(t.str().find("small      weir"), std::string::npos) << t.str();
+  EXPECT_NE(t.str().find("latency    weir"), std::string::npos) << t.str();
+  EXPECT_NE(t.str().find("p99.9"), std::string::npos) << t.str();
+  std::ifstream plot(results + "/latency-latency.svg");
+  std::stringstream p;
+  p << plot.rdbuf();
+  EXPECT_NE(p.str().find("<svg"), std::string::npos);
+  EXPECT_NE(p.str().find("<polyline"), std::string::npos) << p.str();
+  std::ifstream meta(results + "/meta.txt");
+  std::stringstream m;
+  m << meta.rdbuf();
+  EXPECT_NE(m.str().find("open loop at"), std::string::npos) << m.str();
+}
+
 TEST(WeirBench, RefusesBadArguments) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {}, {"-c", "0", "http://127.0.0.1:1/"}, {"-d", "soon", "http://127.0.0.1:1/"}, {"ftp://x/"},
