@@ -37,7 +37,10 @@
 #                 req/s, by default LATENCY_FRACTION=0.5 of the slowest
 #                 target's median of the small workload run before it (or
 #                 10000 without one): latency counted from when each request
-#                 was due, so a stall shows; the table's p99 is that one)
+#                 was due, so a stall shows; the table's p99 is that one);
+#                 zipf: /bytes/1000?cache=3600&k=RANK, ranks drawn by
+#                 weir-bench --zipf ZIPF (default 100000,0.99): a cache
+#                 workload with misses, the first round filling the caches)
 #
 # At the end, the peak RSS (VmHWM) of each proxy's processes is printed.
 #
@@ -61,7 +64,9 @@ TARGETS=${TARGETS:-"direct weir nginx haproxy"}
 RESULTS_DIR=${RESULTS_DIR:-$BUILD_DIR/bench-results/$(date +%Y%m%d-%H%M%S)}
 read -r -a WORKLOADS <<< "${WORKLOADS:-small large}"
 declare -A WORKLOAD_PATH=([small]=/bytes/100 [large]=/bytes/65536 [hit_small]="/bytes/100?cache=3600"
-                          [hit_large]="/bytes/65536?cache=3600" [latency]=/bytes/100)
+                          [hit_large]="/bytes/65536?cache=3600" [latency]=/bytes/100
+                          [zipf]="/bytes/1000?cache=3600&k={}")
+ZIPF=${ZIPF:-100000,0.99}
 LOADGEN=${LOADGEN:-auto}
 BENCH_BIN=$BUILD_DIR/weir-bench
 if [ "$LOADGEN" = auto ]; then
@@ -253,10 +258,11 @@ run_load() {
   if [ "$LOADGEN" = weir-bench ]; then
     local rate=()
     [ "$1" = latency ] && rate=(-R "$RATE")
+    [ "$1" = zipf ] && rate=(--zipf "$ZIPF")
     timeout -k 5 $(($4 + 30)) "$BENCH_BIN" -q -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$4"s "${rate[@]}" \
       --json "$5.json" "$url" >"$5" 2>&1 &
-  elif [ "$1" = latency ]; then
-    die "the latency workload needs weir-bench (LOADGEN=weir-bench)"
+  elif [ "$1" = latency ] || [ "$1" = zipf ]; then
+    die "the $1 workload needs weir-bench (LOADGEN=weir-bench)"
   else
     timeout -k 5 $(($4 + 30)) wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$4"s --latency "$url" >"$5" 2>&1 &
   fi
@@ -321,7 +327,7 @@ done
 
 RATE=0
 for workload in "${WORKLOADS[@]}"; do
-  [ -n "${WORKLOAD_PATH[$workload]:-}" ] || die "unknown workload '$workload' (small large hit_small hit_large latency)"
+  [ -n "${WORKLOAD_PATH[$workload]:-}" ] || die "unknown workload '$workload' (small large hit_small hit_large latency zipf)"
   if [ "$workload" = latency ]; then
     RATE=$(latency_rate)
     log "workload latency: open loop at $RATE req/s"

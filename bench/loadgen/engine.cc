@@ -162,10 +162,16 @@ bool Engine::finished() const {
 }
 
 const std::string& Engine::nextRequest() {
-  if (zipf_) {
-    std::string base = o_.path;
-    if (base.empty() || base.back() != '/') base.push_back('/');
-    buildRequest(base + std::to_string(zipf_->next() - 1), scratch_);
+  if (zipf_) {  // the rank replaces "{}" in the URL's path, or follows it after a '/'
+    const std::string rank = std::to_string(zipf_->next() - 1);
+    std::string target = o_.path;
+    if (const size_t at = target.find("{}"); at != std::string::npos) {
+      target.replace(at, 2, rank);
+    } else {
+      if (target.empty() || target.back() != '/') target.push_back('/');
+      target += rank;
+    }
+    buildRequest(target, scratch_);
     return scratch_;
   }
   if (!path_requests_.empty()) return path_requests_[path_index_++ % path_requests_.size()];
