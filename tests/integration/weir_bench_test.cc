@@ -4,6 +4,9 @@
 // service time's; resets, timeouts and 503s are counted by class.
 #include <atomic>
 #include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -117,6 +120,37 @@ TEST(WeirBench, ErrorsAreCountedByClass) {
   EXPECT_GE(j.in("errors", "reset"), 1) << j.text;
   EXPECT_GE(j.in("errors", "timeout"), 1) << j.text;
   EXPECT_EQ(j.in("errors", "connect"), 0) << j.text;
+}
+
+// --zipf: targets with the rank in place of {}, rank 0 the most requested.
+TEST(WeirBench, ZipfTargetsFollowTheirRanks) {
+  std::mutex mu;
+  std::map<std::string, int> seen;
+  ScriptedUpstream up([&](UpstreamConn& c, int) {
+    for (;;) {
+      std::optional<std::string> head = c.readHead(Ms(5000));
+      if (!head) return;
+      const size_t sp = head->find(' ');
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        ++seen[head->substr(sp + 1, head->find(' ', sp + 1) - sp - 1)];
+      }
+      if (!c.send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) return;
+    }
+  });
+  BenchJson j = runBench({"-n", "3000", "-c", "2", "-t", "1", "--zipf", "50,1.0", "http://" + up.address() + "/o?k={}&x=1"},
+                         "zipf");
+  EXPECT_EQ(j.number("requests"), 3000) << j.text;
+  std::lock_guard<std::mutex> lock(mu);
+  int total = 0;
+  for (const auto& [path, n] : seen) {
+    EXPECT_EQ(path.rfind("/o?k=", 0), 0u) << path;
+    EXPECT_NE(path.find("&x=1"), std::string::npos) << path;
+    total += n;
+  }
+  EXPECT_EQ(total, 3000);
+  EXPECT_GT(seen["/o?k=0&x=1"], 3 * seen["/o?k=9&x=1"]) << "rank 1 about ten times rank 10";
+  EXPECT_LE(seen.size(), 50u);
 }
 
 TEST(WeirBench, ConnectFailuresAreCountedAndTheRunEnds) {
