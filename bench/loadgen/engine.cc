@@ -423,8 +423,7 @@ void Engine::onTick(evutil_socket_t, short, void* arg) {
     }
   }
   // A snapshot for the progress line, about five times a second.
-  static thread_local int ticks = 0;
-  if (++ticks % 40 == 0) self->publish();
+  if (++self->ticks_ % 40 == 0) self->publish();
   self->dispatch();
   const timeval tv = toTimeval(kTickNs);
   event_add(self->tick_, &tv);

@@ -62,9 +62,8 @@ class Engine {
   // Any thread: stop now.
   void stop();
 
-  // After run() returned.
-  const EngineResult& result() const { return result_; }
-  // Any thread, while it runs: a copy of the counts so far.
+  // Any thread: a copy of the counts, as published (five times a second
+  // while it runs, and when run() returns).
   void snapshot(EngineResult& into);
 
  private:
@@ -109,6 +108,7 @@ class Engine {
   uint64_t sent_ = 0;
   uint64_t done_ = 0;  // responses and failed requests, for -n
   bool stopping_ = false;
+  int ticks_ = 0;
   std::atomic<bool> stop_requested_{false};
   std::string scratch_;
   std::string request_;                     // the one target's request, built once

@@ -37,12 +37,11 @@ struct Total {
   double duration_s = 0;
 };
 
-void merge(std::vector<std::unique_ptr<Engine>>& engines, Total& t, bool live) {
+void merge(std::vector<std::unique_ptr<Engine>>& engines, Total& t) {
   t.r = EngineResult{};
   EngineResult one;
   for (auto& e : engines) {
     e->snapshot(one);  // published by the engine (at the end too)
-    (void)live;
     t.r.latency.merge(one.latency);
     t.r.service.merge(one.service);
     t.r.requests += one.requests;
@@ -169,7 +168,7 @@ int main(int argc, char** argv) {
     }
     const int64_t now = weir::loadgen::monotonicNs();
     if (progress && now >= next_line) {
-      merge(engines, live, true);
+      merge(engines, live);
       std::printf("  %5.1fs  %10.0f req/s  p50 %.3f ms  p99 %.3f ms  errors %llu\n",
                   static_cast<double>(now - start) / 1e9, static_cast<double>(live.r.requests - last_requests),
                   ms(live.r.latency.percentile(50)), ms(live.r.latency.percentile(99)),
@@ -182,14 +181,14 @@ int main(int argc, char** argv) {
   for (std::thread& t : threads) t.join();
 
   Total total;
-  merge(engines, total, false);
+  merge(engines, total);
   const int64_t stopped = o.duration_s > 0 ? std::min(end, weir::loadgen::monotonicNs())
                                            : std::max(total.r.last_response_ns, warmup_end);
   total.duration_s = static_cast<double>(stopped - warmup_end) / 1e9;
   const double rps = total.duration_s > 0 ? static_cast<double>(total.r.requests) / total.duration_s : 0;
   std::printf("  requests      %llu in %.2fs: %.1f req/s, %.2f MB/s\n", static_cast<unsigned long long>(total.r.requests),
               total.duration_s, rps, total.duration_s > 0 ? static_cast<double>(total.r.bytes) / total.duration_s / 1e6 : 0);
-  printPercentiles(o.rate > 0 ? "latency (ms)" : "latency (ms)", total.r.latency);
+  printPercentiles("latency (ms)", total.r.latency);
   if (o.rate > 0) printPercentiles("service (ms)", total.r.service);
   std::printf("  errors        ");
   if (errorCount(total.r) == 0) {

@@ -123,7 +123,7 @@ CacheFlow::~CacheFlow() {
 
 void CacheFlow::reset(cache::Store* store, stats::Slot* slots) {
   stopWaiting();
-  endFill(0);  // a fill still held ends: a stale object it would replace goes back
+  endFill();  // a fill still held ends: a stale object it would replace goes back
   store_ = store;
   slots_ = slots;
   result_ = stats::CacheResult::kMiss;
@@ -615,14 +615,14 @@ void CacheFlow::responseEnd(Exchange&, bool complete) {
   if (complete) {
     (void)fill_.complete();
   } else {
-    endFill(0);  // before the head, a stale object it would replace goes back
+    endFill();  // before the head, a stale object it would replace goes back
   }
 }
 
 // The fetch failed before a response (connect, reset, timeout, no server
 // up): the stale object, when there is one and it may go out stale.
 bool CacheFlow::upstreamFailed(Exchange& ex, int) {
-  endFill(0);
+  endFill();
   if (stale_) stale_->markFetchFailed(ex.nowMs());
   if (!ifErrorAllowed(ex, ex.nowSeconds())) return false;
   return serveStale(ex, 0, "stale-if-error");
@@ -630,7 +630,7 @@ bool CacheFlow::upstreamFailed(Exchange& ex, int) {
 
 // A fill that did not get a response to store: the stale object it would
 // have replaced goes back (waiters hear kRestored); otherwise abandoned.
-void CacheFlow::endFill(int) {
+void CacheFlow::endFill() {
   if (!fill_.active()) return;
   if (!fill_.restore()) fill_.abandon();
 }
@@ -651,7 +651,7 @@ bool CacheFlow::answerInstead(Exchange& ex, const http::ResponseHead& resp) {
   if (resp.status == 304 && fill_.active() && !validators_.empty()) return refreshed(ex, resp, now);
   if (cache::isStaleIfErrorStatus(resp.status) && ifErrorAllowed(ex, now)) {
     stale_->markFetchFailed(ex.nowMs());
-    endFill(resp.status);
+    endFill();
     return serveStale(ex, resp.status, "stale-if-error");
   }
   return false;
@@ -710,7 +710,7 @@ bool CacheFlow::refreshed(Exchange& ex, const http::ResponseHead& resp, int64_t 
       object = stale_;  // no room for the new head: the validated body as it was
     }
   } else {
-    endFill(0);
+    endFill();
     object = stale_;
   }
   ex.dropUpstream();
@@ -789,7 +789,7 @@ void CacheFlow::statusField(std::string& extra) {
 }
 
 void CacheFlow::ownResponse(Exchange&, int, std::string& extra) {
-  endFill(0);
+  endFill();
   extra += own_extra_;
   statusField(extra);
 }

@@ -77,7 +77,7 @@ class CacheFlow final : public ExchangeHooks {
   bool requestAcceptsStale() const;
   bool serveStale(Exchange& ex, int fwd_status, std::string_view detail);
   bool refreshed(Exchange& ex, const http::ResponseHead& resp, int64_t now);
-  void endFill(int status);
+  void endFill();
   // The request's variant key when `object` varies and is another variant
   // than the request's (then true); false when `object` answers it.
   bool otherVariant(const http::RequestHead& req, const cache::Object& object, cache::CacheKey* key);

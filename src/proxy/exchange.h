@@ -132,9 +132,7 @@ class Exchange final : private http::BodySink {
   bool background() const;
   // Starts one (ProxyWorker::startBackground) for this exchange's client.
   bool startBackground(std::string_view request);
-  // The client's address and listener (a background revalidation is made
-  // for them).
-  const std::string& clientAddress() const;
+  // The client's listener (a background revalidation is made for it).
   uint64_t listener() const;
   core::Worker& loopWorker();
   event_base* base() const;

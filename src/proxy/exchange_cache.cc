@@ -55,8 +55,6 @@ bool Exchange::startBackground(std::string_view request) {
   return worker_.startBackground(request, client_.listener(), client_.address());
 }
 
-const std::string& Exchange::clientAddress() const { return client_.address(); }
-
 uint64_t Exchange::listener() const { return client_.listener(); }
 
 // Always released: a server picked but never reached still counts as a
