@@ -155,11 +155,26 @@ void Engine::closeConn(Conn& c, std::optional<ErrorClass> in_flight_error) {
   c.retry_at_ns = 0;
 }
 
+// The end of a run: -n requests done; or, with a duration, once it is over
+// and every request sent in it has been answered or has failed (open loop:
+// every request due in it too, while a connection is up to send it), so
+// the slowest requests of the run are counted rather than dropped. A
+// request still in flight --timeout past the end has timed out, so no run
+// lasts longer than the duration and the timeout.
 bool Engine::finished() const {
   if (stopping_) return true;
   if (plan_.requests > 0) return done_ >= plan_.requests;
-  return monotonicNs() >= plan_.end_ns;
+  const int64_t now = monotonicNs();
+  if (now < plan_.end_ns) return false;
+  if (sent_ > done_) return now >= plan_.end_ns + timeoutNs();
+  if (!pacer_ || pacer_->nextDue() >= plan_.end_ns) return true;
+  for (const auto& c : conns_) {
+    if (c->connected) return now >= plan_.end_ns + timeoutNs();
+  }
+  return true;
 }
+
+int64_t Engine::timeoutNs() const { return static_cast<int64_t>(o_.timeout_s * 1e9); }
 
 const std::string& Engine::nextRequest() {
   if (zipf_) {  // the rank replaces "{}" in the URL's path, or follows it after a '/'
@@ -236,7 +251,12 @@ void Engine::markIdle(Conn& c) {
 void Engine::dispatch() {
   if (stopping_) return;
   const int64_t now = monotonicNs();
-  auto may_send = [&] { return (plan_.requests == 0 || sent_ < plan_.requests) && now < plan_.end_ns; };
+  // Closed loop: until the end. Open loop: every request due before it,
+  // even if it goes out late.
+  auto may_send = [&] {
+    if (plan_.requests > 0 && sent_ >= plan_.requests) return false;
+    return pacer_ ? pacer_->nextDue() < plan_.end_ns : now < plan_.end_ns;
+  };
   while (!idle_.empty() && may_send()) {
     Conn* c = idle_.back();
     if (!c->connected || c->inflight.size() >= o_.pipeline || (c->close_after && !c->inflight.empty())) {
@@ -353,19 +373,12 @@ void Engine::onReadable(Conn& c) {
     break;
   }
   if (c.fd < 0) {
-    if (finished()) {
-      event_base_loopbreak(base_);
-      return;
-    }
-    open(c);
+    if (!finished()) open(c);
   } else {
     markIdle(c);
   }
-  if (finished()) {
-    event_base_loopbreak(base_);
-    return;
-  }
   dispatch();
+  if (finished()) event_base_loopbreak(base_);
 }
 
 void Engine::onWritable(Conn& c) {
@@ -407,20 +420,18 @@ void Engine::onTick(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<Engine*>(arg);
   const int64_t now = monotonicNs();
   if (self->stop_requested_.load(std::memory_order_relaxed)) self->stopping_ = true;
+  const int64_t timeout_ns = self->timeoutNs();
+  for (auto& c : self->conns_) {
+    if (c->fd >= 0 && !c->inflight.empty() && now - c->inflight.front().sent_ns > timeout_ns) {
+      self->closeConn(*c, kTimeout);
+    }
+  }
   if (self->finished()) {
     event_base_loopbreak(self->base_);
     return;
   }
-  const auto timeout_ns = static_cast<int64_t>(self->o_.timeout_s * 1e9);
-  for (auto& c : self->conns_) {
-    if (c->fd < 0) {
-      if (c->retry_at_ns <= now) self->open(*c);
-      continue;
-    }
-    if (!c->inflight.empty() && now - c->inflight.front().sent_ns > timeout_ns) {
-      self->closeConn(*c, kTimeout);
-      self->open(*c);
-    }
+  for (auto& c : self->conns_) {  // reconnect: after a timeout at once, after a failed connect a little later
+    if (c->fd < 0 && c->retry_at_ns <= now) self->open(*c);
   }
   // A snapshot for the progress line, about five times a second.
   if (++self->ticks_ % 40 == 0) self->publish();

@@ -89,6 +89,7 @@ class Engine {
   void armTimers(int64_t now);
   void publish();
   bool finished() const;
+  int64_t timeoutNs() const;
   const std::string& nextRequest();
   void buildRequest(const std::string& target, std::string& out) const;
 
