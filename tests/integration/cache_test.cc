@@ -359,7 +359,7 @@ TEST_F(Cache, AWaiterFetchesForItselfAfterTheLockTimeout) {
   origin_.set("/late", a);
   CurlResult first;
   std::thread filler([&] { first = get("/late"); });
-  std::this_thread::sleep_for(Ms(300));
+  ASSERT_TRUE(eventually([&] { return origin_.count("GET /late") == 1; })) << "the filler's request reaches the origin";
   const auto t0 = std::chrono::steady_clock::now();
   CurlResult waiter = get("/late");
   const auto took = std::chrono::steady_clock::now() - t0;
@@ -383,7 +383,7 @@ TEST_F(Cache, AFailedFillIsTakenOverByOneWaiter) {
   // The first fill's client leaves before the answer: its fill is dropped
   // while others wait.
   std::thread quitter([&] { curl(weir_->url("/flaky"), {}, 0.3); });
-  std::this_thread::sleep_for(Ms(100));
+  EXPECT_TRUE(eventually([&] { return origin_.count("GET /flaky") == 1; }, Ms(3000))) << "the first fill starts";
   std::vector<CurlResult> results = concurrentGets(weir_->url("/flaky"), 8);
   quitter.join();
   for (const CurlResult& r : results) {
@@ -580,7 +580,7 @@ TEST_F(Cache, TheFetchOutlivesItsClient) {
   origin_.set("/leave", a);
   CurlResult quitter;
   std::thread first([&] { quitter = curl(weir_->url("/leave"), {}, 0.5); });  // gives up after 0.5 s of ~1 s
-  std::this_thread::sleep_for(Ms(100));
+  EXPECT_TRUE(eventually([&] { return origin_.count("GET /leave") == 1; }, Ms(3000))) << "its fill starts";
   std::vector<CurlResult> results = concurrentGets(weir_->url("/leave"), 8);
   first.join();
   EXPECT_NE(quitter.exitCode, 0) << "the first client should have given up mid-body";

@@ -160,14 +160,16 @@ bool portAccepts(uint16_t port) {
   return c.connected();
 }
 
-bool waitForPort(uint16_t port, Ms timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (portAccepts(port)) return true;
+bool eventually(const std::function<bool()>& condition, Ms timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (Clock::now() >= deadline) return false;
     std::this_thread::sleep_for(Ms(20));
   }
-  return false;
 }
+
+bool waitForPort(uint16_t port, Ms timeout) { return eventually([port] { return portAccepts(port); }, timeout); }
 
 // --- processes ------------------------------------------------------------------------
 

@@ -48,6 +48,10 @@ uint16_t freePort();
 bool waitForPort(uint16_t port, Ms timeout);
 // One connect() attempt; true if accepted.
 bool portAccepts(uint16_t port);
+// Polls `condition` every 20 ms until it holds or the timeout expires;
+// whether it held. For waiting on what another process does, instead of a
+// fixed sleep.
+bool eventually(const std::function<bool()>& condition, Ms timeout = Ms(10000));
 
 // The n-th byte of weir-origin's /bytes/N body.
 inline char patternByte(uint64_t i) { return static_cast<char>('a' + i % 26); }
