@@ -4,7 +4,8 @@
 #                Release build, again under ASan+UBSan and under TSan, then the fuzz targets
 #                (WEIR_TEST_QUICK=1 make test: the Release stage only)
 #   make test-release | test-asan | test-tsan | test-fuzz  - one stage
-#   make bench        - install wrk, nginx-light and haproxy; bench/compare.sh (throughput)
+#   make bench        - install wrk, nginx-light, haproxy and varnish; bench/compare.sh: weir against
+#                       them on every workload (pass-through, cache hits, Zipf, open-loop latency)
 #   make bench-fault  - the same installs; bench/fault.sh (one of two backends killed and restarted)
 #   make bench-reload - the same installs; bench/reload.sh (reloads and binary upgrades under load)
 #   make bench-stale  - the same installs; bench/stale.sh (the origin killed behind each cache: stale content)

@@ -1,46 +1,54 @@
 #!/usr/bin/env bash
-# Side-by-side throughput comparison of Weir, nginx and HAProxy on 127.0.0.1,
-# all proxying to the same weir-origin in the same run.
+# Side-by-side comparison of Weir, nginx, HAProxy and Varnish on 127.0.0.1,
+# all in front of the same weir-origin in the same run (what `make bench`
+# runs).
 #
 # Usage: bench/compare.sh [BUILD_DIR]      (BUILD_DIR defaults to build)
 #
+# By default every workload runs: pass-through (small, large, latency) on
+# weir, nginx and HAProxy, and cache workloads (hit_small, hit_large, zipf)
+# on weir's cache, nginx's proxy_cache, HAProxy's cache and Varnish, each
+# workload in rotating rounds; the origin itself ("direct") is measured once
+# per workload. Peers that are not installed are skipped (WEIR_BENCH_DEPS=1
+# scripts/deps.sh installs them). It prints a table of medians with each
+# peer's ratio to weir (weir_cache for the cache workloads), writes a
+# latency-by-percentile plot per workload (latency-WORKLOAD.svg) and keeps
+# the raw weir-bench JSON beside them.
+#
 # Environment (all optional):
-#   TARGETS="direct weir nginx haproxy"  what to measure; "direct" is the origin
-#                                        itself, measured once per workload;
-#                                        "weir_base" is a second weir binary,
-#                                        WEIR_BASE_BIN (e.g. the last release),
-#                                        to compare a change with in one run
-#                                        ("weir_base_cache": that binary with
-#                                        weir_cache's config);
-#                                        "weir_lr" is weir with least_request;
-#                                        "weir_admin" is weir with the admin
-#                                        listener (metrics on), /metrics
-#                                        scraped once a second;
-#                                        "weir_cache" is weir with its cache
-#                                        on the route (256 MiB);
-#                                        "nginx_cache" (proxy_cache on tmpfs,
-#                                        proxy_cache_lock), "haproxy_cache"
-#                                        (its cache section) and "varnish"
-#                                        (-s malloc,256m, 2 thread pools) are
-#                                        the caching peers, for the hit_*
-#                                        workloads
-#   LOADGEN=auto  weir-bench (BUILD_DIR/weir-bench, when built) or wrk
-#   DURATION=10   seconds per run              ROUNDS=3   rounds per proxy
-#   WARMUP=2      seconds of discarded warm-up per proxy and workload
-#   WRK_THREADS=2 WRK_CONNECTIONS=64           wrk -t / -c
-#   RESULTS_DIR=BUILD_DIR/bench-results/DATE   where raw outputs and the table go
-#   KEEP_TMP=1    keep the generated configs and logs in the temp dir
-#   WORKLOADS="small large"  which workloads to run (small: /bytes/100, large: /bytes/65536;
+#   TARGETS="direct weir nginx haproxy weir_cache nginx_cache haproxy_cache varnish"
+#                 what to measure. "direct" is the origin itself;
+#                 "weir_base" is a second weir binary, WEIR_BASE_BIN (e.g.
+#                 the last release), to compare a change with in one run
+#                 ("weir_base_cache": that binary with weir_cache's config);
+#                 "weir_lr" is weir with least_request; "weir_admin" is weir
+#                 with the admin listener (metrics on), /metrics scraped once
+#                 a second; "weir_cache" is weir with its cache on the route
+#                 (256 MiB); "nginx_cache" (proxy_cache on tmpfs,
+#                 proxy_cache_lock), "haproxy_cache" (its cache section) and
+#                 "varnish" (-s malloc,256m, 2 thread pools) are the caching
+#                 peers. A cache workload runs on the caching targets and the
+#                 others on the rest; when TARGETS holds only one kind, every
+#                 workload runs on all of them.
+#   WORKLOADS="small large latency hit_small hit_large zipf"  (wrk: the first
+#                 two and the hit_* ones)
+#                 small: /bytes/100, large: /bytes/65536;
 #                 hit_small, hit_large: the same with Cache-Control: max-age=3600,
 #                 so a caching proxy answers from its cache after the warm-up;
 #                 latency: /bytes/100 open loop (weir-bench -R) at LATENCY_RATE
 #                 req/s, by default LATENCY_FRACTION=0.5 of the slowest
 #                 target's median of the small workload run before it (or
 #                 10000 without one): latency counted from when each request
-#                 was due, so a stall shows; the table's p99 is that one);
+#                 was due, so a stall shows; the table's p99 is that one;
 #                 zipf: /bytes/1000?cache=3600&k=RANK, ranks drawn by
 #                 weir-bench --zipf ZIPF (default 100000,0.99): a cache
-#                 workload with misses, the first round filling the caches)
+#                 workload with misses, the warm-up filling the caches
+#   LOADGEN=auto  weir-bench (BUILD_DIR/weir-bench, when built) or wrk
+#   DURATION=10   seconds per run              ROUNDS=3   rounds per proxy
+#   WARMUP=2      seconds of discarded warm-up per proxy and workload
+#   WRK_THREADS=2 WRK_CONNECTIONS=64           load generator -t / -c
+#   RESULTS_DIR=BUILD_DIR/bench-results/DATE   where raw outputs and the table go
+#   KEEP_TMP=1    keep the generated configs and logs in the temp dir
 #
 # At the end, the peak RSS (VmHWM) of each proxy's processes is printed.
 #
@@ -60,9 +68,8 @@ ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
-TARGETS=${TARGETS:-"direct weir nginx haproxy"}
+TARGETS=${TARGETS:-"direct weir nginx haproxy weir_cache nginx_cache haproxy_cache varnish"}
 RESULTS_DIR=${RESULTS_DIR:-$BUILD_DIR/bench-results/$(date +%Y%m%d-%H%M%S)}
-read -r -a WORKLOADS <<< "${WORKLOADS:-small large}"
 declare -A WORKLOAD_PATH=([small]=/bytes/100 [large]=/bytes/65536 [hit_small]="/bytes/100?cache=3600"
                           [hit_large]="/bytes/65536?cache=3600" [latency]=/bytes/100
                           [zipf]="/bytes/1000?cache=3600&k={}")
@@ -74,6 +81,10 @@ if [ "$LOADGEN" = auto ]; then
   [ -x "$BENCH_BIN" ] && LOADGEN=weir-bench
 fi
 case "$LOADGEN" in wrk | weir-bench) ;; *) echo "compare: LOADGEN must be wrk or weir-bench" >&2; exit 2 ;; esac
+# Every workload by default; wrk has no open loop and no Zipf targets.
+DEFAULT_WORKLOADS="small large latency hit_small hit_large zipf"
+[ "$LOADGEN" = wrk ] && DEFAULT_WORKLOADS="small large hit_small hit_large"
+read -r -a WORKLOADS <<<"${WORKLOADS:-$DEFAULT_WORKLOADS}"
 LATENCY_FRACTION=${LATENCY_FRACTION:-0.5}
 LATENCY_RATE=${LATENCY_RATE:-auto}
 
@@ -325,6 +336,22 @@ done
   echo "targets: $([ "$measure_direct" = 1 ] && echo "direct ")${proxies[*]}"
 } >"$RESULTS_DIR/meta.txt"
 
+# The caching proxies, and the workloads meant for them (the objects are
+# cacheable): a cache workload runs on the caching targets, the others on
+# the rest, so one run can hold both kinds; when the targets hold only one
+# kind, every workload runs on all of them.
+is_cache_target() { case "$1" in weir_cache | weir_base_cache | nginx_cache | haproxy_cache | varnish) return 0 ;; esac; return 1; }
+is_cache_workload() { case "$1" in hit_small | hit_large | zipf) return 0 ;; esac; return 1; }
+workload_targets() {  # workload_targets WORKLOAD: the proxies it runs on
+  local t mine=()
+  for t in "${proxies[@]}"; do
+    if is_cache_workload "$1"; then is_cache_target "$t" && mine+=("$t"); else is_cache_target "$t" || mine+=("$t"); fi
+  done
+  [ ${#mine[@]} -gt 0 ] || mine=("${proxies[@]}")
+  echo "${mine[*]}"
+}
+declare -A WORKLOAD_TARGETS=()
+
 RATE=0
 for workload in "${WORKLOADS[@]}"; do
   [ -n "${WORKLOAD_PATH[$workload]:-}" ] || die "unknown workload '$workload' (small large hit_small hit_large latency zipf)"
@@ -338,25 +365,30 @@ for workload in "${WORKLOADS[@]}"; do
     warm_up "$workload" direct
     measure "$workload" direct 1
   fi
-  for target in "${proxies[@]}"; do warm_up "$workload" "$target"; done
-  n=${#proxies[@]}
+  read -r -a run_on <<<"$(workload_targets "$workload")"
+  WORKLOAD_TARGETS[$workload]="${run_on[*]}"
+  for target in "${run_on[@]}"; do warm_up "$workload" "$target"; done
+  n=${#run_on[@]}
   for round in $(seq "$ROUNDS"); do
     [ "$n" -gt 0 ] || break
     shift_by=$(((round - 1) % n))
-    for target in "${proxies[@]:shift_by}" "${proxies[@]:0:shift_by}"; do
+    for target in "${run_on[@]:shift_by}" "${run_on[@]:0:shift_by}"; do
       measure "$workload" "$target" "$round"
     done
   done
 done
 
-summary_targets="${proxies[*]}"
-[ "$measure_direct" = 1 ] && summary_targets="direct $summary_targets"
+# shown_targets WORKLOAD: what its table and plot show (the origin first).
+shown_targets() { echo "$([ "$measure_direct" = 1 ] && echo "direct ")${WORKLOAD_TARGETS[$1]}"; }
 echo
-python3 "$TEMPLATES/summarize.py" "$RESULTS_DIR" "${WORKLOADS[*]}" "$summary_targets" | tee "$RESULTS_DIR/table.txt"
-# A latency plot per workload measured with weir-bench (latency first).
+for workload in "${WORKLOADS[@]}"; do
+  python3 "$TEMPLATES/summarize.py" "$RESULTS_DIR" "$workload" "$(shown_targets "$workload")"
+  echo
+done | tee "$RESULTS_DIR/table.txt"
+# A latency plot per workload measured with weir-bench.
 if [ "$LOADGEN" = weir-bench ]; then
   for workload in "${WORKLOADS[@]}"; do
-    python3 "$TEMPLATES/plot.py" "$RESULTS_DIR" "$workload" "$summary_targets" "$RESULTS_DIR/latency-$workload.svg" ||
+    python3 "$TEMPLATES/plot.py" "$RESULTS_DIR" "$workload" "$(shown_targets "$workload")" "$RESULTS_DIR/latency-$workload.svg" ||
       log "no plot for $workload"
   done
 fi

@@ -3,13 +3,15 @@
 
 Usage: summarize.py RESULTS_DIR WORKLOADS TARGETS
 Reads RESULTS_DIR/<workload>__<target>__r<round>.txt (raw `wrk --latency`
-output) and prints, per workload and target: median requests/s over rounds,
-median p99 latency, total errors (socket errors + non-2xx/3xx responses), and
-the ratios weir/nginx and weir/haproxy of the medians (and weir/weir_base when
-a second weir binary was measured, weir_admin/weir: metrics and the admin
-listener on, scraped every second, against off, and weir_lr/weir: least_request against
-round_robin), and for the caching proxies the best of nginx_cache,
-haproxy_cache and varnish, against weir_cache and the origin (direct).
+output, or weir-bench's RESULTS_DIR/<...>.txt.json) and prints, per workload
+and target: median requests/s over rounds, median p99 latency (and p99.9
+with weir-bench), total errors (socket errors + non-2xx/3xx responses), and
+each peer's ratio to weir of the medians: weir/nginx, weir/haproxy,
+weir/weir_base (a second weir binary), weir_admin/weir (metrics and the
+admin listener on, scraped every second, against off), weir_lr/weir
+(least_request against round_robin), and for the caching proxies
+weir_cache/nginx_cache, weir_cache/haproxy_cache, weir_cache/varnish, the
+best of those peers, and each against the origin (direct).
 """
 import json
 import pathlib
@@ -61,6 +63,24 @@ def ratio(a, b):
     return f"{a / b:.2f}" if a and b else "n/a"
 
 
+# Each peer's ratio to weir, by the kind of target: the pass-through
+# proxies against weir, the caching ones against weir_cache.
+PASS_PEERS = ("nginx", "haproxy", "weir_base")
+VARIANTS = ("weir_lr", "weir_admin")  # weir with another setting: VARIANT/weir
+
+
+def ratio_line(workload, medians):
+    parts = []
+    weir, weir_cache = medians.get("weir"), medians.get("weir_cache")
+    if weir:
+        parts += [f"weir/{p} = {ratio(weir, medians[p])}" for p in PASS_PEERS if p in medians]
+        parts += [f"{v}/weir = {ratio(medians[v], weir)}" for v in VARIANTS if v in medians]
+    if weir_cache:
+        parts += [f"weir_cache/{p} = {ratio(weir_cache, medians[p])}"
+                  for p in CACHE_PEERS + ("weir_base_cache",) if p in medians]
+    return f"{workload:<10} ratios        " + ("   ".join(parts) if parts else "(no peer of weir measured)")
+
+
 def main():
     results = pathlib.Path(sys.argv[1])
     workloads = sys.argv[2].split()
@@ -84,16 +104,7 @@ def main():
             if all(len(r) > 3 for r in runs):  # weir-bench: p99.9 too
                 line += f"   p99.9 {statistics.median(r[3] for r in runs):.2f} ms"
             lines.append(line)
-        weir = medians.get("weir")
-        line = (f"{workload:<10} ratios        weir/nginx = {ratio(weir, medians.get('nginx'))}"
-                f"   weir/haproxy = {ratio(weir, medians.get('haproxy'))}")
-        if "weir_base" in medians:
-            line += f"   weir/weir_base = {ratio(weir, medians.get('weir_base'))}"
-        if "weir_lr" in medians:
-            line += f"   weir_lr/weir = {ratio(medians.get('weir_lr'), weir)}"
-        if "weir_admin" in medians:
-            line += f"   weir_admin/weir = {ratio(medians.get('weir_admin'), weir)}"
-        lines.append(line)
+        lines.append(ratio_line(workload, medians))
         peers = {t: medians[t] for t in CACHE_PEERS if t in medians}
         if peers:
             best = max(peers, key=peers.get)

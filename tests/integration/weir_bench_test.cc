@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "harness.h"
 #include "scripted_upstream.h"
 
@@ -71,24 +73,27 @@ TEST(WeirBench, HoldsAFixedRate) {
   BenchJson j = runBench({"-R", "2000", "-d", "3s", "-c", "16", "-t", "2",
                           "http://127.0.0.1:" + std::to_string(origin.port()) + "/bytes/100"},
                          "rate");
+  // Every request due in the 3 s is sent, late if need be, and waited for.
+  const auto served = static_cast<double>(origin.delta().requests);
   EXPECT_NEAR(j.number("rps"), 2000, 40) << "within 2%: " << j.text;
-  EXPECT_NEAR(static_cast<double>(origin.delta().requests), 6000, 120);
+  EXPECT_NEAR(served, 6000, 120);
+  EXPECT_EQ(j.number("requests"), served) << j.text;
   EXPECT_EQ(j.in("errors", "total"), 0) << j.text;
 }
 
 // One request in the run takes 1 s (?delay=1000); with one connection at
-// 500 requests/s, the 500 requests due during it wait: the corrected
+// 1,000 requests/s, the 1,000 requests due during it wait: the corrected
 // p99.9 shows the stall, the service time's p99.9 (one slow request in
-// 2,000) does not.
+// 5,000) does not.
 TEST(WeirBench, AStallShowsInTheCorrectedLatencyOnly) {
   Origin origin("bench-stall", 1);
   ASSERT_TRUE(origin.ok()) << origin.error();
   const std::string paths = testDir() + "/paths.txt";
   {
     std::ofstream out(paths);
-    for (int i = 0; i < 3000; ++i) out << (i == 600 ? "/bytes/10?delay=1000" : "/bytes/10") << "\n";
+    for (int i = 0; i < 6000; ++i) out << (i == 1000 ? "/bytes/10?delay=1000" : "/bytes/10") << "\n";
   }
-  BenchJson j = runBench({"-R", "500", "-d", "4s", "-c", "1", "-t", "1", "--paths", paths,
+  BenchJson j = runBench({"-R", "1000", "-d", "5s", "-c", "1", "-t", "1", "--paths", paths,
                           "http://127.0.0.1:" + std::to_string(origin.port()) + "/"},
                          "stall");
   EXPECT_GE(j.in("latency_ms", "p99.9"), 500) << j.text;
@@ -160,29 +165,61 @@ TEST(WeirBench, ConnectFailuresAreCountedAndTheRunEnds) {
   EXPECT_EQ(j.number("requests"), 0);
 }
 
-// bench/compare.sh on weir-bench, on a short run with the peers that need
-// nothing installed (the origin itself and weir): its table, with the
-// open-loop latency workload, and the latency plot.
+// bench/compare.sh on weir-bench, on a short run with every peer that is
+// installed (the origin itself, weir and weir's cache need nothing): a
+// pass-through, the open-loop latency and a cache workload, each on its kind
+// of target; the table, with ratios, and the latency plot.
 TEST(WeirBench, CompareProducesItsTableAndPlot) {
   const std::string bin = WEIR_BIN;
   const std::string build = bin.substr(0, bin.rfind('/'));
   const std::string script = std::string(WEIR_TOOLS_DIR) + "/../../bench/compare.sh";
   const std::string results = testDir() + "/compare";
-  RunResult r = run({"/usr/bin/env", "TARGETS=direct weir", "WORKLOADS=small latency", "DURATION=1", "ROUNDS=1",
-                     "WARMUP=0", "LOADGEN=weir-bench", "RESULTS_DIR=" + results, script, build},
-                    Ms(90000), "compare");
+  RunResult r = run({"/usr/bin/env", "TARGETS=direct weir nginx haproxy weir_cache nginx_cache haproxy_cache varnish",
+                     "WORKLOADS=small latency hit_small", "DURATION=1", "ROUNDS=1", "WARMUP=0", "LOADGEN=weir-bench",
+                     "RESULTS_DIR=" + results, script, build},
+                    Ms(180000), "compare");
   ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
   std::ifstream table(results + "/table.txt");
   std::stringstream t;
   t << table.rdbuf();
-  EXPECT_NE(t.str().find("small      weir"), std::string::npos) << t.str();
-  EXPECT_NE(t.str().find("latency    weir"), std::string::npos) << t.str();
-  EXPECT_NE(t.str().find("p99.9"), std::string::npos) << t.str();
-  std::ifstream plot(results + "/latency-latency.svg");
-  std::stringstream p;
-  p << plot.rdbuf();
-  EXPECT_NE(p.str().find("<svg"), std::string::npos);
-  EXPECT_NE(p.str().find("<polyline"), std::string::npos) << p.str();
+  const std::string text = t.str();
+  auto row = [](const std::string& workload, const std::string& target) {
+    std::string w = workload, g = target;
+    w.resize(10, ' ');
+    g.resize(13, ' ');
+    return w + " " + g + " ";
+  };
+  EXPECT_NE(text.find(row("small", "direct")), std::string::npos) << text;
+  EXPECT_NE(text.find(row("small", "weir")), std::string::npos) << text;
+  EXPECT_NE(text.find(row("latency", "weir")), std::string::npos) << text;
+  EXPECT_NE(text.find(row("hit_small", "weir_cache")), std::string::npos) << text;
+  EXPECT_EQ(text.find(row("hit_small", "weir")), std::string::npos) << "a cache workload runs on the caches\n" << text;
+  EXPECT_EQ(text.find(row("small", "weir_cache")), std::string::npos) << "and pass-through on the proxies\n" << text;
+  EXPECT_NE(text.find("p99.9"), std::string::npos) << text;
+  // The peers that are installed are measured, with their ratio to weir.
+  const struct {
+    const char* binary;
+    const char* pass;
+    const char* cache;
+  } peers[] = {{"/usr/sbin/nginx", "nginx", "nginx_cache"},
+               {"/usr/sbin/haproxy", "haproxy", "haproxy_cache"},
+               {"/usr/sbin/varnishd", nullptr, "varnish"}};
+  for (const auto& peer : peers) {
+    if (::access(peer.binary, X_OK) != 0) continue;
+    if (peer.pass != nullptr) {
+      EXPECT_NE(text.find(row("small", peer.pass)), std::string::npos) << text;
+      EXPECT_NE(text.find(std::string("weir/") + peer.pass + " = "), std::string::npos) << text;
+    }
+    EXPECT_NE(text.find(row("hit_small", peer.cache)), std::string::npos) << text;
+    EXPECT_NE(text.find(std::string("weir_cache/") + peer.cache + " = "), std::string::npos) << text;
+  }
+  for (const char* workload : {"latency", "hit_small"}) {
+    std::ifstream plot(results + "/latency-" + std::string(workload) + ".svg");
+    std::stringstream p;
+    p << plot.rdbuf();
+    EXPECT_NE(p.str().find("<svg"), std::string::npos) << workload;
+    EXPECT_NE(p.str().find("<polyline"), std::string::npos) << workload << p.str();
+  }
   std::ifstream meta(results + "/meta.txt");
   std::stringstream m;
   m << meta.rdbuf();
