@@ -10,12 +10,13 @@
 #   make bench-reload - the same installs; bench/reload.sh (reloads and binary upgrades under load)
 #   make bench-stale  - the same installs; bench/stale.sh (the origin killed behind each cache: stale content)
 #   make bench-purge  - bench/purge.sh (hits while 100,000 tagged objects are purged)
+#   make bench-loadgen - bench/loadgen.sh (weir-bench against wrk on the same origin: req/s, CPU per request)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 MAKEFLAGS += --no-print-directory
 export BUILD JOBS
 
-.PHONY: deps build run test test-release test-asan test-tsan test-fuzz bench bench-fault bench-reload bench-stale bench-purge clean
+.PHONY: deps build run test test-release test-asan test-tsan test-fuzz bench bench-fault bench-reload bench-stale bench-purge bench-loadgen clean
 deps:
 	@scripts/deps.sh
 
@@ -53,6 +54,10 @@ bench-stale: build
 bench-purge: build
 	@WEIR_BENCH_DEPS=1 scripts/deps.sh
 	@bench/purge.sh $(BUILD)
+
+bench-loadgen: build
+	@WEIR_BENCH_DEPS=1 scripts/deps.sh
+	@bench/loadgen.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz

@@ -110,9 +110,9 @@ mkdir -p "$RESULTS_DIR"
 PIDS=()       # every long-running process we started
 declare -A TARGET_PID=()  # the main process of each proxy under test
 
-stop_all() {
-  local pid
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+stop_all() {  # the newest first: the proxies before the origin they use
+  local i
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}"; done
   [ "$SHMDIR" != "$WORK" ] && rm -rf "$SHMDIR"
 }
 bench_traps stop_all
