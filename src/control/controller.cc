@@ -6,7 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "weir/control/pid_file.h"
@@ -101,6 +105,34 @@ void Controller::reportUpgradeFailure(int upgrade_fd, const std::string& why) {
 
 // ---- reload -------------------------------------------------------------------
 
+namespace {
+
+// The workers that have taken a new runtime, counted down on their loops;
+// shared with the posted tasks, which a worker that has ended drops.
+class Countdown {
+ public:
+  explicit Countdown(size_t n) : left_(n) {}
+  void done() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (left_ > 0 && --left_ == 0) cv_.notify_all();
+  }
+  bool wait(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] { return left_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t left_;
+};
+
+// How long a reload waits for every worker to take the new configuration
+// before it reports itself done anyway (a loop is busy for microseconds).
+constexpr std::chrono::milliseconds kApplyWait{1000};
+
+}  // namespace
+
 void Controller::onReload(core::Server& server) {
   WEIR_INFO("SIGHUP: reloading %s", info_.config_path.c_str());
   if (auto st = reload(server); !st) reloadFailed(st.error().message);
@@ -127,8 +159,12 @@ Status Controller::reload(core::Server& server) {
     runtime_ = rt;
   }
   config_ = *loaded;
+  auto applied = std::make_shared<Countdown>(workers_.size());
   for (proxy::ProxyWorker* pw : workers_) {
-    pw->worker().post([pw, rt] { pw->setRuntime(rt); });
+    pw->worker().post([pw, rt, applied] {
+      pw->setRuntime(rt);
+      applied->done();
+    });
   }
   health_.replaceTargets(upstream::healthTargets(config_, rt->pool_views));
   registry_.retain(next);
@@ -143,6 +179,12 @@ Status Controller::reload(core::Server& server) {
     }
     if (!pid_file_.empty()) removePidFileIf(pid_file_, ::getpid());
     pid_file_ = pid_file;
+  }
+  // "reloaded" (and weir -s reload's answer) means every worker serves
+  // the new configuration: a request sent after it gets the new routes.
+  if (!applied->wait(kApplyWait)) {
+    WEIR_WARN("reload: a worker had not taken the new configuration after %lld ms; it will on its next loop turn",
+              static_cast<long long>(kApplyWait.count()));
   }
   ++generation_;
   WEIR_INFO("reloaded %s (configuration %llu): %zu listener%s, %zu pool%s, %zu route%s", info_.config_path.c_str(),
