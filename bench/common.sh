@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# Shell helpers shared by bench/compare.sh, bench/fault.sh and
-# bench/reload.sh (sourced right after `set -euo pipefail`, with BENCH_NAME
-# set to the script's short name, used as the prefix of its messages).
+# Shell helpers shared by the bench/*.sh scripts (sourced right after
+# `set -euo pipefail`, with BENCH_NAME set to the script's short name, used
+# as the prefix of its messages).
 
 log() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -80,6 +80,27 @@ sleep_until() {
   SLEEP_PID=$!
   wait "$SLEEP_PID" || true
   SLEEP_PID=""
+}
+
+# origin_ports NAME OUT PID [N]: the ports weir-origin --name NAME (process
+# PID, stdout in OUT, stderr in OUT.err) says it listens on, one per line,
+# once it has said N of them (default 1); 5 s at most. Fails with a message
+# when the process exits first or the time runs out.
+origin_ports() {
+  local name=$1 out=$2 pid=$3 n=${4:-1} i ports
+  for i in $(seq 500); do
+    # One read of the file for every line: it may grow between two reads
+    # (and may not exist yet when the background job's redirection has not run).
+    ports=$(sed -n "s/^weir-origin $name listening on 127\\.0\\.0\\.1:\\([0-9]*\\)\$/\\1/p" "$out" 2>/dev/null || true)
+    if [ -n "$ports" ] && [ "$(wc -l <<<"$ports")" -ge "$n" ]; then
+      echo "$ports"
+      return 0
+    fi
+    alive "$pid" || { log "weir-origin $name exited: $(cat "$out.err" 2>/dev/null)"; return 1; }
+    sleep 0.01
+  done
+  log "weir-origin $name did not say it listens within 5 s"
+  return 1
 }
 
 # free_ports N: prints N distinct free TCP ports on 127.0.0.1.

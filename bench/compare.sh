@@ -141,19 +141,12 @@ wait_ready() {
 
 start_origin() {
   "$ORIGIN_BIN" --listen 127.0.0.1:0 --listen 127.0.0.1:0 --threads 2 --name bench \
-    >"$WORK/origin.out" 2>"$WORK/origin.err" &
+    >"$WORK/origin.out" 2>"$WORK/origin.out.err" &
   PIDS+=($!)
-  local pid=$! i listening
-  for i in $(seq 100); do
-    # One read of the file for both lines: it may grow between two reads.
-    listening=$(sed -n 's/^weir-origin bench listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/origin.out")
-    ORIGIN_PORT=$(sed -n 1p <<<"$listening")
-    ORIGIN_PORT2=$(sed -n 2p <<<"$listening")
-    [ -n "$ORIGIN_PORT2" ] && break
-    kill -0 "$pid" 2>/dev/null || die "weir-origin failed: $(cat "$WORK/origin.err")"
-    sleep 0.1
-  done
-  [ -n "$ORIGIN_PORT" ] || die "weir-origin did not report its port"
+  local pid=$! listening
+  listening=$(origin_ports bench "$WORK/origin.out" "$pid" 2) || die "weir-origin did not start"
+  ORIGIN_PORT=$(sed -n 1p <<<"$listening")
+  ORIGIN_PORT2=$(sed -n 2p <<<"$listening")
   wait_ready origin "$ORIGIN_PORT" "$pid" || die "weir-origin is not answering"
   log "weir-origin (2 threads) on 127.0.0.1:$ORIGIN_PORT and :$ORIGIN_PORT2 (every proxy's pool has both)"
 }

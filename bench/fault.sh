@@ -108,18 +108,11 @@ render() {
 # start_origin NAME PORT LOG: starts weir-origin --name NAME, waits until it
 # says it listens (5 s at most); sets ORIGIN_PID[NAME] and ORIGIN_PORT[NAME].
 start_origin() {
-  local name=$1 port=$2 out=$3 pid i p=""
+  local name=$1 port=$2 out=$3 p
   "$ORIGIN_BIN" --listen "127.0.0.1:$port" --threads "$ORIGIN_THREADS" --name "$name" \
     >"$out" 2>"$out.err" &
-  pid=$!
-  ORIGIN_PID[$name]=$pid
-  for i in $(seq 500); do
-    p=$(sed -n "s/^weir-origin $name listening on 127\\.0\\.0\\.1:\\([0-9]*\\)\$/\\1/p" "$out")
-    [ -n "$p" ] && break
-    kill -0 "$pid" 2>/dev/null || { log "origin $name failed: $(cat "$out.err")"; return 1; }
-    sleep 0.01
-  done
-  [ -n "$p" ] || { log "origin $name did not report its port"; return 1; }
+  ORIGIN_PID[$name]=$!
+  p=$(origin_ports "$name" "$out" $!) || return 1
   ORIGIN_PORT[$name]=$p
 }
 

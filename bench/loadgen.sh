@@ -37,16 +37,9 @@ ORIGIN_PID=""
 stop_origin() { [ -n "$ORIGIN_PID" ] && stop_pid "$ORIGIN_PID"; return 0; }
 bench_traps stop_origin
 
-"$ORIGIN_BIN" --listen 127.0.0.1:0 --threads 2 --name loadgen >"$WORK/origin.out" 2>"$WORK/origin.err" &
+"$ORIGIN_BIN" --listen 127.0.0.1:0 --threads 2 --name loadgen >"$WORK/origin.out" 2>"$WORK/origin.out.err" &
 ORIGIN_PID=$!
-PORT=""
-for _ in $(seq 100); do
-  PORT=$(sed -n 's/^weir-origin loadgen listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/origin.out")
-  [ -n "$PORT" ] && break
-  alive "$ORIGIN_PID" || die "weir-origin failed: $(cat "$WORK/origin.err")"
-  sleep 0.1
-done
-[ -n "$PORT" ] || die "weir-origin did not report its port"
+PORT=$(origin_ports loadgen "$WORK/origin.out" "$ORIGIN_PID") || die "weir-origin did not start"
 URL="http://127.0.0.1:$PORT$TARGET"
 log "weir-origin (2 threads) on 127.0.0.1:$PORT; $ROUNDS rounds of ${DURATION}s, -t$THREADS -c$CONNECTIONS, $URL"
 

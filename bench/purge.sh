@@ -41,16 +41,9 @@ stop_all() { local p; for p in "${PIDS[@]}"; do stop_pid "$p"; done; PIDS=(); }
 bench_traps stop_all
 
 origin() {  # origin NAME: prints its port
-  "$BUILD_DIR/weir-origin" --listen 127.0.0.1:0 --threads 1 --name "$1" >"$WORK/origin-$1.out" 2>&1 &
+  "$BUILD_DIR/weir-origin" --listen 127.0.0.1:0 --threads 1 --name "$1" >"$WORK/origin-$1.out" 2>"$WORK/origin-$1.out.err" &
   PIDS+=($!)
-  local i p=""
-  for i in $(seq 500); do
-    p=$(sed -n "s/^weir-origin $1 listening on 127\\.0\\.0\\.1:\\([0-9]*\\)\$/\\1/p" "$WORK/origin-$1.out")
-    [ -n "$p" ] && break
-    sleep 0.01
-  done
-  [ -n "$p" ] || die "origin $1 did not start"
-  echo "$p"
+  origin_ports "$1" "$WORK/origin-$1.out" $! || die "origin $1 did not start"
 }
 A=$(origin a)
 B=$(origin b)

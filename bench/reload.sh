@@ -151,20 +151,10 @@ bench_traps stop_all
 # start_origin NAME: weir-origin on a free port, waits (5 s at most) for its
 # "listening" line; sets ORIGIN_PID[NAME] and ORIGIN_PORT[NAME].
 start_origin() {
-  local name=$1 out=$WORK/origin-$1.out pid i p=""
-  # Created here: the background job's redirection may not have run yet
-  # when the file is first read.
-  : >"$out"
+  local name=$1 out=$WORK/origin-$1.out p
   "$ORIGIN_BIN" --listen 127.0.0.1:0 --threads "$ORIGIN_THREADS" --name "$name" >"$out" 2>"$out.err" &
-  pid=$!
-  ORIGIN_PID[$name]=$pid
-  for i in $(seq 500); do
-    p=$(sed -n "s/^weir-origin $name listening on 127\\.0\\.0\\.1:\\([0-9]*\\)\$/\\1/p" "$out" 2>/dev/null || true)
-    [ -n "$p" ] && break
-    alive "$pid" || die "origin $name failed: $(cat "$out.err")"
-    sleep 0.01
-  done
-  [ -n "$p" ] || die "origin $name did not report its port"
+  ORIGIN_PID[$name]=$!
+  p=$(origin_ports "$name" "$out" $!) || die "origin $name did not start"
   ORIGIN_PORT[$name]=$p
 }
 

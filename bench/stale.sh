@@ -88,17 +88,9 @@ render() {
 }
 
 start_origin() {
-  local i p=""
-  "$ORIGIN_BIN" --listen 127.0.0.1:0 --threads 2 --name stale >"$WORK/origin.out" 2>"$WORK/origin.err" &
+  "$ORIGIN_BIN" --listen 127.0.0.1:0 --threads 2 --name stale >"$WORK/origin.out" 2>"$WORK/origin.out.err" &
   ORIGIN_PID=$!
-  for i in $(seq 500); do
-    p=$(sed -n 's/^weir-origin stale listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/origin.out")
-    [ -n "$p" ] && break
-    alive "$ORIGIN_PID" || { log "origin failed: $(cat "$WORK/origin.err")"; return 1; }
-    sleep 0.01
-  done
-  [ -n "$p" ] || { log "origin did not report its port"; return 1; }
-  ORIGIN_PORT=$p
+  ORIGIN_PORT=$(origin_ports stale "$WORK/origin.out" "$ORIGIN_PID") || return 1
 }
 
 # wait_ready NAME PORT: until the proxy answers with the origin's body.

@@ -166,12 +166,9 @@ bool Engine::finished() const {
   if (plan_.requests > 0) return done_ >= plan_.requests;
   const int64_t now = monotonicNs();
   if (now < plan_.end_ns) return false;
-  if (sent_ > done_) return now >= plan_.end_ns + timeoutNs();
-  if (!pacer_ || pacer_->nextDue() >= plan_.end_ns) return true;
-  for (const auto& c : conns_) {
-    if (c->connected) return now >= plan_.end_ns + timeoutNs();
-  }
-  return true;
+  const bool due_unsent = pacer_ && pacer_->nextDue() < plan_.end_ns &&
+                          std::any_of(conns_.begin(), conns_.end(), [](const auto& c) { return c->connected; });
+  return (sent_ == done_ && !due_unsent) || now >= plan_.end_ns + timeoutNs();
 }
 
 int64_t Engine::timeoutNs() const { return static_cast<int64_t>(o_.timeout_s * 1e9); }
