@@ -2,6 +2,7 @@
 // reports are the ones weir-origin counted; a fixed -R rate is held; a
 // one-second stall shows in the open-loop (corrected) p99.9 and not in the
 // service time's; resets, timeouts and 503s are counted by class.
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <map>
@@ -125,6 +126,107 @@ TEST(WeirBench, ErrorsAreCountedByClass) {
   EXPECT_GE(j.in("errors", "reset"), 1) << j.text;
   EXPECT_GE(j.in("errors", "timeout"), 1) << j.text;
   EXPECT_EQ(j.in("errors", "connect"), 0) << j.text;
+}
+
+// What weir-bench sends is what its options ask for: -m, -H and --body in
+// every request, --pipeline N requests in flight on a connection, and one
+// connection per request with --http1.0 and with --no-keepalive.
+struct Seen {
+  std::mutex mu;
+  std::vector<std::string> heads, bodies;
+  size_t most_in_flight = 0;  // heads read before answering any of them
+};
+
+// Answers each request "ok"; closes after it when the request is HTTP/1.0
+// or says Connection: close.
+ScriptedUpstream::Script recordingServer(Seen& seen) {
+  return [&seen](UpstreamConn& c, int) {
+    for (;;) {
+      std::vector<std::string> batch;
+      std::optional<std::string> head = c.readHead(Ms(5000));
+      while (head) {  // what else is already pipelined behind it
+        std::string body;
+        const size_t cl = head->find("Content-Length: ");
+        if (cl != std::string::npos) {
+          std::optional<std::string> b = c.readBytes(std::stoul(head->substr(cl + 16)));
+          if (!b) return;
+          body = *b;
+        }
+        {
+          std::lock_guard<std::mutex> lock(seen.mu);
+          seen.heads.push_back(*head);
+          seen.bodies.push_back(body);
+        }
+        batch.push_back(*head);
+        head = batch.size() < 8 ? c.readHead(Ms(100)) : std::nullopt;
+      }
+      if (batch.empty()) return;
+      {
+        std::lock_guard<std::mutex> lock(seen.mu);
+        seen.most_in_flight = std::max(seen.most_in_flight, batch.size());
+      }
+      for (const std::string& h : batch) {
+        const bool close = h.find(" HTTP/1.0\r\n") != std::string::npos || h.find("Connection: close") != std::string::npos;
+        if (!c.send(std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n") + (close ? "Connection: close\r\n" : "") +
+                    "\r\nok")) {
+          return;
+        }
+        if (close) return;
+      }
+    }
+  };
+}
+
+TEST(WeirBench, SendsWhatItsOptionsAskFor) {
+  const std::string body_file = testDir() + "/body.txt";
+  writeFile(body_file, "the request body");
+  {
+    Seen seen;
+    ScriptedUpstream up(recordingServer(seen));
+    BenchJson j = runBench({"-n", "40", "-c", "2", "-t", "1", "--pipeline", "4", "-m", "POST", "-H", "X-Bench: yes",
+                            "--body", body_file, "http://" + up.address() + "/p"},
+                           "options");
+    EXPECT_EQ(j.number("requests"), 40) << j.text;
+    EXPECT_EQ(j.in("errors", "total"), 0) << j.text;
+    std::lock_guard<std::mutex> lock(seen.mu);
+    ASSERT_EQ(seen.heads.size(), 40u);
+    for (size_t i = 0; i < seen.heads.size(); ++i) {
+      EXPECT_EQ(seen.heads[i].rfind("POST /p HTTP/1.1\r\n", 0), 0u) << seen.heads[i];
+      EXPECT_NE(seen.heads[i].find("\r\nX-Bench: yes\r\n"), std::string::npos) << seen.heads[i];
+      EXPECT_EQ(seen.bodies[i], "the request body");
+    }
+    EXPECT_GE(seen.most_in_flight, 2u) << "pipelined";
+    EXPECT_LE(seen.most_in_flight, 4u) << "at most --pipeline in flight";
+    EXPECT_LE(up.accepted(), 2);
+  }
+  for (const char* option : {"--http1.0", "--no-keepalive"}) {
+    Seen seen;
+    ScriptedUpstream up(recordingServer(seen));
+    BenchJson j = runBench({"-n", "5", "-c", "1", "-t", "1", option, "http://" + up.address() + "/"}, "conn");
+    EXPECT_EQ(j.number("requests"), 5) << option << " " << j.text;
+    EXPECT_EQ(j.in("errors", "total"), 0) << option << " " << j.text;
+    EXPECT_EQ(up.accepted(), 5) << option << ": a connection per request";
+    std::lock_guard<std::mutex> lock(seen.mu);
+    for (const std::string& h : seen.heads) {
+      EXPECT_NE(h.find(std::string(option) == "--http1.0" ? "GET / HTTP/1.0\r\n" : "Connection: close\r\n"),
+                std::string::npos)
+          << option << " " << h;
+    }
+  }
+}
+
+// --warmup: requests in the warm-up reach the server but are not counted.
+TEST(WeirBench, TheWarmupIsNotCounted) {
+  Origin origin("bench-warmup", 1);
+  ASSERT_TRUE(origin.ok()) << origin.error();
+  origin.mark();
+  BenchJson j = runBench({"-R", "200", "--warmup", "1s", "-d", "1s", "-c", "4", "-t", "1",
+                          "http://127.0.0.1:" + std::to_string(origin.port()) + "/bytes/10"},
+                         "warmup");
+  const auto served = static_cast<double>(origin.delta().requests);
+  EXPECT_NEAR(j.number("requests"), 200, 4) << j.text;
+  EXPECT_NEAR(served, 400, 8) << "the warm-up's 200 too";
+  EXPECT_NEAR(j.number("duration_s"), 1.0, 0.01) << j.text;
 }
 
 // --zipf: targets with the rank in place of {}, rank 0 the most requested.
